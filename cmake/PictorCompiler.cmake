@@ -37,7 +37,7 @@ endif()
 function(pictor_target_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
-      -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough>)
+      -Wunused -Woverloaded-virtual -Wimplicit-fallthrough>)
   if(PICTOR_FATAL_WARNINGS)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
   endif()
