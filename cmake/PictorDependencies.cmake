@@ -15,6 +15,9 @@ message(STATUS "Pictor: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 # One INTERFACE target that carries Torch as a SYSTEM include and, optionally, its precompiled header.
 add_library(pictor_torch INTERFACE)
 target_link_libraries(pictor_torch INTERFACE ${TORCH_LIBRARIES})
+# One code model for every Torch translation unit (executables would otherwise get -fPIE), so they can
+# all share the precompiled header.
+target_compile_options(pictor_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fPIC>)
 # Torch's CMake may add its CXX flags (e.g. -D_GLIBCXX_USE_CXX11_ABI) through TORCH_CXX_FLAGS.
 if(TORCH_CXX_FLAGS)
   separate_arguments(_pictor_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")

@@ -1,1 +1,46 @@
-// placeholder
+#include "core/nn/device.h"
+
+#include <ATen/Parallel.h>
+
+#include <thread>
+
+#include "core/error.h"
+
+namespace pictor::nn {
+
+DeviceChoice parseDeviceChoice(const std::string& text)
+{
+    if (text == "auto")
+        return DeviceChoice::Auto;
+    if (text == "cpu")
+        return DeviceChoice::Cpu;
+    if (text == "cuda")
+        return DeviceChoice::Cuda;
+    PICTOR_FAIL("unknown device '", text, "' (use auto, cpu or cuda)");
+}
+
+std::string ComputeDevice::describe() const
+{
+    std::string name = device.is_cuda() ? "CUDA:" + std::to_string(device.has_index() ? device.index() : 0) : "CPU";
+    return name + " " + (dtype == at::kHalf ? "float16" : dtype == at::kBFloat16 ? "bfloat16" : "float32");
+}
+
+ComputeDevice resolveDevice(DeviceChoice choice)
+{
+    const bool cuda = at::hasCUDA();
+    if (choice == DeviceChoice::Cuda)
+        PICTOR_CHECK(cuda, "CUDA was requested but this LibTorch has no CUDA support or no GPU is present");
+    if (choice != DeviceChoice::Cpu && cuda)
+        return {at::Device(at::kCUDA, 0), at::kHalf};
+    return {at::kCPU, at::kFloat};
+}
+
+void setCpuThreads(int threads)
+{
+    const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads > 0 ? threads : all);
+}
+
+int cpuThreads() { return at::get_num_threads(); }
+
+} // namespace pictor::nn

@@ -1,0 +1,75 @@
+// The ImageTextEmbedder interface (CLIP today, SigLIP later) and the registry that picks a family by
+// the checkpoint's model_type. No Torch here: the app and the indexer see only this.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+#include "core/preprocess.h"
+
+namespace pictor {
+
+// Row-major float32 [rows, dim].
+struct EmbeddingMatrix {
+    int rows = 0;
+    int dim = 0;
+    std::vector<float> values;
+
+    const float* row(int i) const { return values.data() + static_cast<std::size_t>(i) * dim; }
+};
+
+struct EmbedderOptions {
+    std::string device = "auto"; // auto, cpu or cuda
+    int cpuThreads = 0;          // 0: every core
+    int maxBatch = 32;           // images or texts per forward pass
+};
+
+class ImageTextEmbedder {
+public:
+    virtual ~ImageTextEmbedder() = default;
+
+    // Stable across runs and machines for the same checkpoint; changes when the weights change.
+    virtual std::string modelId() const = 0;
+    virtual std::string family() const = 0;
+    virtual int dimension() const = 0;
+    virtual const ImagePreprocessConfig& preprocessing() const = 0;
+    virtual std::string deviceDescription() const = 0; // "CPU float32", "CUDA:0 float16"
+    virtual float logitScale() const = 0;               // exp() of the checkpoint's logit_scale
+
+    // Projected embeddings before L2 normalisation, float32, one row per input.
+    virtual EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) = 0;
+    // `pixelValues` holds count x 3 x H x W floats as produced by preprocessImage().
+    virtual EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) = 0;
+
+    // Preprocesses with the model's own parameters, then embeds.
+    EmbeddingMatrix embedImages(const std::vector<RgbImage>& images);
+};
+
+using EmbedderFactory =
+    std::function<std::unique_ptr<ImageTextEmbedder>(const std::filesystem::path& modelDir, const EmbedderOptions&)>;
+
+// model_type -> factory. Families register explicitly from the composition root (no static-init magic).
+class ModelRegistry {
+public:
+    void registerEmbedder(const std::string& modelType, EmbedderFactory factory);
+    // Reads <modelDir>/config.json; an unknown model_type is an error naming the supported ones.
+    std::unique_ptr<ImageTextEmbedder> loadEmbedder(const std::filesystem::path& modelDir,
+                                                    const EmbedderOptions& options = {}) const;
+    std::vector<std::string> embedderTypes() const;
+
+private:
+    std::map<std::string, EmbedderFactory> embedders_;
+};
+
+// The model_type field of a model folder's config.json (errors name the file).
+std::string readModelType(const std::filesystem::path& modelDir);
+
+// L2-normalises each row in place (rows of zeros stay zero).
+void normalizeRows(EmbeddingMatrix& matrix);
+
+} // namespace pictor

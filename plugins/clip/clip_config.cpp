@@ -1,0 +1,83 @@
+#include "plugins/clip/clip_config.h"
+
+#include "core/error.h"
+#include "core/json_file.h"
+
+namespace pictor::clip {
+namespace {
+
+// transformers nests the towers' configs as text_config / vision_config (very old files: *_config_dict).
+const nlohmann::json& towerSection(const nlohmann::json& root, const std::string& name)
+{
+    static const nlohmann::json empty = nlohmann::json::object();
+    for (const std::string& key : {name, name + "_dict"}) {
+        auto it = root.find(key);
+        if (it != root.end() && it->is_object())
+            return *it;
+    }
+    return empty;
+}
+
+void readTower(const nlohmann::json& section, ClipTowerConfig& tower, const std::filesystem::path& file)
+{
+    tower.hiddenSize = jsonFieldOr<std::int64_t>(section, "hidden_size", tower.hiddenSize, file);
+    tower.intermediateSize = jsonFieldOr<std::int64_t>(section, "intermediate_size", tower.intermediateSize, file);
+    tower.numHeads = jsonFieldOr<std::int64_t>(section, "num_attention_heads", tower.numHeads, file);
+    tower.numLayers = jsonFieldOr<std::int64_t>(section, "num_hidden_layers", tower.numLayers, file);
+    tower.layerNormEps = jsonFieldOr<double>(section, "layer_norm_eps", tower.layerNormEps, file);
+    tower.hiddenAct = jsonFieldOr<std::string>(section, "hidden_act", tower.hiddenAct, file);
+    PICTOR_CHECK(tower.hiddenSize > 0 && tower.intermediateSize > 0 && tower.numHeads > 0 && tower.numLayers > 0,
+                 file.string(), ": tower sizes must be positive");
+    PICTOR_CHECK(tower.hiddenSize % tower.numHeads == 0, file.string(), ": hidden_size ", tower.hiddenSize,
+                 " is not divisible by num_attention_heads ", tower.numHeads);
+}
+
+} // namespace
+
+ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
+{
+    const auto file = modelDir / "config.json";
+    const nlohmann::json root = readJsonFile(file);
+    const auto modelType = jsonFieldOr<std::string>(root, "model_type", "", file);
+    PICTOR_CHECK(modelType == "clip", file.string(), ": model_type '", modelType, "' is not 'clip'");
+
+    ClipConfig config;
+    // transformers' CLIPTextConfig / CLIPVisionConfig defaults (ViT-B/32).
+    config.text.hiddenSize = 512;
+    config.text.intermediateSize = 2048;
+    config.text.numHeads = 8;
+    config.text.numLayers = 12;
+    config.vision.hiddenSize = 768;
+    config.vision.intermediateSize = 3072;
+    config.vision.numHeads = 12;
+    config.vision.numLayers = 12;
+
+    const auto& text = towerSection(root, "text_config");
+    readTower(text, config.text, file);
+    config.text.vocabSize = jsonFieldOr<std::int64_t>(text, "vocab_size", config.text.vocabSize, file);
+    config.text.maxPositions =
+        jsonFieldOr<std::int64_t>(text, "max_position_embeddings", config.text.maxPositions, file);
+    config.text.eosTokenId = jsonFieldOr<std::int64_t>(text, "eos_token_id", config.text.eosTokenId, file);
+
+    const auto& vision = towerSection(root, "vision_config");
+    readTower(vision, config.vision, file);
+    config.vision.imageSize = jsonFieldOr<std::int64_t>(vision, "image_size", config.vision.imageSize, file);
+    config.vision.patchSize = jsonFieldOr<std::int64_t>(vision, "patch_size", config.vision.patchSize, file);
+    config.vision.numChannels = jsonFieldOr<std::int64_t>(vision, "num_channels", config.vision.numChannels, file);
+    PICTOR_CHECK(config.vision.patchSize > 0 && config.vision.imageSize % config.vision.patchSize == 0,
+                 file.string(), ": image_size ", config.vision.imageSize, " is not a multiple of patch_size ",
+                 config.vision.patchSize);
+
+    config.projectionDim = jsonFieldOr<std::int64_t>(root, "projection_dim", config.projectionDim, file);
+    PICTOR_CHECK(config.projectionDim > 0, file.string(), ": projection_dim must be positive");
+    return config;
+}
+
+std::string ClipConfig::summary() const
+{
+    return strCat("CLIP text ", text.numLayers, "x", text.hiddenSize, " (", text.numHeads, " heads, ", text.hiddenAct,
+                  "), vision ", vision.numLayers, "x", vision.hiddenSize, " patch ", vision.patchSize, " at ",
+                  vision.imageSize, "px, projection ", projectionDim);
+}
+
+} // namespace pictor::clip

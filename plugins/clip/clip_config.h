@@ -1,0 +1,42 @@
+// CLIPConfig as written by transformers (config.json), with transformers' defaults for absent fields.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace pictor::clip {
+
+struct ClipTowerConfig {
+    std::int64_t hiddenSize = 0;       // width of the residual stream
+    std::int64_t intermediateSize = 0; // MLP width
+    std::int64_t numHeads = 0;
+    std::int64_t numLayers = 0;
+    double layerNormEps = 1e-5;
+    std::string hiddenAct = "quick_gelu";
+};
+
+struct ClipTextConfig : ClipTowerConfig {
+    std::int64_t vocabSize = 49408;
+    std::int64_t maxPositions = 77;
+    std::int64_t eosTokenId = 2; // 2 = the legacy value: pool at argmax(input_ids)
+};
+
+struct ClipVisionConfig : ClipTowerConfig {
+    std::int64_t imageSize = 224;
+    std::int64_t patchSize = 32;
+    std::int64_t numChannels = 3;
+    std::int64_t numPatches() const { return (imageSize / patchSize) * (imageSize / patchSize); }
+};
+
+struct ClipConfig {
+    ClipTextConfig text;
+    ClipVisionConfig vision;
+    std::int64_t projectionDim = 512;
+
+    // Reads <modelDir>/config.json (model_type "clip"); errors name the file and field.
+    static ClipConfig load(const std::filesystem::path& modelDir);
+    std::string summary() const; // one log line
+};
+
+} // namespace pictor::clip
