@@ -1,1 +1,63 @@
-int main() { return 0; }
+// pictor: the composition root. Registers the model families and dispatches the CLI subcommands.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <map>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "plugins/clip/clip_family.h"
+
+#ifndef PICTOR_VERSION
+#define PICTOR_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv)
+{
+    pictor::ModelRegistry registry;
+    pictor::clip::registerClipFamily(registry);
+    const pictor::app::CommandContext context{registry};
+
+    CLI::App app{"Pictor: search, understand and create photos, locally.", "pictor"};
+    app.set_version_flag("--version", std::string("pictor ") + PICTOR_VERSION);
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "Log model loading and timings to stderr");
+    app.require_subcommand(0, 1);
+
+    std::map<CLI::App*, pictor::app::CommandRun> commands;
+    auto add = [&](pictor::app::CommandRun run) { commands[app.get_subcommands({}).back()] = std::move(run); };
+    add(pictor::app::addTokenizeCommand(app, context));
+    add(pictor::app::addEmbedCommand(app, context));
+    add(pictor::app::addModelsCommand(app, context));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "pictor: %s\nRun 'pictor --help' for usage.\n", e.what());
+        return 2;
+    }
+    pictor::setLogLevel(verbose ? pictor::LogLevel::Info : pictor::LogLevel::Warning);
+
+    for (auto& [subcommand, run] : commands) {
+        if (!subcommand->parsed())
+            continue;
+        try {
+            return run();
+        } catch (const pictor::Error& e) {
+            std::fprintf(stderr, "pictor: error: %s\n", e.what());
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "pictor: internal error: %s\n", e.what());
+            return 1;
+        }
+    }
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+}

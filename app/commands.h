@@ -1,0 +1,23 @@
+// The CLI subcommands. Each adds itself to the parser and returns the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "core/embedder.h"
+
+namespace pictor::app {
+
+// Runs after parsing; returns the process exit status.
+using CommandRun = std::function<int()>;
+
+struct CommandContext {
+    const ModelRegistry& registry;
+};
+
+CommandRun addTokenizeCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addModelsCommand(CLI::App& parent, const CommandContext& context);
+
+} // namespace pictor::app
