@@ -2,7 +2,9 @@
 # the rest (OpenCV, Qt, FAISS, SQLite, exiv2, CLI11) only when the whole product is built.
 
 # OpenMP must be found before FAISS (FAISS's config expects the OpenMP targets).
-find_package(OpenMP REQUIRED)
+if(NOT PICTOR_ENGINE_ONLY)
+  find_package(OpenMP REQUIRED)
+endif()
 
 # --- LibTorch: Debian's 1.13 (CPU) by default, another one (PyTorch 2.x with CUDA) on request.
 if(PICTOR_TORCH_DIR)

@@ -19,13 +19,13 @@ void cropNormalizeCuda(const std::uint8_t* deviceRgb, int width, int height, int
                        int cropWidth, float rescale, const std::array<float, 3>& mean,
                        const std::array<float, 3>& std, float* deviceChw);
 
-// Workbench: runs the CPU reference and the kernel on a random image of the given size (host memory in,
-// host memory out), returns the max abs difference and the timings.
+// Workbench: runs the CPU reference and the kernel on a random image of the given size with the given
+// crop window (which may reach outside the image), returns the max abs difference and the timings.
 struct KernelCheck {
     double maxAbsDiff = 0;
     double cpuMs = 0;
     double gpuMs = 0; // kernel only, averaged over `repeats`
 };
-KernelCheck checkCropNormalize(int width, int height, int cropSize, int repeats);
+KernelCheck checkCropNormalize(int width, int height, int top, int left, int cropHeight, int cropWidth, int repeats);
 
 } // namespace pictor::kernels

@@ -14,6 +14,6 @@ void cropNormalizeCuda(const std::uint8_t*, int, int, int, int, int, int, float,
     PICTOR_FAIL("cropNormalizeCuda: ", cudaStatus());
 }
 
-KernelCheck checkCropNormalize(int, int, int, int) { PICTOR_FAIL("checkCropNormalize: ", cudaStatus()); }
+KernelCheck checkCropNormalize(int, int, int, int, int, int, int) { PICTOR_FAIL("checkCropNormalize: ", cudaStatus()); }
 
 } // namespace pictor::kernels

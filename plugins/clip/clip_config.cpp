@@ -41,17 +41,7 @@ ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
     const auto modelType = jsonFieldOr<std::string>(root, "model_type", "", file);
     PICTOR_CHECK(modelType == "clip", file.string(), ": model_type '", modelType, "' is not 'clip'");
 
-    ClipConfig config;
-    // transformers' CLIPTextConfig / CLIPVisionConfig defaults (ViT-B/32).
-    config.text.hiddenSize = 512;
-    config.text.intermediateSize = 2048;
-    config.text.numHeads = 8;
-    config.text.numLayers = 12;
-    config.vision.hiddenSize = 768;
-    config.vision.intermediateSize = 3072;
-    config.vision.numHeads = 12;
-    config.vision.numLayers = 12;
-
+    ClipConfig config = vitB32();
     const auto& text = towerSection(root, "text_config");
     readTower(text, config.text, file);
     config.text.vocabSize = jsonFieldOr<std::int64_t>(text, "vocab_size", config.text.vocabSize, file);
@@ -70,6 +60,20 @@ ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
 
     config.projectionDim = jsonFieldOr<std::int64_t>(root, "projection_dim", config.projectionDim, file);
     PICTOR_CHECK(config.projectionDim > 0, file.string(), ": projection_dim must be positive");
+    return config;
+}
+
+ClipConfig ClipConfig::vitB32()
+{
+    ClipConfig config; // transformers' CLIPTextConfig / CLIPVisionConfig defaults
+    config.text.hiddenSize = 512;
+    config.text.intermediateSize = 2048;
+    config.text.numHeads = 8;
+    config.text.numLayers = 12;
+    config.vision.hiddenSize = 768;
+    config.vision.intermediateSize = 3072;
+    config.vision.numHeads = 12;
+    config.vision.numLayers = 12;
     return config;
 }
 

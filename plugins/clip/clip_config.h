@@ -34,6 +34,8 @@ struct ClipConfig {
     ClipVisionConfig vision;
     std::int64_t projectionDim = 512;
 
+    // transformers' defaults: openai/clip-vit-base-patch32's architecture.
+    static ClipConfig vitB32();
     // Reads <modelDir>/config.json (model_type "clip"); errors name the file and field.
     static ClipConfig load(const std::filesystem::path& modelDir);
     std::string summary() const; // one log line

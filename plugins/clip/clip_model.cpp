@@ -119,6 +119,20 @@ std::unique_ptr<ClipModel> ClipModel::load(const std::filesystem::path& modelDir
     return model;
 }
 
+std::unique_ptr<ClipModel> ClipModel::withRandomWeights(const ClipConfig& config, const nn::ComputeDevice& device,
+                                                       std::uint64_t seed)
+{
+    std::unique_ptr<ClipModel> model(new ClipModel());
+    model->config_ = config;
+    model->device_ = device;
+    nn::ParameterTable table;
+    model->declare(table);
+    at::manual_seed(seed);
+    for (const nn::ParameterSlot& slot : table.slots())
+        *slot.tensor = (at::randn(slot.shape) * 0.02).to(device.device, device.dtype);
+    return model;
+}
+
 TextOutput ClipModel::encodeText(const at::Tensor& input_ids, const at::Tensor& attention_mask) const
 {
     auto [last_hidden_state, pooled_output] =

@@ -56,6 +56,10 @@ public:
     // Loads config.json and the safetensors weights of a model folder onto `device`.
     static std::unique_ptr<ClipModel> load(const std::filesystem::path& modelDir, const nn::ComputeDevice& device);
 
+    // The same architecture with random weights (for benchmarks in the real shapes; nothing is read).
+    static std::unique_ptr<ClipModel> withRandomWeights(const ClipConfig& config, const nn::ComputeDevice& device,
+                                                        std::uint64_t seed);
+
     TextOutput encodeText(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
     VisionOutput encodeImages(const at::Tensor& pixel_values) const;
 

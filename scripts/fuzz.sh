@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for N seconds (default 60).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+seconds="${1:-60}"
+fixtures="${PICTOR_FIXTURES:-$root/../shared/fixtures}"
+"$root/scripts/install-deps.sh" build engine test
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICTOR_ENGINE_ONLY=ON \
+  -DPICTOR_BUILD_FUZZERS=ON -DPICTOR_SANITIZE_ADDRESS=ON -DPICTOR_SANITIZE_UNDEFINED=ON -DPICTOR_BUILD_TESTS=OFF -DPICTOR_BUILD_BENCH=OFF -DPICTOR_TORCH_PCH=OFF >/dev/null
+cmake --build build-fuzz -j "${PICTOR_JOBS:-$(nproc)}" --target fuzz_safetensors fuzz_clip_tokenizer
+
+run() {
+  local name="$1" seeds="$2"
+  local work="build-fuzz/corpus-$name"
+  mkdir -p "$work"
+  echo "== $name for ${seconds}s"
+  "build-fuzz/tests/fuzz/$name" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 "$work" "$seeds"
+}
+run fuzz_safetensors tests/fuzz/corpus/safetensors
+PICTOR_FUZZ_MODEL_DIR="$fixtures/clip-tiny-a" run fuzz_clip_tokenizer tests/fuzz/corpus/clip_tokenizer
