@@ -17,7 +17,7 @@ struct ImagePreprocessConfig {
     int shortestEdge = 224;     // size.shortest_edge
     int resizeHeight = 0;       // size.height/width when the processor resizes to a fixed size (SigLIP)
     int resizeWidth = 0;
-    int resample = 3;           // PIL filter id; 3 = BICUBIC (the only one CLIP uses)
+    int resample = 3;           // PIL filter id; 3 = BICUBIC (CLIP, SigLIP); 1, 2, 4, 5 also work
     bool doCenterCrop = true;
     int cropHeight = 224;
     int cropWidth = 224;
@@ -41,6 +41,10 @@ std::array<int, 2> shortestEdgeSize(int width, int height, int edge); // {width,
 // PIL's Image.resize(..., BICUBIC) with antialiasing (support scaled by the downscale factor, a = -0.5,
 // 22-bit fixed-point coefficients, horizontal pass then vertical, uint8 rounding and clamping per pass).
 RgbImage resizeBicubicPil(const RgbImage& image, int width, int height);
+
+// The same resampler with another PIL filter id: 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING
+// (0 NEAREST is a different algorithm and is refused, as is any other id).
+RgbImage resizePil(const RgbImage& image, int width, int height, int pilFilter);
 
 // The last step of preprocessing, shared with the CUDA kernel as its CPU reference:
 // crop the window (top, left, cropHeight, cropWidth) of an interleaved uint8 RGB image, rescale,
