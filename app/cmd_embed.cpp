@@ -1,9 +1,9 @@
 // pictor embed --model DIR [--text T]... [--image FILE]... [--pixel-values FILE] [--device D] [--output F]
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "core/error.h"
@@ -30,8 +30,8 @@ struct PixelBatch {
     std::vector<std::int64_t> shape; // [m, 3, H, W]
 };
 
-PixelBatch pixelsFromImages(const std::vector<std::string>& files, const ImagePreprocessConfig& config,
-                            bool reducedDecode)
+PixelBatch pixelsFromImages(
+    const std::vector<std::string>& files, const ImagePreprocessConfig& config, bool reducedDecode)
 {
     PixelBatch batch;
     batch.shape = {static_cast<std::int64_t>(files.size()), 3, config.outputHeight(), config.outputWidth()};
@@ -50,10 +50,10 @@ PixelBatch pixelsFromFile(const std::string& file, const ImagePreprocessConfig& 
     const auto tensors = SafetensorsFile::open(file);
     const TensorView& view = tensors->at("pixel_values");
     PICTOR_CHECK(view.dtype == DType::F32, file, ": pixel_values must be F32, found ", dtypeName(view.dtype));
-    PICTOR_CHECK(view.shape.size() == 4 && view.shape[1] == 3 && view.shape[2] == config.outputHeight() &&
-                     view.shape[3] == config.outputWidth(),
-                 file, ": pixel_values has shape ", view.shapeString(), "; the model takes [n, 3, ",
-                 config.outputHeight(), ", ", config.outputWidth(), "]");
+    PICTOR_CHECK(view.shape.size() == 4 && view.shape[1] == 3 && view.shape[2] == config.outputHeight()
+            && view.shape[3] == config.outputWidth(),
+        file, ": pixel_values has shape ", view.shapeString(), "; the model takes [n, 3, ",
+        config.outputHeight(), ", ", config.outputWidth(), "]");
     PixelBatch batch;
     batch.shape = view.shape;
     batch.values.resize(static_cast<std::size_t>(view.numel()));
@@ -61,7 +61,10 @@ PixelBatch pixelsFromFile(const std::string& file, const ImagePreprocessConfig& 
     return batch;
 }
 
-std::span<const std::byte> bytesOf(const std::vector<float>& values) { return std::as_bytes(std::span(values)); }
+std::span<const std::byte> bytesOf(const std::vector<float>& values)
+{
+    return std::as_bytes(std::span(values));
+}
 
 nlohmann::json rowNorms(const EmbeddingMatrix& m)
 {
@@ -97,8 +100,9 @@ nlohmann::json cosineMatrix(EmbeddingMatrix texts, EmbeddingMatrix images)
 int runEmbed(const EmbedArgs& args, const ModelRegistry& registry)
 {
     PICTOR_CHECK(!args.texts.empty() || !args.images.empty() || !args.pixelValuesFile.empty(),
-                 "nothing to embed: give --text, --image or --pixel-values");
-    PICTOR_CHECK(args.images.empty() || args.pixelValuesFile.empty(), "--image and --pixel-values exclude each other");
+        "nothing to embed: give --text, --image or --pixel-values");
+    PICTOR_CHECK(
+        args.images.empty() || args.pixelValuesFile.empty(), "--image and --pixel-values exclude each other");
     EmbedderOptions options;
     options.device = args.device;
     options.cpuThreads = args.threads;
@@ -106,27 +110,26 @@ int runEmbed(const EmbedArgs& args, const ModelRegistry& registry)
     const auto embedder = registry.loadEmbedder(args.model, options);
 
     const PixelBatch pixels = args.pixelValuesFile.empty()
-                                  ? pixelsFromImages(args.images, embedder->preprocessing(), args.reducedDecode)
-                                  : pixelsFromFile(args.pixelValuesFile, embedder->preprocessing());
+        ? pixelsFromImages(args.images, embedder->preprocessing(), args.reducedDecode)
+        : pixelsFromFile(args.pixelValuesFile, embedder->preprocessing());
     const EmbeddingMatrix textEmbeds = embedder->embedTexts(args.texts);
-    const EmbeddingMatrix imageEmbeds =
-        embedder->embedPixelValues(pixels.values.data(), static_cast<int>(pixels.shape[0]));
+    const EmbeddingMatrix imageEmbeds
+        = embedder->embedPixelValues(pixels.values.data(), static_cast<int>(pixels.shape[0]));
     const auto dim = static_cast<std::int64_t>(embedder->dimension());
 
     if (!args.output.empty()) {
         writeSafetensors(args.output,
-                         {{"text_embeds", DType::F32, {textEmbeds.rows, dim}, bytesOf(textEmbeds.values)},
-                          {"image_embeds", DType::F32, {imageEmbeds.rows, dim}, bytesOf(imageEmbeds.values)},
-                          {"pixel_values", DType::F32, pixels.shape, bytesOf(pixels.values)}},
-                         {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()}});
+            {{"text_embeds", DType::F32, {textEmbeds.rows, dim}, bytesOf(textEmbeds.values)},
+                {"image_embeds", DType::F32, {imageEmbeds.rows, dim}, bytesOf(imageEmbeds.values)},
+                {"pixel_values", DType::F32, pixels.shape, bytesOf(pixels.values)}},
+            {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()}});
         return 0;
     }
-    nlohmann::json summary{{"model_id", embedder->modelId()},
-                           {"device", embedder->deviceDescription()},
-                           {"text_embeds", {{"shape", {textEmbeds.rows, dim}}, {"norms", rowNorms(textEmbeds)}}},
-                           {"image_embeds", {{"shape", {imageEmbeds.rows, dim}}, {"norms", rowNorms(imageEmbeds)}}},
-                           {"pixel_values", {{"shape", pixels.shape}}},
-                           {"cosine_text_image", cosineMatrix(textEmbeds, imageEmbeds)}};
+    nlohmann::json summary {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()},
+        {"text_embeds", {{"shape", {textEmbeds.rows, dim}}, {"norms", rowNorms(textEmbeds)}}},
+        {"image_embeds", {{"shape", {imageEmbeds.rows, dim}}, {"norms", rowNorms(imageEmbeds)}}},
+        {"pixel_values", {{"shape", pixels.shape}}},
+        {"cosine_text_image", cosineMatrix(textEmbeds, imageEmbeds)}};
     std::cout << summary.dump(2) << '\n';
     return 0;
 }
@@ -137,20 +140,25 @@ CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context)
 {
     auto args = std::make_shared<EmbedArgs>();
     CLI::App* command = parent.add_subcommand("embed", "Compute CLIP embeddings of texts and images");
-    command->add_option("--model", args->model, "Model folder (Hugging Face layout)")->required()->check(CLI::ExistingDirectory);
+    command->add_option("--model", args->model, "Model folder (Hugging Face layout)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     command->add_option("--text", args->texts, "A text to embed (repeatable)");
-    command->add_option("--image", args->images, "An image file to embed (repeatable)")->check(CLI::ExistingFile);
-    command->add_option("--pixel-values", args->pixelValuesFile,
-                        "A safetensors file whose 'pixel_values' [n,3,H,W] is used instead of decoding images")
+    command->add_option("--image", args->images, "An image file to embed (repeatable)")
+        ->check(CLI::ExistingFile);
+    command
+        ->add_option("--pixel-values", args->pixelValuesFile,
+            "A safetensors file whose 'pixel_values' [n,3,H,W] is used instead of decoding images")
         ->check(CLI::ExistingFile);
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     command->add_option("--output", args->output,
-                        "Write text_embeds, image_embeds and pixel_values to this safetensors file");
-    command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+        "Write text_embeds, image_embeds and pixel_values to this safetensors file");
+    command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
     command->add_option("--batch", args->batch, "Inputs per forward pass")->check(CLI::PositiveNumber);
     command->add_flag("--reduced-decode", args->reducedDecode,
-                      "Decode large JPEGs at reduced size (faster, slightly different pixels)");
+        "Decode large JPEGs at reduced size (faster, slightly different pixels)");
     const ModelRegistry* registry = &context.registry;
     return [args, registry] { return runEmbed(*args, *registry); };
 }

@@ -20,8 +20,8 @@ int runVerify(const std::string& folder, const ModelRegistry& registry)
               << "  family:        " << embedder->family() << '\n'
               << "  model id:      " << embedder->modelId() << '\n'
               << "  embedding dim: " << embedder->dimension() << '\n'
-              << "  tensors:       " << checkpoint.size() << " in " << checkpoint.files().size() << " file(s), "
-              << checkpoint.totalBytes() / (1024.0 * 1024.0) << " MiB\n"
+              << "  tensors:       " << checkpoint.size() << " in " << checkpoint.files().size()
+              << " file(s), " << checkpoint.totalBytes() / (1024.0 * 1024.0) << " MiB\n"
               << "  image input:   " << pre.outputWidth() << "x" << pre.outputHeight() << '\n';
     return 0;
 }
@@ -34,7 +34,9 @@ CommandRun addModelsCommand(CLI::App& parent, const CommandContext& context)
     CLI::App* command = parent.add_subcommand("models", "Inspect model folders");
     command->require_subcommand(1);
     CLI::App* verify = command->add_subcommand("verify", "Check that a model folder loads completely");
-    verify->add_option("DIR", *folder, "Model folder (Hugging Face layout)")->required()->check(CLI::ExistingDirectory);
+    verify->add_option("DIR", *folder, "Model folder (Hugging Face layout)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     const ModelRegistry* registry = &context.registry;
     return [folder, registry] { return runVerify(*folder, *registry); };
 }

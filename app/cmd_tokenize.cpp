@@ -1,8 +1,8 @@
 // pictor tokenize --model DIR [--json] TEXT...
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "core/text/clip_tokenizer.h"
@@ -18,7 +18,9 @@ CommandRun addTokenizeCommand(CLI::App& parent, const CommandContext&)
     };
     auto args = std::make_shared<Args>();
     CLI::App* command = parent.add_subcommand("tokenize", "Print the CLIP token ids of each text");
-    command->add_option("--model", args->model, "Model folder (Hugging Face layout)")->required()->check(CLI::ExistingDirectory);
+    command->add_option("--model", args->model, "Model folder (Hugging Face layout)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "Print {\"input_ids\": [[...], ...]}");
     command->add_option("TEXT", args->texts, "Texts to tokenize")->required();
 
@@ -36,7 +38,7 @@ CommandRun addTokenizeCommand(CLI::App& parent, const CommandContext&)
             std::cout << '\n';
         }
         if (args->json)
-            std::cout << nlohmann::json{{"input_ids", ids}}.dump() << '\n';
+            std::cout << nlohmann::json {{"input_ids", ids}}.dump() << '\n';
         return 0;
     };
 }

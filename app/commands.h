@@ -1,9 +1,9 @@
 // The CLI subcommands. Each adds itself to the parser and returns the function that runs it.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 #include "core/embedder.h"
 

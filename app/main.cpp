@@ -1,8 +1,8 @@
 // pictor: the composition root. Registers the model families and dispatches the CLI subcommands.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <map>
+
+#include <CLI/CLI.hpp>
 
 #include "app/commands.h"
 #include "core/error.h"
@@ -17,16 +17,17 @@ int main(int argc, char** argv)
 {
     pictor::ModelRegistry registry;
     pictor::clip::registerClipFamily(registry);
-    const pictor::app::CommandContext context{registry};
+    const pictor::app::CommandContext context {registry};
 
-    CLI::App app{"Pictor: search, understand and create photos, locally.", "pictor"};
+    CLI::App app {"Pictor: search, understand and create photos, locally.", "pictor"};
     app.set_version_flag("--version", std::string("pictor ") + PICTOR_VERSION);
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "Log model loading and timings to stderr");
     app.require_subcommand(0, 1);
 
     std::map<CLI::App*, pictor::app::CommandRun> commands;
-    auto add = [&](pictor::app::CommandRun run) { commands[app.get_subcommands({}).back()] = std::move(run); };
+    auto add
+        = [&](pictor::app::CommandRun run) { commands[app.get_subcommands({}).back()] = std::move(run); };
     add(pictor::app::addTokenizeCommand(app, context));
     add(pictor::app::addEmbedCommand(app, context));
     add(pictor::app::addModelsCommand(app, context));

@@ -1,14 +1,14 @@
 // CLIP speed in the real ViT-B/32 shapes (random weights made in memory; nothing is downloaded).
 // Prints one JSON line per measurement: image-encode images/s at batch 1/8/32 and text-encode ms/query,
 // for each thread count. Usage: clip_bench [--threads 1,2] [--device cpu|cuda] [--seconds S]
-#include <c10/core/InferenceMode.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <c10/core/InferenceMode.h>
 
 #include "plugins/clip/clip_model.h"
 
@@ -17,7 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-    std::vector<int> threads{1, 2};
+    std::vector<int> threads {1, 2};
     std::string device = "cpu";
     double seconds = 3.0; // minimum measuring time per figure
 };
@@ -72,7 +72,8 @@ int main(int argc, char** argv)
     const auto config = pictor::clip::ClipConfig::vitB32();
     const auto model = pictor::clip::ClipModel::withRandomWeights(config, device, 1234);
     c10::InferenceMode guard;
-    std::printf("{\"model\":\"ViT-B/32 shapes, random weights\",\"device\":\"%s\"}\n", device.describe().c_str());
+    std::printf(
+        "{\"model\":\"ViT-B/32 shapes, random weights\",\"device\":\"%s\"}\n", device.describe().c_str());
 
     for (int threads : options.threads) {
         pictor::nn::setCpuThreads(threads);
@@ -80,9 +81,10 @@ int main(int argc, char** argv)
             const at::Tensor pixels = at::randn({batch, 3, config.vision.imageSize, config.vision.imageSize})
                                           .to(device.device, device.dtype);
             const double seconds = timePerCall([&] { model->encodeImages(pixels); }, options.seconds, device);
-            std::printf("{\"bench\":\"image_encode\",\"threads\":%d,\"batch\":%d,\"images_per_s\":%.2f,\"ms_per_batch\":"
+            std::printf("{\"bench\":\"image_encode\",\"threads\":%d,\"batch\":%d,\"images_per_s\":%.2f,\"ms_"
+                        "per_batch\":"
                         "%.1f}\n",
-                        threads, batch, batch / seconds, seconds * 1e3);
+                threads, batch, batch / seconds, seconds * 1e3);
             std::fflush(stdout);
         }
         // A typical search query is ~10 tokens; the embedder pads only to the longest text of a batch.
@@ -90,9 +92,11 @@ int main(int argc, char** argv)
             at::Tensor ids = at::randint(1, 49000, {1, tokens}, at::kLong);
             ids.index_put_({0, tokens - 1}, 49407);
             const at::Tensor mask = at::ones({1, tokens}, at::kLong);
-            const double seconds = timePerCall([&] { model->encodeText(ids, mask); }, options.seconds, device);
-            std::printf("{\"bench\":\"text_encode\",\"threads\":%d,\"batch\":1,\"tokens\":%d,\"ms_per_query\":%.2f}\n",
-                        threads, tokens, seconds * 1e3);
+            const double seconds
+                = timePerCall([&] { model->encodeText(ids, mask); }, options.seconds, device);
+            std::printf("{\"bench\":\"text_encode\",\"threads\":%d,\"batch\":1,\"tokens\":%d,\"ms_per_"
+                        "query\":%.2f}\n",
+                threads, tokens, seconds * 1e3);
             std::fflush(stdout);
         }
     }

@@ -1,14 +1,14 @@
 // Preprocessing cost per photo: decode a 12-megapixel JPEG (full vs reduced-size DCT decoding), resize
 // and crop to the model's input. Prints JSON lines. Usage: preprocess_bench [JPEG...] (default: a
 // synthetic 4000x3000 camera-like JPEG written to the temp folder).
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/imageio/decode.h"
 #include "core/preprocess.h"
@@ -22,8 +22,7 @@ std::filesystem::path syntheticPhoto()
     for (int y = 0; y < image.rows; ++y)
         for (int x = 0; x < image.cols; ++x)
             image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>(x * 255 / image.cols),
-                                                  static_cast<uchar>(y * 255 / image.rows),
-                                                  static_cast<uchar>((x + y) % 256));
+                static_cast<uchar>(y * 255 / image.rows), static_cast<uchar>((x + y) % 256));
     cv::circle(image, {2000, 1500}, 800, {30, 160, 220}, -1);
     cv::rectangle(image, {300, 300}, {1500, 1100}, {200, 40, 90}, -1);
     cv::Mat noise(image.size(), image.type());
@@ -34,14 +33,14 @@ std::filesystem::path syntheticPhoto()
     return file;
 }
 
-template <typename Step>
-double millisecondsPerCall(Step step, int repeats)
+template <typename Step> double millisecondsPerCall(Step step, int repeats)
 {
     step();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < repeats; ++i)
         step();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / repeats;
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()
+        / repeats;
 }
 
 } // namespace
@@ -59,13 +58,15 @@ int main(int argc, char** argv)
             pictor::DecodeOptions options;
             options.targetShortEdge = reduced ? config.shortestEdge : 0;
             pictor::DecodedImage decoded;
-            const double decodeMs = millisecondsPerCall([&] { decoded = pictor::decodeImageFile(file, options); }, 5);
-            const double preprocessMs =
-                millisecondsPerCall([&] { pictor::preprocessImage(decoded.image, config); }, 5);
+            const double decodeMs
+                = millisecondsPerCall([&] { decoded = pictor::decodeImageFile(file, options); }, 5);
+            const double preprocessMs
+                = millisecondsPerCall([&] { pictor::preprocessImage(decoded.image, config); }, 5);
             std::printf("{\"bench\":\"preprocess\",\"file\":\"%s\",\"size\":\"%dx%d\",\"decode\":\"%s\","
-                        "\"decoded\":\"%dx%d\",\"decode_ms\":%.1f,\"resize_crop_normalize_ms\":%.1f,\"total_ms\":%.1f}\n",
-                        file.filename().c_str(), decoded.fileWidth, decoded.fileHeight, reduced ? "reduced" : "full",
-                        decoded.image.width, decoded.image.height, decodeMs, preprocessMs, decodeMs + preprocessMs);
+                        "\"decoded\":\"%dx%d\",\"decode_ms\":%.1f,\"resize_crop_normalize_ms\":%.1f,\"total_"
+                        "ms\":%.1f}\n",
+                file.filename().c_str(), decoded.fileWidth, decoded.fileHeight, reduced ? "reduced" : "full",
+                decoded.image.width, decoded.image.height, decodeMs, preprocessMs, decodeMs + preprocessMs);
         }
     }
     return 0;

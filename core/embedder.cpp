@@ -38,8 +38,8 @@ std::string readModelType(const std::filesystem::path& modelDir)
     return jsonField<std::string>(readJsonFile(configFile), "model_type", configFile);
 }
 
-std::unique_ptr<ImageTextEmbedder> ModelRegistry::loadEmbedder(const std::filesystem::path& modelDir,
-                                                               const EmbedderOptions& options) const
+std::unique_ptr<ImageTextEmbedder> ModelRegistry::loadEmbedder(
+    const std::filesystem::path& modelDir, const EmbedderOptions& options) const
 {
     PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
     const std::string type = readModelType(modelDir);
@@ -49,7 +49,7 @@ std::unique_ptr<ImageTextEmbedder> ModelRegistry::loadEmbedder(const std::filesy
         for (const auto& name : embedderTypes())
             supported += (supported.empty() ? "" : ", ") + name;
         PICTOR_FAIL((modelDir / "config.json").string(), ": model_type '", type,
-                    "' is not an image-text embedding model Pictor supports (supported: ", supported, ")");
+            "' is not an image-text embedding model Pictor supports (supported: ", supported, ")");
     }
     return it->second(modelDir, options);
 }

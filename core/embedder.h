@@ -25,8 +25,8 @@ struct EmbeddingMatrix {
 
 struct EmbedderOptions {
     std::string device = "auto"; // auto, cpu or cuda
-    int cpuThreads = 0;          // 0: every core
-    int maxBatch = 32;           // images or texts per forward pass
+    int cpuThreads = 0; // 0: every core
+    int maxBatch = 32; // images or texts per forward pass
 };
 
 class ImageTextEmbedder {
@@ -39,7 +39,7 @@ public:
     virtual int dimension() const = 0;
     virtual const ImagePreprocessConfig& preprocessing() const = 0;
     virtual std::string deviceDescription() const = 0; // "CPU float32", "CUDA:0 float16"
-    virtual float logitScale() const = 0;               // exp() of the checkpoint's logit_scale
+    virtual float logitScale() const = 0; // exp() of the checkpoint's logit_scale
 
     // Projected embeddings before L2 normalisation, float32, one row per input.
     virtual EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) = 0;
@@ -50,16 +50,16 @@ public:
     EmbeddingMatrix embedImages(const std::vector<RgbImage>& images);
 };
 
-using EmbedderFactory =
-    std::function<std::unique_ptr<ImageTextEmbedder>(const std::filesystem::path& modelDir, const EmbedderOptions&)>;
+using EmbedderFactory = std::function<std::unique_ptr<ImageTextEmbedder>(
+    const std::filesystem::path& modelDir, const EmbedderOptions&)>;
 
 // model_type -> factory. Families register explicitly from the composition root (no static-init magic).
 class ModelRegistry {
 public:
     void registerEmbedder(const std::string& modelType, EmbedderFactory factory);
     // Reads <modelDir>/config.json; an unknown model_type is an error naming the supported ones.
-    std::unique_ptr<ImageTextEmbedder> loadEmbedder(const std::filesystem::path& modelDir,
-                                                    const EmbedderOptions& options = {}) const;
+    std::unique_ptr<ImageTextEmbedder> loadEmbedder(
+        const std::filesystem::path& modelDir, const EmbedderOptions& options = {}) const;
     std::vector<std::string> embedderTypes() const;
 
 private:

@@ -22,8 +22,7 @@ private:
     std::string where_;
 };
 
-template <typename... Parts>
-std::string strCat(Parts&&... parts)
+template <typename... Parts> std::string strCat(Parts&&... parts)
 {
     std::ostringstream out;
     (out << ... << std::forward<Parts>(parts));
@@ -37,10 +36,10 @@ namespace detail {
 } // namespace pictor
 
 // PICTOR_CHECK(cond, parts...): throws pictor::Error with the concatenated message and file:line.
-#define PICTOR_CHECK(cond, ...)                                                                   \
-    do {                                                                                          \
-        if (!(cond)) [[unlikely]]                                                                 \
-            ::pictor::detail::throwError(__FILE__, __LINE__, ::pictor::strCat(__VA_ARGS__));      \
+#define PICTOR_CHECK(cond, ...)                                                                              \
+    do {                                                                                                     \
+        if (!(cond)) [[unlikely]]                                                                            \
+            ::pictor::detail::throwError(__FILE__, __LINE__, ::pictor::strCat(__VA_ARGS__));                 \
     } while (0)
 
 #define PICTOR_FAIL(...) ::pictor::detail::throwError(__FILE__, __LINE__, ::pictor::strCat(__VA_ARGS__))

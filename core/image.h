@@ -12,7 +12,7 @@ struct RgbImage {
     std::vector<std::uint8_t> pixels; // size 3 * width * height
 
     RgbImage() = default;
-    RgbImage(int w, int h) : width(w), height(h), pixels(static_cast<std::size_t>(w) * h * 3) {}
+    RgbImage(int w, int h) : width(w), height(h), pixels(static_cast<std::size_t>(w) * h * 3) { }
 
     bool empty() const { return width <= 0 || height <= 0; }
     std::uint8_t* row(int y) { return pixels.data() + static_cast<std::size_t>(y) * width * 3; }

@@ -15,7 +15,8 @@ nlohmann::json readJsonFile(const std::filesystem::path& file);
 template <typename T>
 T jsonField(const nlohmann::json& object, const std::string& key, const std::filesystem::path& file);
 template <typename T>
-T jsonFieldOr(const nlohmann::json& object, const std::string& key, T fallback, const std::filesystem::path& file);
+T jsonFieldOr(
+    const nlohmann::json& object, const std::string& key, T fallback, const std::filesystem::path& file);
 
 } // namespace pictor
 

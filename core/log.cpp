@@ -25,10 +25,14 @@ LogLevel& minimumLevel()
 const char* levelName(LogLevel level)
 {
     switch (level) {
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warning: return "warning";
-    case LogLevel::Error: return "error";
+    case LogLevel::Debug:
+        return "debug";
+    case LogLevel::Info:
+        return "info";
+    case LogLevel::Warning:
+        return "warning";
+    case LogLevel::Error:
+        return "error";
     }
     return "?";
 }
@@ -56,7 +60,8 @@ void logMessage(LogLevel level, std::string_view message)
         currentSink()(level, message);
         return;
     }
-    std::fprintf(stderr, "pictor %s: %.*s\n", levelName(level), static_cast<int>(message.size()), message.data());
+    std::fprintf(
+        stderr, "pictor %s: %.*s\n", levelName(level), static_cast<int>(message.size()), message.data());
 }
 
 } // namespace pictor

@@ -14,21 +14,21 @@ namespace pictor {
 // The fields of a CLIPImageProcessor-style preprocessor_config.json that Pictor honours.
 struct ImagePreprocessConfig {
     bool doResize = true;
-    int shortestEdge = 224;     // size.shortest_edge
-    int resizeHeight = 0;       // size.height/width when the processor resizes to a fixed size (SigLIP)
+    int shortestEdge = 224; // size.shortest_edge
+    int resizeHeight = 0; // size.height/width when the processor resizes to a fixed size (SigLIP)
     int resizeWidth = 0;
-    int resample = 3;           // PIL filter id; 3 = BICUBIC (CLIP, SigLIP); 1, 2, 4, 5 also work
+    int resample = 3; // PIL filter id; 3 = BICUBIC (CLIP, SigLIP); 1, 2, 4, 5 also work
     bool doCenterCrop = true;
     int cropHeight = 224;
     int cropWidth = 224;
     bool doRescale = true;
     double rescaleFactor = 1.0 / 255.0;
     bool doNormalize = true;
-    std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
-    std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
+    std::array<float, 3> mean {0.48145466f, 0.4578275f, 0.40821073f};
+    std::array<float, 3> std {0.26862954f, 0.26130258f, 0.27577711f};
     bool doConvertRgb = true;
 
-    int outputHeight() const;   // height of the tensor the vision tower receives
+    int outputHeight() const; // height of the tensor the vision tower receives
     int outputWidth() const;
 };
 
@@ -51,8 +51,8 @@ RgbImage resizePil(const RgbImage& image, int width, int height, int pilFilter);
 // normalise per channel and write planar float CHW. Pixels of the window outside the image are 0
 // before normalisation (as HF's center_crop pads).
 void cropNormalizeToChw(const std::uint8_t* rgb, int width, int height, int top, int left, int cropHeight,
-                        int cropWidth, float rescale, const std::array<float, 3>& mean,
-                        const std::array<float, 3>& std, float* chw);
+    int cropWidth, float rescale, const std::array<float, 3>& mean, const std::array<float, 3>& std,
+    float* chw);
 
 // The whole pipeline for one image: resize, centre crop (top = (h - ch) / 2, floor), rescale,
 // normalise. Returns 3 * outputHeight() * outputWidth() floats in CHW order.

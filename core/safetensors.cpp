@@ -1,16 +1,15 @@
 #include "core/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/json_file.h"
@@ -34,9 +33,16 @@ struct DTypeInfo {
     std::size_t size;
 };
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::I64, "I64", 8}, {DType::I32, "I32", 4}, {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
-    {DType::U8, "U8", 1},   {DType::BOOL, "BOOL", 1},
+    {DType::F64, "F64", 8},
+    {DType::F32, "F32", 4},
+    {DType::F16, "F16", 2},
+    {DType::BF16, "BF16", 2},
+    {DType::I64, "I64", 8},
+    {DType::I32, "I32", 4},
+    {DType::I16, "I16", 2},
+    {DType::I8, "I8", 1},
+    {DType::U8, "U8", 1},
+    {DType::BOOL, "BOOL", 1},
 };
 
 const DTypeInfo* dtypeByName(std::string_view name)
@@ -64,8 +70,8 @@ bool checkedMultiply(std::uint64_t a, std::uint64_t b, std::uint64_t& out)
     return true;
 }
 
-SafetensorsHeader::Entry parseEntry(std::string_view file, const std::string& name, const nlohmann::json& value,
-                                    std::uint64_t dataBytes)
+SafetensorsHeader::Entry parseEntry(
+    std::string_view file, const std::string& name, const nlohmann::json& value, std::uint64_t dataBytes)
 {
     if (!value.is_object())
         fail(file, "tensor entry is not an object", name);
@@ -84,10 +90,11 @@ SafetensorsHeader::Entry parseEntry(std::string_view file, const std::string& na
     if (!info)
         fail(file, "unsupported dtype '" + dtypeName + "'", name);
 
-    SafetensorsHeader::Entry entry{name, info->dtype, {}, 0, 0};
+    SafetensorsHeader::Entry entry {name, info->dtype, {}, 0, 0};
     std::uint64_t elements = 1;
     for (const auto& dim : *shapeIt) {
-        if (!dim.is_number_unsigned() || dim.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        if (!dim.is_number_unsigned()
+            || dim.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
             fail(file, "shape has an invalid dimension", name);
         const auto extent = dim.get<std::uint64_t>();
         if (!checkedMultiply(elements, extent, elements))
@@ -102,20 +109,25 @@ SafetensorsHeader::Entry parseEntry(std::string_view file, const std::string& na
     if (entry.begin > entry.end)
         fail(file, strCat("data_offsets begin ", entry.begin, " > end ", entry.end), name);
     if (entry.end > dataBytes)
-        fail(file, strCat("data_offsets [", entry.begin, ", ", entry.end, "] outside the data section of ", dataBytes,
-                          " bytes"),
-             name);
+        fail(file,
+            strCat("data_offsets [", entry.begin, ", ", entry.end, "] outside the data section of ",
+                dataBytes, " bytes"),
+            name);
     std::uint64_t expectedBytes = 0;
     if (!checkedMultiply(elements, info->size, expectedBytes))
         fail(file, "shape overflows", name);
     if (expectedBytes != entry.end - entry.begin)
-        fail(file, strCat("byte length ", entry.end - entry.begin, " does not match ", dtypeName, " x shape (",
-                          expectedBytes, " bytes)"),
-             name);
+        fail(file,
+            strCat("byte length ", entry.end - entry.begin, " does not match ", dtypeName, " x shape (",
+                expectedBytes, " bytes)"),
+            name);
     return entry;
 }
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText()
+{
+    return std::strerror(errno);
+}
 
 } // namespace
 
@@ -159,7 +171,9 @@ SafetensorsHeader parseSafetensorsHeader(std::string_view file, std::span<const 
     if (headerBytes > kMaxHeaderBytes)
         fail(file, strCat("header length ", headerBytes, " exceeds the ", kMaxHeaderBytes, "-byte limit"));
     if (headerBytes > bytes.size() - 8)
-        fail(file, strCat("header length ", headerBytes, " runs past the end of the file (", bytes.size(), " bytes)"));
+        fail(file,
+            strCat(
+                "header length ", headerBytes, " runs past the end of the file (", bytes.size(), " bytes)"));
 
     const auto* headerStart = reinterpret_cast<const char*>(bytes.data() + 8);
     nlohmann::json header;
@@ -188,7 +202,7 @@ SafetensorsHeader parseSafetensorsHeader(std::string_view file, std::span<const 
         result.entries.push_back(parseEntry(file, key, value, dataBytes));
     }
     std::sort(result.entries.begin(), result.entries.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
+        [](const auto& a, const auto& b) { return a.name < b.name; });
 
     // No two tensors may share bytes (zero-length tensors occupy none).
     std::vector<const SafetensorsHeader::Entry*> byOffset;
@@ -208,7 +222,7 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         fail(label, "cannot open: " + errnoText());
-    struct stat info {};
+    struct stat info { };
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         fail(label, "not a regular file");
@@ -226,7 +240,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
     }
     ::close(fd);
 
-    const std::span<const std::byte> bytes(static_cast<const std::byte*>(result->mapping_), result->mappingSize_);
+    const std::span<const std::byte> bytes(
+        static_cast<const std::byte*>(result->mapping_), result->mappingSize_);
     SafetensorsHeader header = parseSafetensorsHeader(label, bytes);
     result->metadata_ = std::move(header.metadata);
     result->tensors_.reserve(header.entries.size());
@@ -252,7 +267,7 @@ SafetensorsFile::~SafetensorsFile()
 const TensorView* SafetensorsFile::find(std::string_view name) const
 {
     auto it = std::lower_bound(tensors_.begin(), tensors_.end(), name,
-                               [](const TensorView& view, std::string_view key) { return view.name < key; });
+        [](const TensorView& view, std::string_view key) { return view.name < key; });
     return it != tensors_.end() && it->name == name ? &*it : nullptr;
 }
 
@@ -273,7 +288,8 @@ std::filesystem::path findIndexFile(const std::filesystem::path& folder)
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
         const std::string name = entry.path().filename().string();
-        if (name.ends_with(".safetensors.index.json") && (found.empty() || name == "model.safetensors.index.json"))
+        if (name.ends_with(".safetensors.index.json")
+            && (found.empty() || name == "model.safetensors.index.json"))
             found = entry.path();
     }
     return found;

@@ -61,8 +61,8 @@ public:
     const std::filesystem::path& path() const { return path_; }
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     const std::vector<TensorView>& tensors() const { return tensors_; } // sorted by name
-    const TensorView* find(std::string_view name) const;                // nullptr when absent
-    const TensorView& at(std::string_view name) const;                  // throws naming the tensor
+    const TensorView* find(std::string_view name) const; // nullptr when absent
+    const TensorView& at(std::string_view name) const; // throws naming the tensor
 
 private:
     SafetensorsFile() = default;
@@ -101,9 +101,9 @@ struct TensorToWrite {
     std::span<const std::byte> bytes;
 };
 void writeSafetensors(const std::filesystem::path& file, const std::vector<TensorToWrite>& tensors,
-                      const std::map<std::string, std::string>& metadata = {});
+    const std::map<std::string, std::string>& metadata = {});
 // Serialises to memory (same layout as the file).
-std::vector<std::byte> serializeSafetensors(const std::vector<TensorToWrite>& tensors,
-                                            const std::map<std::string, std::string>& metadata = {});
+std::vector<std::byte> serializeSafetensors(
+    const std::vector<TensorToWrite>& tensors, const std::map<std::string, std::string>& metadata = {});
 
 } // namespace pictor

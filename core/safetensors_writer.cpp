@@ -8,8 +8,8 @@
 
 namespace pictor {
 
-std::vector<std::byte> serializeSafetensors(const std::vector<TensorToWrite>& tensors,
-                                            const std::map<std::string, std::string>& metadata)
+std::vector<std::byte> serializeSafetensors(
+    const std::vector<TensorToWrite>& tensors, const std::map<std::string, std::string>& metadata)
 {
     nlohmann::json header = nlohmann::json::object();
     if (!metadata.empty())
@@ -19,11 +19,10 @@ std::vector<std::byte> serializeSafetensors(const std::vector<TensorToWrite>& te
         std::uint64_t expected = dtypeSize(tensor.dtype);
         for (auto d : tensor.shape)
             expected *= static_cast<std::uint64_t>(d);
-        PICTOR_CHECK(expected == tensor.bytes.size(), "[safetensors] writing '", tensor.name, "': ",
-                     tensor.bytes.size(), " bytes for a shape needing ", expected);
-        header[tensor.name] = {{"dtype", dtypeName(tensor.dtype)},
-                               {"shape", tensor.shape},
-                               {"data_offsets", {offset, offset + tensor.bytes.size()}}};
+        PICTOR_CHECK(expected == tensor.bytes.size(), "[safetensors] writing '", tensor.name,
+            "': ", tensor.bytes.size(), " bytes for a shape needing ", expected);
+        header[tensor.name] = {{"dtype", dtypeName(tensor.dtype)}, {"shape", tensor.shape},
+            {"data_offsets", {offset, offset + tensor.bytes.size()}}};
         offset += tensor.bytes.size();
     }
     std::string headerText = header.dump();
@@ -45,7 +44,7 @@ std::vector<std::byte> serializeSafetensors(const std::vector<TensorToWrite>& te
 }
 
 void writeSafetensors(const std::filesystem::path& file, const std::vector<TensorToWrite>& tensors,
-                      const std::map<std::string, std::string>& metadata)
+    const std::map<std::string, std::string>& metadata)
 {
     const auto bytes = serializeSafetensors(tensors, metadata);
     // Write to a temporary name and rename, so a crash never leaves a half-written file behind.
@@ -59,7 +58,8 @@ void writeSafetensors(const std::filesystem::path& file, const std::vector<Tenso
     }
     std::error_code error;
     std::filesystem::rename(temporary, file, error);
-    PICTOR_CHECK(!error, "[safetensors] ", file.string(), ": cannot rename into place (", error.message(), ")");
+    PICTOR_CHECK(
+        !error, "[safetensors] ", file.string(), ": cannot rename into place (", error.message(), ")");
 }
 
 } // namespace pictor

@@ -15,9 +15,9 @@ std::string cudaStatus();
 
 // Fused last step of CLIP preprocessing on device pointers: crop a window of an interleaved uint8 RGB
 // image, rescale, normalise, write planar float CHW. Same semantics as pictor::cropNormalizeToChw.
-void cropNormalizeCuda(const std::uint8_t* deviceRgb, int width, int height, int top, int left, int cropHeight,
-                       int cropWidth, float rescale, const std::array<float, 3>& mean,
-                       const std::array<float, 3>& std, float* deviceChw);
+void cropNormalizeCuda(const std::uint8_t* deviceRgb, int width, int height, int top, int left,
+    int cropHeight, int cropWidth, float rescale, const std::array<float, 3>& mean,
+    const std::array<float, 3>& std, float* deviceChw);
 
 // Workbench: runs the CPU reference and the kernel on a random image of the given size with the given
 // crop window (which may reach outside the image), returns the max abs difference and the timings.
@@ -26,6 +26,7 @@ struct KernelCheck {
     double cpuMs = 0;
     double gpuMs = 0; // kernel only, averaged over `repeats`
 };
-KernelCheck checkCropNormalize(int width, int height, int top, int left, int cropHeight, int cropWidth, int repeats);
+KernelCheck checkCropNormalize(
+    int width, int height, int top, int left, int cropHeight, int cropWidth, int repeats);
 
 } // namespace pictor::kernels

@@ -4,16 +4,25 @@
 
 namespace pictor::kernels {
 
-bool cudaAvailable() { return false; }
+bool cudaAvailable()
+{
+    return false;
+}
 
-std::string cudaStatus() { return "built without CUDA (configure with -DPICTOR_CUDA=ON)"; }
+std::string cudaStatus()
+{
+    return "built without CUDA (configure with -DPICTOR_CUDA=ON)";
+}
 
 void cropNormalizeCuda(const std::uint8_t*, int, int, int, int, int, int, float, const std::array<float, 3>&,
-                       const std::array<float, 3>&, float*)
+    const std::array<float, 3>&, float*)
 {
     PICTOR_FAIL("cropNormalizeCuda: ", cudaStatus());
 }
 
-KernelCheck checkCropNormalize(int, int, int, int, int, int, int) { PICTOR_FAIL("checkCropNormalize: ", cudaStatus()); }
+KernelCheck checkCropNormalize(int, int, int, int, int, int, int)
+{
+    PICTOR_FAIL("checkCropNormalize: ", cudaStatus());
+}
 
 } // namespace pictor::kernels

@@ -19,11 +19,11 @@ struct DecodeOptions {
 };
 
 struct DecodedImage {
-    RgbImage image;           // after orientation and any reduction
-    int fileWidth = 0;        // as stored in the file, before orientation
+    RgbImage image; // after orientation and any reduction
+    int fileWidth = 0; // as stored in the file, before orientation
     int fileHeight = 0;
     int scaleDenominator = 1; // 1, 2, 4 or 8
-    int exifOrientation = 1;  // 1..8 as read from the file (1 when absent)
+    int exifOrientation = 1; // 1..8 as read from the file (1 when absent)
 };
 
 // Throws pictor::Error whose message names the file and the reason (cannot open, empty, truncated,

@@ -12,16 +12,26 @@ namespace {
 at::ScalarType scalarTypeOf(DType dtype)
 {
     switch (dtype) {
-    case DType::F64: return at::kDouble;
-    case DType::F32: return at::kFloat;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    case DType::I64: return at::kLong;
-    case DType::I32: return at::kInt;
-    case DType::I16: return at::kShort;
-    case DType::I8: return at::kChar;
-    case DType::U8: return at::kByte;
-    case DType::BOOL: return at::kBool;
+    case DType::F64:
+        return at::kDouble;
+    case DType::F32:
+        return at::kFloat;
+    case DType::F16:
+        return at::kHalf;
+    case DType::BF16:
+        return at::kBFloat16;
+    case DType::I64:
+        return at::kLong;
+    case DType::I32:
+        return at::kInt;
+    case DType::I16:
+        return at::kShort;
+    case DType::I8:
+        return at::kChar;
+    case DType::U8:
+        return at::kByte;
+    case DType::BOOL:
+        return at::kBool;
     }
     PICTOR_FAIL("unknown dtype");
 }
@@ -55,8 +65,8 @@ bool isAligned(const void* pointer, std::size_t alignment)
 
 } // namespace
 
-at::Tensor& ParameterTable::declare(std::string name, std::vector<std::int64_t> shape, at::Tensor& slot,
-                                    bool optional)
+at::Tensor& ParameterTable::declare(
+    std::string name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional)
 {
     slots_.push_back({std::move(name), std::move(shape), &slot, optional});
     return slot;
@@ -67,8 +77,8 @@ Scope Scope::operator/(std::string_view child) const
     return Scope(*table_, prefix_.empty() ? std::string(child) : prefix_ + "." + std::string(child));
 }
 
-at::Tensor& Scope::param(std::string_view name, std::vector<std::int64_t> shape, at::Tensor& slot,
-                         bool optional) const
+at::Tensor& Scope::param(
+    std::string_view name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional) const
 {
     return table_->declare((*this / name).prefix(), std::move(shape), slot, optional);
 }
@@ -87,7 +97,8 @@ at::Tensor tensorFromView(const TensorView& view)
     return at::from_blob(const_cast<std::byte*>(view.data), view.shape, at::TensorOptions().dtype(type));
 }
 
-BindReport bindParameters(const ParameterTable& table, const Checkpoint& checkpoint, const BindOptions& options)
+BindReport bindParameters(
+    const ParameterTable& table, const Checkpoint& checkpoint, const BindOptions& options)
 {
     const std::string file = checkpoint.files().empty() ? "checkpoint" : checkpoint.files().front().string();
     std::vector<std::string> problems;
@@ -99,23 +110,26 @@ BindReport bindParameters(const ParameterTable& table, const Checkpoint& checkpo
         const TensorView* view = checkpoint.find(slot.name);
         if (!view) {
             if (!slot.optional)
-                problems.push_back(strCat("missing tensor '", slot.name, "' (expected shape ", shapeText(slot.shape), ")"));
+                problems.push_back(
+                    strCat("missing tensor '", slot.name, "' (expected shape ", shapeText(slot.shape), ")"));
             continue;
         }
         if (view->shape != slot.shape) {
-            problems.push_back(strCat("shape mismatch for tensor '", slot.name, "': expected ", shapeText(slot.shape),
-                                      ", checkpoint has ", view->shapeString()));
+            problems.push_back(strCat("shape mismatch for tensor '", slot.name, "': expected ",
+                shapeText(slot.shape), ", checkpoint has ", view->shapeString()));
             continue;
         }
         if (!isFloating(view->dtype)) {
             problems.push_back(strCat("dtype mismatch for tensor '", slot.name,
-                                      "': expected a floating-point tensor, checkpoint has ", dtypeName(view->dtype)));
+                "': expected a floating-point tensor, checkpoint has ", dtypeName(view->dtype)));
             continue;
         }
         at::Tensor source = tensorFromView(*view);
-        const bool inPlace = options.device.is_cpu() && source.scalar_type() == options.dtype &&
-                             source.data_ptr() == static_cast<const void*>(view->data);
-        *slot.tensor = inPlace ? source : source.to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
+        const bool inPlace = options.device.is_cpu() && source.scalar_type() == options.dtype
+            && source.data_ptr() == static_cast<const void*>(view->data);
+        *slot.tensor = inPlace
+            ? source
+            : source.to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
         report.zeroCopy += inPlace ? 1 : 0;
         report.bound += 1;
         report.bytes += view->nbytes;
@@ -127,12 +141,13 @@ BindReport bindParameters(const ParameterTable& table, const Checkpoint& checkpo
             report.ignored += 1;
             continue;
         }
-        problems.push_back(strCat("unexpected tensor '", view->name, "' ", view->shapeString(), " ",
-                                  dtypeName(view->dtype)));
+        problems.push_back(strCat(
+            "unexpected tensor '", view->name, "' ", view->shapeString(), " ", dtypeName(view->dtype)));
     }
     if (!problems.empty()) {
         constexpr std::size_t kShown = 8;
-        std::string message = strCat("[binder] ", file, ": ", problems.size(), " problem(s): ", problems.front());
+        std::string message
+            = strCat("[binder] ", file, ": ", problems.size(), " problem(s): ", problems.front());
         for (std::size_t i = 1; i < std::min(problems.size(), kShown); ++i)
             message += "; " + problems[i];
         if (problems.size() > kShown)

@@ -2,10 +2,10 @@
 // shape- or dtype-mismatched tensors are errors naming each tensor with expected vs actual.
 #pragma once
 
-#include <ATen/ATen.h>
-
 #include <string>
 #include <vector>
+
+#include <ATen/ATen.h>
 
 #include "core/nn/parameters.h"
 #include "core/safetensors.h"
@@ -29,7 +29,8 @@ struct BindReport {
 
 // Fills every slot of `table` from `checkpoint` or throws pictor::Error listing every problem.
 // CPU float32 tensors already in the working dtype alias the mapped file (the checkpoint must outlive them).
-BindReport bindParameters(const ParameterTable& table, const Checkpoint& checkpoint, const BindOptions& options);
+BindReport bindParameters(
+    const ParameterTable& table, const Checkpoint& checkpoint, const BindOptions& options);
 
 // The checkpoint tensor as an ATen tensor (a view of the mapped bytes; clone before writing).
 at::Tensor tensorFromView(const TensorView& view);

@@ -1,8 +1,8 @@
 #include "core/nn/device.h"
 
-#include <ATen/Parallel.h>
-
 #include <thread>
+
+#include <ATen/Parallel.h>
 
 #include "core/error.h"
 
@@ -21,7 +21,8 @@ DeviceChoice parseDeviceChoice(const std::string& text)
 
 std::string ComputeDevice::describe() const
 {
-    std::string name = device.is_cuda() ? "CUDA:" + std::to_string(device.has_index() ? device.index() : 0) : "CPU";
+    std::string name
+        = device.is_cuda() ? "CUDA:" + std::to_string(device.has_index() ? device.index() : 0) : "CPU";
     return name + " " + (dtype == at::kHalf ? "float16" : dtype == at::kBFloat16 ? "bfloat16" : "float32");
 }
 
@@ -41,6 +42,9 @@ void setCpuThreads(int threads)
     at::set_num_threads(threads > 0 ? threads : all);
 }
 
-int cpuThreads() { return at::get_num_threads(); }
+int cpuThreads()
+{
+    return at::get_num_threads();
+}
 
 } // namespace pictor::nn

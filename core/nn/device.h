@@ -1,9 +1,9 @@
 // Device and dtype policy: float32 on CPU, float16 on CUDA; CPU thread count from settings.
 #pragma once
 
-#include <ATen/ATen.h>
-
 #include <string>
+
+#include <ATen/ATen.h>
 
 namespace pictor::nn {
 

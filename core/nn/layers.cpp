@@ -20,17 +20,22 @@ Activation activationFromName(const std::string& name)
     if (name == "relu")
         return Activation::Relu;
     PICTOR_FAIL("unsupported activation '", name,
-                "' (supported: quick_gelu, gelu, gelu_pytorch_tanh, gelu_new, gelu_fast, silu, swish, relu)");
+        "' (supported: quick_gelu, gelu, gelu_pytorch_tanh, gelu_new, gelu_fast, silu, swish, relu)");
 }
 
 at::Tensor activate(const at::Tensor& x, Activation activation)
 {
     switch (activation) {
-    case Activation::QuickGelu: return x * at::sigmoid(1.702 * x);
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Silu: return at::silu(x);
-    case Activation::Relu: return at::relu(x);
+    case Activation::QuickGelu:
+        return x * at::sigmoid(1.702 * x);
+    case Activation::Gelu:
+        return at::gelu(x);
+    case Activation::GeluTanh:
+        return at::gelu(x, "tanh");
+    case Activation::Silu:
+        return at::silu(x);
+    case Activation::Relu:
+        return at::relu(x);
     }
     return x;
 }
@@ -42,7 +47,10 @@ void Linear::declare(const Scope& scope, std::int64_t in, std::int64_t out, bool
         scope.param("bias", {out}, bias);
 }
 
-at::Tensor Linear::forward(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+at::Tensor Linear::forward(const at::Tensor& x) const
+{
+    return at::linear(x, weight, bias);
+}
 
 void LayerNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)
 {
@@ -58,8 +66,8 @@ at::Tensor LayerNorm::forward(const at::Tensor& x) const
 
 void SelfAttention::declare(const Scope& scope, std::int64_t hidden, std::int64_t numHeads)
 {
-    PICTOR_CHECK(numHeads > 0 && hidden % numHeads == 0, "hidden size ", hidden, " is not divisible by ", numHeads,
-                 " attention heads (", scope.prefix(), ")");
+    PICTOR_CHECK(numHeads > 0 && hidden % numHeads == 0, "hidden size ", hidden, " is not divisible by ",
+        numHeads, " attention heads (", scope.prefix(), ")");
     heads = numHeads;
     q_proj.declare(scope / "q_proj", hidden, hidden);
     k_proj.declare(scope / "k_proj", hidden, hidden);
@@ -67,17 +75,21 @@ void SelfAttention::declare(const Scope& scope, std::int64_t hidden, std::int64_
     out_proj.declare(scope / "out_proj", hidden, hidden);
 }
 
-at::Tensor SelfAttention::forward(const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
+at::Tensor SelfAttention::forward(
+    const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
 {
     const auto batch = hidden_states.size(0);
     const auto tokens = hidden_states.size(1);
     const auto head_dim = hidden_states.size(2) / heads;
-    auto split_heads = [&](const at::Tensor& x) { return x.view({batch, tokens, heads, head_dim}).transpose(1, 2); };
+    auto split_heads = [&](const at::Tensor& x) {
+        return x.view({batch, tokens, heads, head_dim}).transpose(1, 2);
+    };
     const at::Tensor query_states = split_heads(q_proj.forward(hidden_states));
     const at::Tensor key_states = split_heads(k_proj.forward(hidden_states));
     const at::Tensor value_states = split_heads(v_proj.forward(hidden_states));
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-    at::Tensor attn_output = scaledDotProductAttention(query_states, key_states, value_states, additiveMask, scale);
+    at::Tensor attn_output
+        = scaledDotProductAttention(query_states, key_states, value_states, additiveMask, scale);
     attn_output = attn_output.transpose(1, 2).reshape({batch, tokens, heads * head_dim});
     return out_proj.forward(attn_output);
 }
@@ -89,9 +101,13 @@ void Mlp::declare(const Scope& scope, std::int64_t hidden, std::int64_t intermed
     fc2.declare(scope / "fc2", intermediate, hidden);
 }
 
-at::Tensor Mlp::forward(const at::Tensor& x) const { return fc2.forward(activate(fc1.forward(x), activation)); }
+at::Tensor Mlp::forward(const at::Tensor& x) const
+{
+    return fc2.forward(activate(fc1.forward(x), activation));
+}
 
-at::Tensor EncoderLayer::forward(const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
+at::Tensor EncoderLayer::forward(
+    const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
 {
     at::Tensor residual = hidden_states;
     at::Tensor x = residual + self_attn.forward(layer_norm1.forward(hidden_states), additiveMask);
@@ -110,8 +126,8 @@ void Encoder::declare(const Scope& scope, const EncoderConfig& config)
     }
 }
 
-at::Tensor Encoder::forward(at::Tensor hidden_states, const std::optional<at::Tensor>& additiveMask,
-                            int numLayers) const
+at::Tensor Encoder::forward(
+    at::Tensor hidden_states, const std::optional<at::Tensor>& additiveMask, int numLayers) const
 {
     const std::size_t count = numLayers < 0 ? layers.size() : static_cast<std::size_t>(numLayers);
     for (std::size_t i = 0; i < count && i < layers.size(); ++i)
@@ -121,7 +137,9 @@ at::Tensor Encoder::forward(at::Tensor hidden_states, const std::optional<at::Te
 
 at::Tensor causalMask(std::int64_t tokens, const at::TensorOptions& options)
 {
-    return at::full({tokens, tokens}, -std::numeric_limits<float>::infinity(), options).triu(1).view({1, 1, tokens, tokens});
+    return at::full({tokens, tokens}, -std::numeric_limits<float>::infinity(), options)
+        .triu(1)
+        .view({1, 1, tokens, tokens});
 }
 
 at::Tensor paddingMask(const at::Tensor& attentionMask, const at::TensorOptions& options)
@@ -129,7 +147,8 @@ at::Tensor paddingMask(const at::Tensor& attentionMask, const at::TensorOptions&
     const auto batch = attentionMask.size(0);
     const auto tokens = attentionMask.size(1);
     at::Tensor blocked = attentionMask.eq(0).view({batch, 1, 1, tokens});
-    return at::zeros({batch, 1, 1, tokens}, options).masked_fill(blocked, -std::numeric_limits<float>::infinity());
+    return at::zeros({batch, 1, 1, tokens}, options)
+        .masked_fill(blocked, -std::numeric_limits<float>::infinity());
 }
 
 } // namespace pictor::nn

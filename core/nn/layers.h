@@ -2,11 +2,11 @@
 // names equal the safetensors keys; forward() locals mirror the Python reference.
 #pragma once
 
-#include <ATen/ATen.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <ATen/ATen.h>
 
 #include "core/nn/parameters.h"
 
@@ -21,7 +21,7 @@ at::Tensor activate(const at::Tensor& x, Activation activation);
 
 struct Linear {
     at::Tensor weight; // [out, in]
-    at::Tensor bias;   // [out] or undefined
+    at::Tensor bias; // [out] or undefined
     void declare(const Scope& scope, std::int64_t in, std::int64_t out, bool withBias = true);
     at::Tensor forward(const at::Tensor& x) const;
 };
@@ -72,8 +72,8 @@ struct Encoder {
     std::vector<EncoderLayer> layers;
     void declare(const Scope& scope, const EncoderConfig& config);
     // Runs the first `numLayers` layers (all when negative).
-    at::Tensor forward(at::Tensor hidden_states, const std::optional<at::Tensor>& additiveMask,
-                       int numLayers = -1) const;
+    at::Tensor forward(
+        at::Tensor hidden_states, const std::optional<at::Tensor>& additiveMask, int numLayers = -1) const;
 };
 
 // Additive causal mask [1, 1, tokens, tokens]: 0 on and below the diagonal, -inf above.

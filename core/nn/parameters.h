@@ -2,11 +2,11 @@
 // optional or not); the binder then fills the slots from a safetensors checkpoint.
 #pragma once
 
-#include <ATen/ATen.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <ATen/ATen.h>
 
 namespace pictor::nn {
 
@@ -19,7 +19,8 @@ struct ParameterSlot {
 
 class ParameterTable {
 public:
-    at::Tensor& declare(std::string name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional = false);
+    at::Tensor& declare(
+        std::string name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional = false);
     const std::vector<ParameterSlot>& slots() const { return slots_; }
 
 private:
@@ -29,11 +30,11 @@ private:
 // A name prefix inside a table: scope / "encoder" / "layers" / 3 gives "....encoder.layers.3".
 class Scope {
 public:
-    Scope(ParameterTable& table, std::string prefix = {}) : table_(&table), prefix_(std::move(prefix)) {}
+    Scope(ParameterTable& table, std::string prefix = {}) : table_(&table), prefix_(std::move(prefix)) { }
     Scope operator/(std::string_view child) const;
     Scope operator/(std::size_t index) const { return *this / std::string_view(std::to_string(index)); }
     at::Tensor& param(std::string_view name, std::vector<std::int64_t> shape, at::Tensor& slot,
-                      bool optional = false) const;
+        bool optional = false) const;
     const std::string& prefix() const { return prefix_; }
 
 private:

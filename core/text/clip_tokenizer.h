@@ -12,9 +12,9 @@
 namespace pictor {
 
 struct TokenizedText {
-    std::vector<std::int64_t> inputIds;      // contextLength ids: BOS, tokens, EOS, padding
+    std::vector<std::int64_t> inputIds; // contextLength ids: BOS, tokens, EOS, padding
     std::vector<std::int64_t> attentionMask; // 1 up to and including EOS, then 0
-    int numTokens = 0;                       // ids before padding, BOS and EOS included
+    int numTokens = 0; // ids before padding, BOS and EOS included
 };
 
 class ClipTokenizer {

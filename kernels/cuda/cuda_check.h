@@ -5,9 +5,9 @@
 
 #include "core/error.h"
 
-#define PICTOR_CUDA_CHECK(call)                                                                               \
-    do {                                                                                                      \
-        const cudaError_t pictorCudaStatus = (call);                                                          \
-        PICTOR_CHECK(pictorCudaStatus == cudaSuccess, "CUDA error in ", #call, ": ",                          \
-                     cudaGetErrorString(pictorCudaStatus));                                                   \
+#define PICTOR_CUDA_CHECK(call)                                                                              \
+    do {                                                                                                     \
+        const cudaError_t pictorCudaStatus = (call);                                                         \
+        PICTOR_CHECK(pictorCudaStatus == cudaSuccess, "CUDA error in ", #call, ": ",                         \
+            cudaGetErrorString(pictorCudaStatus));                                                           \
     } while (0)

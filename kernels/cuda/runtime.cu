@@ -13,7 +13,7 @@ std::string cudaStatus()
         return std::string("no usable GPU: ") + cudaGetErrorString(status);
     if (devices == 0)
         return "no GPU present";
-    cudaDeviceProp properties{};
+    cudaDeviceProp properties {};
     cudaGetDeviceProperties(&properties, 0);
     return std::string("CUDA device 0: ") + properties.name;
 }

@@ -21,15 +21,17 @@ const nlohmann::json& towerSection(const nlohmann::json& root, const std::string
 void readTower(const nlohmann::json& section, ClipTowerConfig& tower, const std::filesystem::path& file)
 {
     tower.hiddenSize = jsonFieldOr<std::int64_t>(section, "hidden_size", tower.hiddenSize, file);
-    tower.intermediateSize = jsonFieldOr<std::int64_t>(section, "intermediate_size", tower.intermediateSize, file);
+    tower.intermediateSize
+        = jsonFieldOr<std::int64_t>(section, "intermediate_size", tower.intermediateSize, file);
     tower.numHeads = jsonFieldOr<std::int64_t>(section, "num_attention_heads", tower.numHeads, file);
     tower.numLayers = jsonFieldOr<std::int64_t>(section, "num_hidden_layers", tower.numLayers, file);
     tower.layerNormEps = jsonFieldOr<double>(section, "layer_norm_eps", tower.layerNormEps, file);
     tower.hiddenAct = jsonFieldOr<std::string>(section, "hidden_act", tower.hiddenAct, file);
-    PICTOR_CHECK(tower.hiddenSize > 0 && tower.intermediateSize > 0 && tower.numHeads > 0 && tower.numLayers > 0,
-                 file.string(), ": tower sizes must be positive");
+    PICTOR_CHECK(
+        tower.hiddenSize > 0 && tower.intermediateSize > 0 && tower.numHeads > 0 && tower.numLayers > 0,
+        file.string(), ": tower sizes must be positive");
     PICTOR_CHECK(tower.hiddenSize % tower.numHeads == 0, file.string(), ": hidden_size ", tower.hiddenSize,
-                 " is not divisible by num_attention_heads ", tower.numHeads);
+        " is not divisible by num_attention_heads ", tower.numHeads);
 }
 
 } // namespace
@@ -45,18 +47,19 @@ ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
     const auto& text = towerSection(root, "text_config");
     readTower(text, config.text, file);
     config.text.vocabSize = jsonFieldOr<std::int64_t>(text, "vocab_size", config.text.vocabSize, file);
-    config.text.maxPositions =
-        jsonFieldOr<std::int64_t>(text, "max_position_embeddings", config.text.maxPositions, file);
+    config.text.maxPositions
+        = jsonFieldOr<std::int64_t>(text, "max_position_embeddings", config.text.maxPositions, file);
     config.text.eosTokenId = jsonFieldOr<std::int64_t>(text, "eos_token_id", config.text.eosTokenId, file);
 
     const auto& vision = towerSection(root, "vision_config");
     readTower(vision, config.vision, file);
     config.vision.imageSize = jsonFieldOr<std::int64_t>(vision, "image_size", config.vision.imageSize, file);
     config.vision.patchSize = jsonFieldOr<std::int64_t>(vision, "patch_size", config.vision.patchSize, file);
-    config.vision.numChannels = jsonFieldOr<std::int64_t>(vision, "num_channels", config.vision.numChannels, file);
+    config.vision.numChannels
+        = jsonFieldOr<std::int64_t>(vision, "num_channels", config.vision.numChannels, file);
     PICTOR_CHECK(config.vision.patchSize > 0 && config.vision.imageSize % config.vision.patchSize == 0,
-                 file.string(), ": image_size ", config.vision.imageSize, " is not a multiple of patch_size ",
-                 config.vision.patchSize);
+        file.string(), ": image_size ", config.vision.imageSize, " is not a multiple of patch_size ",
+        config.vision.patchSize);
 
     config.projectionDim = jsonFieldOr<std::int64_t>(root, "projection_dim", config.projectionDim, file);
     PICTOR_CHECK(config.projectionDim > 0, file.string(), ": projection_dim must be positive");
@@ -79,9 +82,9 @@ ClipConfig ClipConfig::vitB32()
 
 std::string ClipConfig::summary() const
 {
-    return strCat("CLIP text ", text.numLayers, "x", text.hiddenSize, " (", text.numHeads, " heads, ", text.hiddenAct,
-                  "), vision ", vision.numLayers, "x", vision.hiddenSize, " patch ", vision.patchSize, " at ",
-                  vision.imageSize, "px, projection ", projectionDim);
+    return strCat("CLIP text ", text.numLayers, "x", text.hiddenSize, " (", text.numHeads, " heads, ",
+        text.hiddenAct, "), vision ", vision.numLayers, "x", vision.hiddenSize, " patch ", vision.patchSize,
+        " at ", vision.imageSize, "px, projection ", projectionDim);
 }
 
 } // namespace pictor::clip

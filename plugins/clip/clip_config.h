@@ -8,7 +8,7 @@
 namespace pictor::clip {
 
 struct ClipTowerConfig {
-    std::int64_t hiddenSize = 0;       // width of the residual stream
+    std::int64_t hiddenSize = 0; // width of the residual stream
     std::int64_t intermediateSize = 0; // MLP width
     std::int64_t numHeads = 0;
     std::int64_t numLayers = 0;

@@ -1,8 +1,8 @@
 // ClipEmbedder: the ImageTextEmbedder for model_type "clip" (tokenizer + preprocessing + ClipModel).
-#include <c10/core/InferenceMode.h>
-
 #include <algorithm>
 #include <mutex>
+
+#include <c10/core/InferenceMode.h>
 
 #include "core/error.h"
 #include "core/text/clip_tokenizer.h"
@@ -32,21 +32,20 @@ void append(EmbeddingMatrix& into, const EmbeddingMatrix& part)
 
 class ClipEmbedder final : public ImageTextEmbedder {
 public:
-    ClipEmbedder(const std::filesystem::path& modelDir, const EmbedderOptions& options)
-        : options_(options)
+    ClipEmbedder(const std::filesystem::path& modelDir, const EmbedderOptions& options) : options_(options)
     {
         nn::setCpuThreads(options.cpuThreads);
         model_ = ClipModel::load(modelDir, nn::resolveDevice(nn::parseDeviceChoice(options.device)));
         tokenizer_ = ClipTokenizer::fromFolder(modelDir);
         preprocess_ = loadPreprocessConfig(modelDir / "preprocessor_config.json");
-        PICTOR_CHECK(tokenizer_->vocabSize() <= model_->config().text.vocabSize, (modelDir / "vocab.json").string(),
-                     ": the tokenizer has ", tokenizer_->vocabSize(), " tokens but the model embeds only ",
-                     model_->config().text.vocabSize);
-        PICTOR_CHECK(preprocess_.outputHeight() == model_->config().vision.imageSize &&
-                         preprocess_.outputWidth() == model_->config().vision.imageSize,
-                     (modelDir / "preprocessor_config.json").string(), ": produces ", preprocess_.outputWidth(), "x",
-                     preprocess_.outputHeight(), " images but the vision tower takes ",
-                     model_->config().vision.imageSize);
+        PICTOR_CHECK(tokenizer_->vocabSize() <= model_->config().text.vocabSize,
+            (modelDir / "vocab.json").string(), ": the tokenizer has ", tokenizer_->vocabSize(),
+            " tokens but the model embeds only ", model_->config().text.vocabSize);
+        PICTOR_CHECK(preprocess_.outputHeight() == model_->config().vision.imageSize
+                && preprocess_.outputWidth() == model_->config().vision.imageSize,
+            (modelDir / "preprocessor_config.json").string(), ": produces ", preprocess_.outputWidth(), "x",
+            preprocess_.outputHeight(), " images but the vision tower takes ",
+            model_->config().vision.imageSize);
         modelId_ = computeModelId("clip", modelDir / "config.json", model_->checkpoint());
     }
 
@@ -80,8 +79,8 @@ public:
         const int batchSize = std::max(1, options_.maxBatch);
         for (int start = 0; start < count; start += batchSize) {
             const int n = std::min(batchSize, count - start);
-            const at::Tensor batch =
-                at::from_blob(const_cast<float*>(pixelValues) + start * perImage, {n, 3, side, side}, at::kFloat);
+            const at::Tensor batch = at::from_blob(
+                const_cast<float*>(pixelValues) + start * perImage, {n, 3, side, side}, at::kFloat);
             append(result, toMatrix(model_->encodeImages(batch.to(model_->device().dtype)).image_embeds));
         }
         return result;
@@ -103,7 +102,8 @@ private:
         at::Tensor mask = at::empty({rows, longest}, at::kLong);
         for (std::int64_t r = 0; r < rows; ++r) {
             std::copy_n(tokenized[r].inputIds.begin(), longest, ids.data_ptr<std::int64_t>() + r * longest);
-            std::copy_n(tokenized[r].attentionMask.begin(), longest, mask.data_ptr<std::int64_t>() + r * longest);
+            std::copy_n(
+                tokenized[r].attentionMask.begin(), longest, mask.data_ptr<std::int64_t>() + r * longest);
         }
         return toMatrix(model_->encodeText(ids, mask).text_embeds);
     }
@@ -117,12 +117,15 @@ private:
 
 } // namespace
 
-std::unique_ptr<ImageTextEmbedder> loadClipEmbedder(const std::filesystem::path& modelDir,
-                                                    const EmbedderOptions& options)
+std::unique_ptr<ImageTextEmbedder> loadClipEmbedder(
+    const std::filesystem::path& modelDir, const EmbedderOptions& options)
 {
     return std::make_unique<ClipEmbedder>(modelDir, options);
 }
 
-void registerClipFamily(ModelRegistry& registry) { registry.registerEmbedder("clip", loadClipEmbedder); }
+void registerClipFamily(ModelRegistry& registry)
+{
+    registry.registerEmbedder("clip", loadClipEmbedder);
+}
 
 } // namespace pictor::clip

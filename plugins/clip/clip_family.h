@@ -8,7 +8,7 @@ namespace pictor::clip {
 void registerClipFamily(ModelRegistry& registry);
 
 // Loads a CLIP folder directly (what the registry's factory does).
-std::unique_ptr<ImageTextEmbedder> loadClipEmbedder(const std::filesystem::path& modelDir,
-                                                    const EmbedderOptions& options);
+std::unique_ptr<ImageTextEmbedder> loadClipEmbedder(
+    const std::filesystem::path& modelDir, const EmbedderOptions& options);
 
 } // namespace pictor::clip

@@ -10,7 +10,7 @@ namespace {
 nn::EncoderConfig encoderConfig(const ClipTowerConfig& tower)
 {
     return {tower.hiddenSize, tower.intermediateSize, tower.numHeads, tower.numLayers, tower.layerNormEps,
-            nn::activationFromName(tower.hiddenAct)};
+        nn::activationFromName(tower.hiddenAct)};
 }
 
 } // namespace
@@ -25,24 +25,25 @@ void ClipTextTower::declare(const nn::Scope& scope, const ClipTextConfig& textCo
     final_layer_norm.declare(scope / "final_layer_norm", hidden, config.layerNormEps);
 }
 
-std::pair<at::Tensor, at::Tensor> ClipTextTower::forward(const at::Tensor& input_ids,
-                                                         const at::Tensor& attention_mask) const
+std::pair<at::Tensor, at::Tensor> ClipTextTower::forward(
+    const at::Tensor& input_ids, const at::Tensor& attention_mask) const
 {
     const auto batch = input_ids.size(0);
     const auto tokens = input_ids.size(1);
-    PICTOR_CHECK(tokens <= config.maxPositions, "CLIP text input has ", tokens, " tokens; the model takes at most ",
-                 config.maxPositions);
-    const auto options = at::TensorOptions().dtype(token_embedding.scalar_type()).device(token_embedding.device());
-    at::Tensor hidden_states =
-        at::embedding(token_embedding, input_ids) + position_embedding.slice(0, 0, tokens).unsqueeze(0);
+    PICTOR_CHECK(tokens <= config.maxPositions, "CLIP text input has ", tokens,
+        " tokens; the model takes at most ", config.maxPositions);
+    const auto options
+        = at::TensorOptions().dtype(token_embedding.scalar_type()).device(token_embedding.device());
+    at::Tensor hidden_states
+        = at::embedding(token_embedding, input_ids) + position_embedding.slice(0, 0, tokens).unsqueeze(0);
     const at::Tensor mask = nn::causalMask(tokens, options) + nn::paddingMask(attention_mask, options);
     at::Tensor last_hidden_state = final_layer_norm.forward(encoder.forward(hidden_states, mask));
 
     // The legacy eos_token_id 2 (openai configs) means "pool at the highest id", which is the first
     // <|endoftext|>; newer configs name the EOS id and HF pools at its first occurrence.
     at::Tensor eos_positions = config.eosTokenId == 2
-                                   ? input_ids.to(at::kInt).argmax(-1)
-                                   : input_ids.eq(config.eosTokenId).to(at::kInt).argmax(-1);
+        ? input_ids.to(at::kInt).argmax(-1)
+        : input_ids.eq(config.eosTokenId).to(at::kInt).argmax(-1);
     at::Tensor rows = at::arange(batch, input_ids.options().dtype(at::kLong));
     at::Tensor pooled_output = last_hidden_state.index({rows, eos_positions.to(at::kLong)});
     return {last_hidden_state, pooled_output};
@@ -53,9 +54,10 @@ void ClipVisionTower::declare(const nn::Scope& scope, const ClipVisionConfig& vi
     config = visionConfig;
     const auto hidden = config.hiddenSize;
     scope.param("embeddings.class_embedding", {hidden}, class_embedding);
-    scope.param("embeddings.patch_embedding.weight", {hidden, config.numChannels, config.patchSize, config.patchSize},
-                patch_embedding);
-    scope.param("embeddings.position_embedding.weight", {config.numPatches() + 1, hidden}, position_embedding);
+    scope.param("embeddings.patch_embedding.weight",
+        {hidden, config.numChannels, config.patchSize, config.patchSize}, patch_embedding);
+    scope.param(
+        "embeddings.position_embedding.weight", {config.numPatches() + 1, hidden}, position_embedding);
     pre_layrnorm.declare(scope / "pre_layrnorm", hidden, config.layerNormEps);
     encoder.declare(scope / "encoder", encoderConfig(config));
     post_layernorm.declare(scope / "post_layernorm", hidden, config.layerNormEps);
@@ -63,13 +65,13 @@ void ClipVisionTower::declare(const nn::Scope& scope, const ClipVisionConfig& vi
 
 at::Tensor ClipVisionTower::embed(const at::Tensor& pixel_values) const
 {
-    PICTOR_CHECK(pixel_values.dim() == 4 && pixel_values.size(1) == config.numChannels &&
-                     pixel_values.size(2) == config.imageSize && pixel_values.size(3) == config.imageSize,
-                 "CLIP vision input must be [batch, ", config.numChannels, ", ", config.imageSize, ", ",
-                 config.imageSize, "]");
+    PICTOR_CHECK(pixel_values.dim() == 4 && pixel_values.size(1) == config.numChannels
+            && pixel_values.size(2) == config.imageSize && pixel_values.size(3) == config.imageSize,
+        "CLIP vision input must be [batch, ", config.numChannels, ", ", config.imageSize, ", ",
+        config.imageSize, "]");
     const auto batch = pixel_values.size(0);
     at::Tensor patch_embeds = at::conv2d(pixel_values.to(patch_embedding.scalar_type()), patch_embedding, {},
-                                         {config.patchSize, config.patchSize});
+        {config.patchSize, config.patchSize});
     patch_embeds = patch_embeds.flatten(2).transpose(1, 2);
     at::Tensor class_embeds = class_embedding.view({1, 1, -1}).expand({batch, 1, config.hiddenSize});
     at::Tensor embeddings = at::cat({class_embeds, patch_embeds}, 1) + position_embedding.unsqueeze(0);
@@ -86,8 +88,8 @@ std::pair<at::Tensor, at::Tensor> ClipVisionTower::forward(const at::Tensor& pix
 const std::vector<std::string>& ClipModel::ignorableKeys()
 {
     // Older hub checkpoints saved the position_ids buffers; transformers ignores them on load.
-    static const std::vector<std::string> keys{"text_model.embeddings.position_ids",
-                                               "vision_model.embeddings.position_ids"};
+    static const std::vector<std::string> keys {
+        "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"};
     return keys;
 }
 
@@ -97,11 +99,13 @@ void ClipModel::declare(nn::ParameterTable& table)
     text_model_.declare(root / "text_model", config_.text);
     vision_model_.declare(root / "vision_model", config_.vision);
     root.param("text_projection.weight", {config_.projectionDim, config_.text.hiddenSize}, text_projection_);
-    root.param("visual_projection.weight", {config_.projectionDim, config_.vision.hiddenSize}, visual_projection_);
+    root.param(
+        "visual_projection.weight", {config_.projectionDim, config_.vision.hiddenSize}, visual_projection_);
     root.param("logit_scale", {}, logit_scale_);
 }
 
-std::unique_ptr<ClipModel> ClipModel::load(const std::filesystem::path& modelDir, const nn::ComputeDevice& device)
+std::unique_ptr<ClipModel> ClipModel::load(
+    const std::filesystem::path& modelDir, const nn::ComputeDevice& device)
 {
     std::unique_ptr<ClipModel> model(new ClipModel());
     model->config_ = ClipConfig::load(modelDir);
@@ -115,12 +119,12 @@ std::unique_ptr<ClipModel> ClipModel::load(const std::filesystem::path& modelDir
     options.ignorableKeys = ignorableKeys();
     const nn::BindReport report = nn::bindParameters(table, model->checkpoint_, options);
     PICTOR_LOG_INFO(model->config_.summary(), "; ", report.bound, " tensors (", report.bytes / (1024 * 1024),
-                    " MiB) on ", device.describe());
+        " MiB) on ", device.describe());
     return model;
 }
 
-std::unique_ptr<ClipModel> ClipModel::withRandomWeights(const ClipConfig& config, const nn::ComputeDevice& device,
-                                                       std::uint64_t seed)
+std::unique_ptr<ClipModel> ClipModel::withRandomWeights(
+    const ClipConfig& config, const nn::ComputeDevice& device, std::uint64_t seed)
 {
     std::unique_ptr<ClipModel> model(new ClipModel());
     model->config_ = config;
@@ -135,8 +139,8 @@ std::unique_ptr<ClipModel> ClipModel::withRandomWeights(const ClipConfig& config
 
 TextOutput ClipModel::encodeText(const at::Tensor& input_ids, const at::Tensor& attention_mask) const
 {
-    auto [last_hidden_state, pooled_output] =
-        text_model_.forward(input_ids.to(device_.device), attention_mask.to(device_.device));
+    auto [last_hidden_state, pooled_output]
+        = text_model_.forward(input_ids.to(device_.device), attention_mask.to(device_.device));
     at::Tensor text_embeds = at::linear(pooled_output, text_projection_);
     return {last_hidden_state, pooled_output, text_embeds};
 }
@@ -148,6 +152,9 @@ VisionOutput ClipModel::encodeImages(const at::Tensor& pixel_values) const
     return {last_hidden_state, pooled_output, image_embeds};
 }
 
-float ClipModel::logitScale() const { return logit_scale_.to(at::kFloat).cpu().item<float>(); }
+float ClipModel::logitScale() const
+{
+    return logit_scale_.to(at::kFloat).cpu().item<float>();
+}
 
 } // namespace pictor::clip

@@ -2,10 +2,10 @@
 // Declared parameter names equal the Hugging Face checkpoint keys.
 #pragma once
 
-#include <ATen/ATen.h>
-
 #include <filesystem>
 #include <memory>
+
+#include <ATen/ATen.h>
 
 #include "core/nn/device.h"
 #include "core/nn/layers.h"
@@ -16,14 +16,14 @@ namespace pictor::clip {
 
 struct TextOutput {
     at::Tensor last_hidden_state; // [batch, tokens, hidden], after final_layer_norm
-    at::Tensor pooler_output;     // [batch, hidden] at the EOS position
-    at::Tensor text_embeds;       // [batch, projection] before L2 normalisation
+    at::Tensor pooler_output; // [batch, hidden] at the EOS position
+    at::Tensor text_embeds; // [batch, projection] before L2 normalisation
 };
 
 struct VisionOutput {
     at::Tensor last_hidden_state; // [batch, 1 + patches, hidden], encoder output (no post_layernorm)
-    at::Tensor pooler_output;     // [batch, hidden], post_layernorm of the class token
-    at::Tensor image_embeds;      // [batch, projection] before L2 normalisation
+    at::Tensor pooler_output; // [batch, hidden], post_layernorm of the class token
+    at::Tensor image_embeds; // [batch, projection] before L2 normalisation
 };
 
 struct ClipTextTower {
@@ -34,7 +34,8 @@ struct ClipTextTower {
 
     void declare(const nn::Scope& scope, const ClipTextConfig& textConfig); // scope: "text_model"
     // input_ids, attention_mask: [batch, tokens] int64.
-    std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+    std::pair<at::Tensor, at::Tensor> forward(
+        const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
 };
 
 // Also the vision tower of LLaVA-1.5 (which reads a hidden layer before the last).
@@ -54,11 +55,12 @@ struct ClipVisionTower {
 class ClipModel {
 public:
     // Loads config.json and the safetensors weights of a model folder onto `device`.
-    static std::unique_ptr<ClipModel> load(const std::filesystem::path& modelDir, const nn::ComputeDevice& device);
+    static std::unique_ptr<ClipModel> load(
+        const std::filesystem::path& modelDir, const nn::ComputeDevice& device);
 
     // The same architecture with random weights (for benchmarks in the real shapes; nothing is read).
-    static std::unique_ptr<ClipModel> withRandomWeights(const ClipConfig& config, const nn::ComputeDevice& device,
-                                                        std::uint64_t seed);
+    static std::unique_ptr<ClipModel> withRandomWeights(
+        const ClipConfig& config, const nn::ComputeDevice& device, std::uint64_t seed);
 
     TextOutput encodeText(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
     VisionOutput encodeImages(const at::Tensor& pixel_values) const;

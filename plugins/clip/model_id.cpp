@@ -1,17 +1,17 @@
 #include "plugins/clip/model_id.h"
 
 #define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstdio>
+
+#include <xxhash.h>
 
 #include "core/json_file.h"
 
 namespace pictor {
 
-std::string computeModelId(const std::string& family, const std::filesystem::path& configFile,
-                           const Checkpoint& checkpoint)
+std::string computeModelId(
+    const std::string& family, const std::filesystem::path& configFile, const Checkpoint& checkpoint)
 {
     constexpr std::size_t kSampledBytes = 256;
     XXH3_state_t* state = XXH3_createState();
@@ -20,7 +20,8 @@ std::string computeModelId(const std::string& family, const std::filesystem::pat
     const std::string config = readJsonFile(configFile).dump();
     XXH3_64bits_update(state, config.data(), config.size());
     for (const TensorView* view : checkpoint.tensors()) {
-        const std::string entry = view->name + '|' + std::string(dtypeName(view->dtype)) + '|' + view->shapeString();
+        const std::string entry
+            = view->name + '|' + std::string(dtypeName(view->dtype)) + '|' + view->shapeString();
         XXH3_64bits_update(state, entry.data(), entry.size());
         XXH3_64bits_update(state, view->data, std::min(view->nbytes, kSampledBytes));
     }

@@ -11,7 +11,7 @@ namespace pictor {
 // "<family>-<16 hex digits>": XXH3-64 over the canonical config.json, the tensor index (names, dtypes,
 // shapes) and the first bytes of every tensor, so fine-tunes of one architecture get different ids
 // without hashing gigabytes at load time.
-std::string computeModelId(const std::string& family, const std::filesystem::path& configFile,
-                           const Checkpoint& checkpoint);
+std::string computeModelId(
+    const std::string& family, const std::filesystem::path& configFile, const Checkpoint& checkpoint);
 
 } // namespace pictor

@@ -1,15 +1,14 @@
 // The pictor command line end to end: exact forms, exit statuses, outputs against the golden data,
 // and malformed model folders and images, each with a clear one-line error.
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include "core/safetensors.h"
 #include "tests/support/paths.h"
@@ -51,7 +50,7 @@ RunResult runPictor(const std::vector<std::string>& args)
     command += " 2>" + quote(errFile.string());
     RunResult result;
     FILE* pipe = popen(command.c_str(), "r");
-    std::array<char, 4096> buffer{};
+    std::array<char, 4096> buffer {};
     for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;)
         result.out.append(buffer.data(), n);
     const int status = pclose(pipe);
@@ -60,8 +59,14 @@ RunResult runPictor(const std::vector<std::string>& args)
     return result;
 }
 
-std::filesystem::path clipFixture() { return test::fixtureDir("clip-tiny-a"); }
-std::filesystem::path cases() { return clipFixture() / "cases"; }
+std::filesystem::path clipFixture()
+{
+    return test::fixtureDir("clip-tiny-a");
+}
+std::filesystem::path cases()
+{
+    return clipFixture() / "cases";
+}
 
 // Max abs difference between two F32 tensors of the same shape.
 double maxAbsDiff(const TensorView& a, const TensorView& b, double* meanOut = nullptr)
@@ -96,7 +101,7 @@ TEST(Cli, VersionHelpAndUsageErrors)
     EXPECT_EQ(embedHelp.status, 0);
     EXPECT_NE(embedHelp.out.find("--pixel-values"), std::string::npos);
 
-    EXPECT_EQ(runPictor({"embed"}).status, 2);           // --model is required
+    EXPECT_EQ(runPictor({"embed"}).status, 2); // --model is required
     EXPECT_EQ(runPictor({"no-such-command"}).status, 2);
     EXPECT_EQ(runPictor({"embed", "--model", clipFixture().string(), "--device", "tpu"}).status, 2);
     const auto usage = runPictor({"tokenize", "--bogus"});
@@ -108,7 +113,7 @@ TEST(Cli, TokenizeJsonMatchesTheReference)
 {
     const auto texts = nlohmann::json::parse(readFile(cases() / "texts.json"));
     const auto expected = nlohmann::json::parse(readFile(cases() / "expected_tokens.json"));
-    std::vector<std::string> args{"tokenize", "--model", clipFixture().string(), "--json"};
+    std::vector<std::string> args {"tokenize", "--model", clipFixture().string(), "--json"};
     for (const auto& text : texts)
         args.push_back(text.get<std::string>());
     const auto result = runPictor(args);
@@ -124,8 +129,8 @@ TEST(Cli, EmbedMatchesTheReferenceEndToEnd)
     const auto texts = nlohmann::json::parse(readFile(cases() / "texts.json"));
     const auto images = nlohmann::json::parse(readFile(cases() / "images.json")).at("images");
     const auto output = test::scratchDir("embed") / "out.safetensors";
-    std::vector<std::string> args{"embed", "--model", clipFixture().string(), "--device", "cpu", "--output",
-                                  output.string()};
+    std::vector<std::string> args {
+        "embed", "--model", clipFixture().string(), "--device", "cpu", "--output", output.string()};
     for (const auto& text : texts)
         args.insert(args.end(), {"--text", text.get<std::string>()});
     for (const auto& image : images)
@@ -150,8 +155,7 @@ TEST(Cli, EmbedFromPixelValuesMatchesTheReference)
 {
     const auto output = test::scratchDir("embed") / "pixels.safetensors";
     const auto result = runPictor({"embed", "--model", clipFixture().string(), "--pixel-values",
-                                   (cases() / "expected_pixel_values.safetensors").string(), "--output",
-                                   output.string()});
+        (cases() / "expected_pixel_values.safetensors").string(), "--output", output.string()});
     ASSERT_EQ(result.status, 0) << result.err;
     const auto ours = SafetensorsFile::open(output);
     const auto expected = SafetensorsFile::open(cases() / "expected_image_embeds.safetensors");
@@ -162,7 +166,7 @@ TEST(Cli, EmbedFromPixelValuesMatchesTheReference)
 TEST(Cli, EmbedSummaryWithoutOutput)
 {
     const auto result = runPictor({"embed", "--model", clipFixture().string(), "--text", "a photo of a cat",
-                                   "--text", "a photo of a dog", "--image", (cases() / "a00_square_224.png").string()});
+        "--text", "a photo of a dog", "--image", (cases() / "a00_square_224.png").string()});
     ASSERT_EQ(result.status, 0) << result.err;
     const auto summary = nlohmann::json::parse(result.out);
     EXPECT_EQ(summary.at("text_embeds").at("shape"), nlohmann::json({2, 32}));
@@ -182,14 +186,14 @@ TEST(Cli, VerifyTheFixtureModel)
 // ---- malformed model folders ----
 
 // A copy of the fixture model folder whose model.safetensors is replaced by `weights`.
-std::filesystem::path brokenModel(const std::string& tag, const std::string& weights,
-                                  const std::vector<std::string>& dropFiles = {})
+std::filesystem::path brokenModel(
+    const std::string& tag, const std::string& weights, const std::vector<std::string>& dropFiles = {})
 {
     const auto dir = test::scratchDir(tag);
     for (const auto& entry : std::filesystem::directory_iterator(clipFixture())) {
         const auto name = entry.path().filename().string();
-        if (entry.is_regular_file() && name != "model.safetensors" && name != "README.md" &&
-            std::find(dropFiles.begin(), dropFiles.end(), name) == dropFiles.end())
+        if (entry.is_regular_file() && name != "model.safetensors" && name != "README.md"
+            && std::find(dropFiles.begin(), dropFiles.end(), name) == dropFiles.end())
             std::filesystem::copy_file(entry.path(), dir / name);
     }
     writeFile(dir / "model.safetensors", weights);
@@ -229,7 +233,8 @@ void expectVerifyFails(const std::filesystem::path& dir, const std::string& phra
 TEST(Cli, MalformedModelFoldersGiveClearErrors)
 {
     const std::string original = readFile(clipFixture() / "model.safetensors");
-    expectVerifyFails(brokenModel("truncated", original.substr(0, original.size() / 3)), "outside the data section");
+    expectVerifyFails(
+        brokenModel("truncated", original.substr(0, original.size() / 3)), "outside the data section");
     expectVerifyFails(brokenModel("tiny", original.substr(0, 5)), "too short");
 
     std::string beyond = original;
@@ -248,30 +253,35 @@ TEST(Cli, MalformedModelFoldersGiveClearErrors)
         return assemble(header, w.data);
     };
     expectVerifyFails(brokenModel("range", edit([&](auto& h) {
-                          h["logit_scale"]["data_offsets"] = {w.data.size(), w.data.size() + 4};
-                      })),
-                      "(tensor 'logit_scale')");
+        h["logit_scale"]["data_offsets"] = {w.data.size(), w.data.size() + 4};
+    })),
+        "(tensor 'logit_scale')");
     expectVerifyFails(brokenModel("overlap", edit([](auto& h) {
-                          h["logit_scale"]["data_offsets"] = h["text_projection.weight"]["data_offsets"];
-                          h["logit_scale"]["shape"] = h["text_projection.weight"]["shape"];
-                      })),
-                      "overlaps");
-    expectVerifyFails(brokenModel("length", edit([](auto& h) { h["text_projection.weight"]["shape"] = {32, 65}; })),
-                      "does not match F32 x shape");
+        h["logit_scale"]["data_offsets"] = h["text_projection.weight"]["data_offsets"];
+        h["logit_scale"]["shape"] = h["text_projection.weight"]["shape"];
+    })),
+        "overlaps");
+    expectVerifyFails(brokenModel("length", edit([](auto& h) {
+        h["text_projection.weight"]["shape"] = {32, 65};
+    })),
+        "does not match F32 x shape");
     expectVerifyFails(brokenModel("dtype", edit([](auto& h) { h["logit_scale"]["dtype"] = "I32"; })),
-                      "dtype mismatch for tensor 'logit_scale'");
+        "dtype mismatch for tensor 'logit_scale'");
     expectVerifyFails(brokenModel("missing", edit([](auto& h) { h.erase("visual_projection.weight"); })),
-                      "missing tensor 'visual_projection.weight'");
+        "missing tensor 'visual_projection.weight'");
     expectVerifyFails(brokenModel("unexpected", edit([](auto& h) {
-                          h["extra.bias"] = {{"dtype", "U8"}, {"shape", {0}}, {"data_offsets", {0, 0}}};
-                      })),
-                      "unexpected tensor 'extra.bias'");
+        h["extra.bias"] = {{"dtype", "U8"}, {"shape", {0}}, {"data_offsets", {0, 0}}};
+    })),
+        "unexpected tensor 'extra.bias'");
     // A tensor whose bytes fit but whose shape is wrong for the model.
-    expectVerifyFails(brokenModel("shape", edit([](auto& h) { h["text_projection.weight"]["shape"] = {64, 32}; })),
-                      "shape mismatch for tensor 'text_projection.weight'");
+    expectVerifyFails(brokenModel("shape", edit([](auto& h) {
+        h["text_projection.weight"]["shape"] = {64, 32};
+    })),
+        "shape mismatch for tensor 'text_projection.weight'");
     expectVerifyFails(brokenModel("novocab", original, {"vocab.json"}), "vocab.json");
     expectVerifyFails(brokenModel("nomerges", original, {"merges.txt"}), "merges.txt");
-    expectVerifyFails(brokenModel("nopre", original, {"preprocessor_config.json"}), "preprocessor_config.json");
+    expectVerifyFails(
+        brokenModel("nopre", original, {"preprocessor_config.json"}), "preprocessor_config.json");
     expectVerifyFails(brokenModel("noconfig", original, {"config.json"}), "config.json");
 }
 
@@ -288,7 +298,8 @@ void expectEmbedImageFails(const std::filesystem::path& image, const std::string
 {
     const auto result = runPictor({"embed", "--model", clipFixture().string(), "--image", image.string()});
     EXPECT_EQ(result.status, 1) << image << "\n" << result.err;
-    EXPECT_NE(result.err.find(image.filename().string()), std::string::npos) << "names the file: " << result.err;
+    EXPECT_NE(result.err.find(image.filename().string()), std::string::npos)
+        << "names the file: " << result.err;
     EXPECT_NE(result.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in: " << result.err;
 }
 

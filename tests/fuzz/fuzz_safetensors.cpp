@@ -8,8 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     try {
-        const auto header =
-            pictor::parseSafetensorsHeader("fuzz", std::span(reinterpret_cast<const std::byte*>(data), size));
+        const auto header = pictor::parseSafetensorsHeader(
+            "fuzz", std::span(reinterpret_cast<const std::byte*>(data), size));
         // Every accepted entry must lie inside the input.
         for (const auto& entry : header.entries)
             if (header.dataOffset + entry.end > size || entry.begin > entry.end)

@@ -26,11 +26,20 @@ struct ScratchDirs {
 
 } // namespace
 
-std::filesystem::path fixturesDir() { return fromEnv("PICTOR_FIXTURES", PICTOR_DEFAULT_FIXTURES_DIR); }
+std::filesystem::path fixturesDir()
+{
+    return fromEnv("PICTOR_FIXTURES", PICTOR_DEFAULT_FIXTURES_DIR);
+}
 
-std::filesystem::path fixtureDir(const std::string& name) { return fixturesDir() / name; }
+std::filesystem::path fixtureDir(const std::string& name)
+{
+    return fixturesDir() / name;
+}
 
-std::filesystem::path realInputsDir() { return fromEnv("PICTOR_REAL_INPUTS", PICTOR_DEFAULT_REAL_INPUTS_DIR); }
+std::filesystem::path realInputsDir()
+{
+    return fromEnv("PICTOR_REAL_INPUTS", PICTOR_DEFAULT_REAL_INPUTS_DIR);
+}
 
 std::filesystem::path scratchDir(const std::string& tag)
 {

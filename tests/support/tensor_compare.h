@@ -1,10 +1,10 @@
 // Golden-data comparison for Torch tests: max/mean abs difference with the first mismatches named.
 #pragma once
 
+#include <string>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 #include "core/nn/binder.h"
 #include "core/safetensors.h"
@@ -18,19 +18,19 @@ inline at::Tensor loadGolden(const SafetensorsFile& file, const std::string& nam
 
 // Passes when max |actual - expected| <= tolerance; the failure message names the tensor, the largest
 // differences and where they are.
-inline testing::AssertionResult tensorsClose(const std::string& name, const at::Tensor& actual,
-                                             const at::Tensor& expected, double tolerance)
+inline testing::AssertionResult tensorsClose(
+    const std::string& name, const at::Tensor& actual, const at::Tensor& expected, double tolerance)
 {
     if (actual.sizes() != expected.sizes())
-        return testing::AssertionFailure() << name << ": shape " << actual.sizes() << " vs expected "
-                                           << expected.sizes();
+        return testing::AssertionFailure()
+            << name << ": shape " << actual.sizes() << " vs expected " << expected.sizes();
     const at::Tensor diff = (actual.to(at::kDouble).cpu() - expected.to(at::kDouble).cpu()).abs().flatten();
     const double maxDiff = diff.max().item<double>();
     if (maxDiff <= tolerance)
         return testing::AssertionSuccess() << name << ": max abs diff " << maxDiff;
     auto result = testing::AssertionFailure();
-    result << name << ": max abs diff " << maxDiff << " > " << tolerance << " (mean " << diff.mean().item<double>()
-           << "); first mismatches at flat index:";
+    result << name << ": max abs diff " << maxDiff << " > " << tolerance << " (mean "
+           << diff.mean().item<double>() << "); first mismatches at flat index:";
     const at::Tensor bad = diff.gt(tolerance).nonzero().flatten();
     const at::Tensor a = actual.to(at::kDouble).cpu().flatten(), e = expected.to(at::kDouble).cpu().flatten();
     for (int64_t i = 0; i < std::min<int64_t>(5, bad.size(0)); ++i) {

@@ -1,12 +1,10 @@
 // The strict binder through real model loading: a CLIP folder with one thing wrong must fail with an
 // error naming the tensor; legitimate variations (fp16/bf16, shards, legacy buffers) must load.
-#include <gtest/gtest.h>
-
-#include <c10/core/InferenceMode.h>
-
 #include <fstream>
 #include <functional>
 
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -32,11 +30,16 @@ TensorMap fixtureTensors()
 DType dtypeOf(const at::Tensor& t)
 {
     switch (t.scalar_type()) {
-    case at::kFloat: return DType::F32;
-    case at::kHalf: return DType::F16;
-    case at::kBFloat16: return DType::BF16;
-    case at::kLong: return DType::I64;
-    default: return DType::U8;
+    case at::kFloat:
+        return DType::F32;
+    case at::kHalf:
+        return DType::F16;
+    case at::kBFloat16:
+        return DType::BF16;
+    case at::kLong:
+        return DType::I64;
+    default:
+        return DType::U8;
     }
 }
 
@@ -46,7 +49,7 @@ void writeTensors(const std::filesystem::path& file, const TensorMap& tensors)
     for (const auto& [name, tensor] : tensors) {
         const at::Tensor t = tensor.contiguous();
         out.push_back({name, dtypeOf(t), t.sizes().vec(),
-                       std::span(static_cast<const std::byte*>(t.data_ptr()), t.nbytes())});
+            std::span(static_cast<const std::byte*>(t.data_ptr()), t.nbytes())});
     }
     writeSafetensors(file, out);
 }
@@ -55,7 +58,7 @@ std::filesystem::path modelFolder(const std::string& tag)
 {
     const auto dir = test::scratchDir(tag);
     for (const char* name : {"config.json", "preprocessor_config.json", "vocab.json", "merges.txt",
-                             "tokenizer_config.json", "special_tokens_map.json"})
+             "tokenizer_config.json", "special_tokens_map.json"})
         std::filesystem::copy_file(test::fixtureDir("clip-tiny-a") / name, dir / name);
     return dir;
 }
@@ -83,13 +86,15 @@ at::Tensor imageEmbeds(const std::filesystem::path& dir)
 {
     c10::InferenceMode guard;
     auto model = clip::ClipModel::load(dir, nn::resolveDevice(nn::DeviceChoice::Cpu));
-    auto pixels = SafetensorsFile::open(test::fixtureDir("clip-tiny-a") / "cases" / "expected_pixel_values.safetensors");
+    auto pixels = SafetensorsFile::open(
+        test::fixtureDir("clip-tiny-a") / "cases" / "expected_pixel_values.safetensors");
     return model->encodeImages(test::loadGolden(*pixels, "pixel_values")).image_embeds;
 }
 
 at::Tensor goldenImageEmbeds()
 {
-    auto file = SafetensorsFile::open(test::fixtureDir("clip-tiny-a") / "cases" / "expected_image_embeds.safetensors");
+    auto file = SafetensorsFile::open(
+        test::fixtureDir("clip-tiny-a") / "cases" / "expected_image_embeds.safetensors");
     return test::loadGolden(*file, "image_embeds");
 }
 
@@ -108,32 +113,36 @@ TEST(Binder, ScopesBuildCheckpointNames)
 
 TEST(Binder, MissingTensorIsNamed)
 {
-    const auto message = loadError(folderWith("missing", [](TensorMap& t) { t.erase("text_projection.weight"); }));
-    EXPECT_NE(message.find("missing tensor 'text_projection.weight' (expected shape [32, 64])"), std::string::npos)
+    const auto message
+        = loadError(folderWith("missing", [](TensorMap& t) { t.erase("text_projection.weight"); }));
+    EXPECT_NE(
+        message.find("missing tensor 'text_projection.weight' (expected shape [32, 64])"), std::string::npos)
         << message;
 }
 
 TEST(Binder, UnexpectedTensorIsNamed)
 {
-    const auto message = loadError(folderWith("unexpected", [](TensorMap& t) { t["extra.weight"] = at::zeros({3}); }));
+    const auto message
+        = loadError(folderWith("unexpected", [](TensorMap& t) { t["extra.weight"] = at::zeros({3}); }));
     EXPECT_NE(message.find("unexpected tensor 'extra.weight' [3] F32"), std::string::npos) << message;
 }
 
 TEST(Binder, WrongShapeIsNamedWithExpectedAndActual)
 {
-    const auto message =
-        loadError(folderWith("shape", [](TensorMap& t) { t["visual_projection.weight"] = at::zeros({32, 63}); }));
-    EXPECT_NE(message.find("shape mismatch for tensor 'visual_projection.weight': expected [32, 64], checkpoint has "
-                           "[32, 63]"),
-              std::string::npos)
+    const auto message = loadError(folderWith("shape", [](TensorMap& t) {
+        t["visual_projection.weight"] = at::zeros({32, 63});
+    }));
+    EXPECT_NE(message.find(
+                  "shape mismatch for tensor 'visual_projection.weight': expected [32, 64], checkpoint has "
+                  "[32, 63]"),
+        std::string::npos)
         << message;
 }
 
 TEST(Binder, IntegerTensorForAWeightIsADtypeError)
 {
-    const auto message = loadError(folderWith("dtype", [](TensorMap& t) {
-        t["text_model.final_layer_norm.bias"] = at::zeros({64}, at::kLong);
-    }));
+    const auto message = loadError(folderWith(
+        "dtype", [](TensorMap& t) { t["text_model.final_layer_norm.bias"] = at::zeros({64}, at::kLong); }));
     EXPECT_NE(message.find("dtype mismatch for tensor 'text_model.final_layer_norm.bias'"), std::string::npos)
         << message;
     EXPECT_NE(message.find("I64"), std::string::npos) << message;
@@ -159,7 +168,7 @@ TEST(Binder, HalfPrecisionCheckpointsConvertToTheWorkingDtype)
         EXPECT_EQ(embeds.scalar_type(), at::kFloat);
         // Rounding the weights to 8 or 11 mantissa bits moves outputs by far less than their scale (~1).
         EXPECT_TRUE(test::tensorsClose(std::string("image_embeds from ") + c10::toString(type), embeds,
-                                       goldenImageEmbeds(), type == at::kHalf ? 5e-3 : 5e-2));
+            goldenImageEmbeds(), type == at::kHalf ? 5e-3 : 5e-2));
     }
 }
 
@@ -177,7 +186,7 @@ TEST(Binder, ShardedCheckpointLoadsIdentically)
     const auto dir = modelFolder("sharded");
     writeTensors(dir / "model-00001-of-00002.safetensors", first);
     writeTensors(dir / "model-00002-of-00002.safetensors", second);
-    nlohmann::json index{{"metadata", nlohmann::json::object()}, {"weight_map", nlohmann::json::object()}};
+    nlohmann::json index {{"metadata", nlohmann::json::object()}, {"weight_map", nlohmann::json::object()}};
     for (const auto& [name, tensor] : first)
         index["weight_map"][name] = "model-00001-of-00002.safetensors";
     for (const auto& [name, tensor] : second)

@@ -1,9 +1,9 @@
 // The safetensors reader on real and hostile files: every malformed layout is an error that names
 // the file and, where there is one, the tensor.
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -67,14 +67,13 @@ TEST(Safetensors, ReadsTheClipFixture)
 
 TEST(Safetensors, RoundTripsEveryDtypeAndMetadata)
 {
-    const std::vector<float> floats{1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
-    const std::vector<std::uint8_t> bytes{1, 2, 3};
+    const std::vector<float> floats {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
+    const std::vector<std::uint8_t> bytes {1, 2, 3};
     const auto path = test::scratchDir("st") / "round.safetensors";
     writeSafetensors(path,
-                     {{"b", DType::F32, {2, 3}, asBytes(floats)},
-                      {"a", DType::U8, {3}, std::as_bytes(std::span(bytes))},
-                      {"empty", DType::BF16, {0, 4}, {}}},
-                     {{"format", "pt"}});
+        {{"b", DType::F32, {2, 3}, asBytes(floats)}, {"a", DType::U8, {3}, std::as_bytes(std::span(bytes))},
+            {"empty", DType::BF16, {0, 4}, {}}},
+        {{"format", "pt"}});
     auto file = SafetensorsFile::open(path);
     ASSERT_EQ(file->tensors().size(), 3u);
     EXPECT_EQ(file->tensors()[0].name, "a"); // sorted by name
@@ -101,21 +100,25 @@ TEST(Safetensors, HostileHeadersAreNamedErrors)
     EXPECT_NE(openError(rawFile("{not json", 0)).find("not valid JSON"), std::string::npos);
     EXPECT_NE(openError(rawFile("[1,2]", 0)).find("not a JSON object"), std::string::npos);
 
-    const std::string wrongLength = openError(rawFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4));
+    const std::string wrongLength
+        = openError(rawFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4));
     EXPECT_NE(wrongLength.find("does not match"), std::string::npos) << wrongLength;
     EXPECT_NE(wrongLength.find("(tensor 'w')"), std::string::npos) << wrongLength;
     EXPECT_NE(wrongLength.find("[safetensors] "), std::string::npos) << wrongLength;
 
-    EXPECT_NE(openError(rawFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4)).find("outside"),
-              std::string::npos);
-    EXPECT_NE(openError(rawFile(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8)).find("begin"),
-              std::string::npos);
+    EXPECT_NE(
+        openError(rawFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4)).find("outside"),
+        std::string::npos);
+    EXPECT_NE(
+        openError(rawFile(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8)).find("begin"),
+        std::string::npos);
     EXPECT_NE(openError(rawFile(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}})", 4)).find("dtype"),
-              std::string::npos);
-    EXPECT_NE(openError(rawFile(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4)).find("dimension"),
-              std::string::npos);
+        std::string::npos);
+    EXPECT_NE(
+        openError(rawFile(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4)).find("dimension"),
+        std::string::npos);
     EXPECT_NE(openError(rawFile(R"({"w":{"dtype":"F32","data_offsets":[0,4]}})", 4)).find("shape"),
-              std::string::npos);
+        std::string::npos);
     const std::string overflow = openError(
         rawFile(R"({"w":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}})", 0));
     EXPECT_NE(overflow.find("overflow"), std::string::npos) << overflow;
@@ -137,7 +140,7 @@ TEST(Safetensors, TruncatedFixtureIsRejected)
 TEST(Safetensors, MissingFileAndMissingTensor)
 {
     EXPECT_NE(errorOf([] { SafetensorsFile::open("/nonexistent/x.safetensors"); }).find("cannot open"),
-              std::string::npos);
+        std::string::npos);
     auto file = SafetensorsFile::open(test::fixtureDir("clip-tiny-a") / "model.safetensors");
     EXPECT_EQ(file->find("nope"), nullptr);
     EXPECT_NE(errorOf([&] { file->at("nope"); }).find("(tensor 'nope')"), std::string::npos);
@@ -146,12 +149,12 @@ TEST(Safetensors, MissingFileAndMissingTensor)
 TEST(Safetensors, ShardedCheckpointThroughIndex)
 {
     const auto dir = test::scratchDir("shards");
-    const std::vector<float> one{1.0f}, two{2.0f, 3.0f};
+    const std::vector<float> one {1.0f}, two {2.0f, 3.0f};
     writeSafetensors(dir / "model-00001-of-00002.safetensors", {{"a.weight", DType::F32, {1}, asBytes(one)}});
     writeSafetensors(dir / "model-00002-of-00002.safetensors", {{"b.weight", DType::F32, {2}, asBytes(two)}});
     writeFile(dir / "model.safetensors.index.json",
-              R"({"metadata":{"total_size":12},"weight_map":{"a.weight":"model-00001-of-00002.safetensors",)"
-              R"("b.weight":"model-00002-of-00002.safetensors"}})");
+        R"({"metadata":{"total_size":12},"weight_map":{"a.weight":"model-00001-of-00002.safetensors",)"
+        R"("b.weight":"model-00002-of-00002.safetensors"}})");
     Checkpoint checkpoint = Checkpoint::open(dir);
     EXPECT_EQ(checkpoint.size(), 2u);
     EXPECT_EQ(checkpoint.files().size(), 2u);
@@ -160,7 +163,7 @@ TEST(Safetensors, ShardedCheckpointThroughIndex)
 
     // An index naming a tensor its shard lacks, and a shard outside the folder, are errors.
     writeFile(dir / "model.safetensors.index.json",
-              R"({"weight_map":{"c.weight":"model-00001-of-00002.safetensors"}})");
+        R"({"weight_map":{"c.weight":"model-00001-of-00002.safetensors"}})");
     const std::string missing = errorOf([&] { Checkpoint::open(dir); });
     EXPECT_NE(missing.find("(tensor 'c.weight')"), std::string::npos) << missing;
     writeFile(dir / "model.safetensors.index.json", R"({"weight_map":{"a.weight":"../x.safetensors"}})");
@@ -170,11 +173,12 @@ TEST(Safetensors, ShardedCheckpointThroughIndex)
 TEST(Safetensors, DuplicateTensorAcrossShardsIsAnError)
 {
     const auto dir = test::scratchDir("dup");
-    const std::vector<float> one{1.0f};
+    const std::vector<float> one {1.0f};
     writeSafetensors(dir / "s1.safetensors", {{"a", DType::F32, {1}, asBytes(one)}});
-    writeSafetensors(dir / "s2.safetensors",
-                     {{"a", DType::F32, {1}, asBytes(one)}, {"b", DType::F32, {1}, asBytes(one)}});
-    writeFile(dir / "model.safetensors.index.json", R"({"weight_map":{"a":"s1.safetensors","b":"s2.safetensors"}})");
+    writeSafetensors(
+        dir / "s2.safetensors", {{"a", DType::F32, {1}, asBytes(one)}, {"b", DType::F32, {1}, asBytes(one)}});
+    writeFile(dir / "model.safetensors.index.json",
+        R"({"weight_map":{"a":"s1.safetensors","b":"s2.safetensors"}})");
     const std::string message = errorOf([&] { Checkpoint::open(dir); });
     EXPECT_NE(message.find("also present in"), std::string::npos) << message;
     EXPECT_NE(message.find("(tensor 'a')"), std::string::npos) << message;
