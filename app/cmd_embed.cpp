@@ -21,7 +21,7 @@ struct EmbedArgs {
     std::string device = "auto";
     std::string output;
     int threads = 0;
-    int batch = 32;
+    int batch = 8;
     bool reducedDecode = false;
 };
 

@@ -26,7 +26,8 @@ struct EmbeddingMatrix {
 struct EmbedderOptions {
     std::string device = "auto"; // auto, cpu or cuda
     int cpuThreads = 0; // 0: every core
-    int maxBatch = 32; // images or texts per forward pass
+    // Inputs per forward pass. On CPU batch 8 beats 32 (bench/clip_bench, ViT-B/32: 16 vs 10 images/s).
+    int maxBatch = 8;
 };
 
 class ImageTextEmbedder {
