@@ -1,6 +1,7 @@
 // Golden-data comparison for Torch tests: max/mean abs difference with the first mismatches named.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -26,8 +27,10 @@ inline testing::AssertionResult tensorsClose(
             << name << ": shape " << actual.sizes() << " vs expected " << expected.sizes();
     const at::Tensor diff = (actual.to(at::kDouble).cpu() - expected.to(at::kDouble).cpu()).abs().flatten();
     const double maxDiff = diff.max().item<double>();
-    if (maxDiff <= tolerance)
-        return testing::AssertionSuccess() << name << ": max abs diff " << maxDiff;
+    if (maxDiff <= tolerance) {
+        std::printf("  %s: max abs diff %.3g (tolerance %.3g)\n", name.c_str(), maxDiff, tolerance);
+        return testing::AssertionSuccess();
+    }
     auto result = testing::AssertionFailure();
     result << name << ": max abs diff " << maxDiff << " > " << tolerance << " (mean "
            << diff.mean().item<double>() << "); first mismatches at flat index:";
