@@ -16,6 +16,7 @@
 #include "core/text/html_entities.h"
 #include "core/text/text_cleanup.h"
 #include "core/text/unicode_text.h"
+#include "tests/support/error_text.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -70,15 +71,7 @@ std::string joined(const std::vector<std::int64_t>& ids)
     return out.str();
 }
 
-std::string errorOf(const std::function<void()>& action)
-{
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::errorOf;
 
 void writeFile(const fs::path& path, const std::string& bytes)
 {

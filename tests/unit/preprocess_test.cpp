@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/preprocess.h"
+#include "tests/support/error_text.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -69,15 +70,7 @@ void writeFile(const std::filesystem::path& path, const std::string& text)
     out << text;
 }
 
-std::string errorOf(const std::function<void()>& action)
-{
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::errorOf;
 
 // ---------------------------------------------------------------------------------------------------
 // Resampling

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "tests/support/error_text.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -33,15 +34,7 @@ std::string rawFile(const std::string& header, std::size_t dataBytes)
     return out + header + std::string(dataBytes, '\0');
 }
 
-std::string errorOf(const std::function<void()>& action)
-{
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::errorOf;
 
 std::string openError(const std::string& fileBytes)
 {
