@@ -13,6 +13,9 @@
 #include "core/imageio/decode.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <span>
 #include <system_error>
@@ -101,26 +104,91 @@ std::vector<std::uint8_t> readFileBytes(const std::filesystem::path& file)
     return bytes;
 }
 
-// 1..8, or 1 when absent, invalid or unreadable: broken metadata must not make an image undecodable.
-int readExifOrientation(std::span<const std::uint8_t> bytes)
+std::int64_t exifInteger(const Exiv2::Exifdatum& datum, long index = 0)
+{
+#if EXIV2_TEST_VERSION(0, 28, 0)
+    return datum.toInt64(index);
+#else
+    return datum.toLong(index);
+#endif
+}
+
+const Exiv2::Exifdatum* findExif(const Exiv2::ExifData& exif, const char* key)
+{
+    const auto it = exif.findKey(Exiv2::ExifKey(key));
+    return it == exif.end() || it->count() == 0 ? nullptr : &*it;
+}
+
+// "YYYY:MM:DD HH:MM:SS" -> seconds since the epoch, the wall-clock time taken as UTC.
+std::optional<std::int64_t> parseExifDate(const std::string& text)
+{
+    std::tm parts {};
+    if (std::sscanf(text.c_str(), "%d:%d:%d %d:%d:%d", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
+            &parts.tm_hour, &parts.tm_min, &parts.tm_sec)
+            != 6
+        || parts.tm_year < 1800 || parts.tm_mon < 1 || parts.tm_mon > 12 || parts.tm_mday < 1)
+        return std::nullopt; // "0000:00:00 00:00:00" and other placeholders
+    parts.tm_year -= 1900;
+    parts.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&parts));
+}
+
+// Degrees from the three rationals (degrees, minutes, seconds) and the N/S or E/W reference.
+std::optional<double> parseGpsCoordinate(
+    const Exiv2::ExifData& exif, const char* valueKey, const char* refKey)
+{
+    const Exiv2::Exifdatum* value = findExif(exif, valueKey);
+    const Exiv2::Exifdatum* ref = findExif(exif, refKey);
+    if (!value || value->count() < 3)
+        return std::nullopt;
+    double degrees = 0;
+    for (long i = 0; i < 3; ++i) {
+        const Exiv2::Rational part = value->toRational(i);
+        if (part.second == 0)
+            return std::nullopt;
+        degrees += double(part.first) / part.second / std::pow(60.0, double(i));
+    }
+    const std::string direction = ref ? ref->toString() : "";
+    if (direction == "S" || direction == "W")
+        degrees = -degrees;
+    return degrees;
+}
+
+std::string trimmed(std::string text)
+{
+    const auto end = text.find_last_not_of(std::string(" \0", 2));
+    return end == std::string::npos ? std::string() : text.substr(0, end + 1);
+}
+
+// Orientation, date, camera and GPS. Broken metadata must never make an image undecodable, so any
+// exiv2 failure just leaves the fields empty.
+void readExifMetadata(std::span<const std::uint8_t> bytes, DecodedImage& decoded)
 {
     try {
         auto image = Exiv2::ImageFactory::open(bytes.data(), static_cast<long>(bytes.size()));
         if (!image.get())
-            return 1;
+            return;
         image->readMetadata();
         const Exiv2::ExifData& exif = image->exifData();
-        const auto it = exif.findKey(Exiv2::ExifKey("Exif.Image.Orientation"));
-        if (it == exif.end() || it->count() == 0)
-            return 1;
-#if EXIV2_TEST_VERSION(0, 28, 0)
-        const std::int64_t value = it->toInt64();
-#else
-        const std::int64_t value = it->toLong();
-#endif
-        return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+        if (const auto* orientation = findExif(exif, "Exif.Image.Orientation")) {
+            const std::int64_t value = exifInteger(*orientation);
+            decoded.exifOrientation = value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+        }
+        for (const char* key :
+            {"Exif.Photo.DateTimeOriginal", "Exif.Photo.DateTimeDigitized", "Exif.Image.DateTime"}) {
+            if (const auto* date = findExif(exif, key);
+                date && (decoded.takenAt = parseExifDate(date->toString())))
+                break;
+        }
+        if (const auto* make = findExif(exif, "Exif.Image.Make"))
+            decoded.cameraMake = trimmed(make->toString());
+        if (const auto* model = findExif(exif, "Exif.Image.Model"))
+            decoded.cameraModel = trimmed(model->toString());
+        decoded.gpsLatitude
+            = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLatitude", "Exif.GPSInfo.GPSLatitudeRef");
+        decoded.gpsLongitude
+            = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLongitude", "Exif.GPSInfo.GPSLongitudeRef");
     } catch (...) { // exiv2 throws its own types for malformed metadata
-        return 1;
     }
 }
 
@@ -283,7 +351,7 @@ DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOption
     DecodedImage decoded;
     decoded.fileWidth = static_cast<int>(header.width);
     decoded.fileHeight = static_cast<int>(header.height);
-    decoded.exifOrientation = readExifOrientation(bytes);
+    readExifMetadata(bytes, decoded);
     if (header.format == ImageFormat::Jpeg)
         decoded.scaleDenominator
             = jpegScaleDenominator(std::min(header.width, header.height), options.targetShortEdge);
@@ -307,9 +375,26 @@ DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOption
 
 DecodedImage decodeImageFile(const std::filesystem::path& file, const DecodeOptions& options)
 {
+    return decodeImageBytes(readImageFileBytes(file), file, options);
+}
+
+std::vector<std::uint8_t> readImageFileBytes(const std::filesystem::path& file)
+{
+    try {
+        return readFileBytes(file);
+    } catch (const Error& e) {
+        PICTOR_FAIL(file.string(), ": ", e.what());
+    } catch (const std::bad_alloc&) {
+        PICTOR_FAIL(file.string(), ": out of memory while reading");
+    }
+}
+
+DecodedImage decodeImageBytes(
+    std::span<const std::uint8_t> bytes, const std::filesystem::path& file, const DecodeOptions& options)
+{
     initDecoderLibraries();
     try {
-        return decodeBytes(readFileBytes(file), options);
+        return decodeBytes(bytes, options);
     } catch (const Error& e) {
         PICTOR_FAIL(file.string(), ": ", e.what());
     } catch (const cv::Exception& e) {

@@ -4,6 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "core/image.h"
 
@@ -24,10 +28,23 @@ struct DecodedImage {
     int fileHeight = 0;
     int scaleDenominator = 1; // 1, 2, 4 or 8
     int exifOrientation = 1; // 1..8 as read from the file (1 when absent)
+    // EXIF metadata (absent fields stay empty). The date taken is the camera's local wall-clock time,
+    // stored as if it were UTC (EXIF 2.2 has no time zone), so it displays as the camera showed it.
+    std::optional<std::int64_t> takenAt;
+    std::string cameraMake;
+    std::string cameraModel;
+    std::optional<double> gpsLatitude; // degrees, south negative
+    std::optional<double> gpsLongitude; // degrees, west negative
 };
 
 // Throws pictor::Error whose message names the file and the reason (cannot open, empty, truncated,
 // unknown format, too large, ...). Never crashes on hostile input.
 DecodedImage decodeImageFile(const std::filesystem::path& file, const DecodeOptions& options = {});
+
+// The two halves of decodeImageFile, for callers that also hash the bytes they read (the indexer):
+// reading (errors say why: permission denied, not a regular file, too big) and decoding from memory.
+std::vector<std::uint8_t> readImageFileBytes(const std::filesystem::path& file);
+DecodedImage decodeImageBytes(std::span<const std::uint8_t> bytes, const std::filesystem::path& file,
+    const DecodeOptions& options = {});
 
 } // namespace pictor

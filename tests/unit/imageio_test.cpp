@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <exiv2/exiv2.hpp>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -600,6 +601,55 @@ TEST(BadFiles, NonUtf8FileNames)
     const auto bad = dir / std::filesystem::path("bad-\xFE.jpg");
     writeBytes(bad, {});
     EXPECT_TRUE(contains(decodeError(bad), bad.string()));
+}
+
+} // namespace
+} // namespace pictor
+
+namespace pictor {
+namespace {
+
+// A JPEG carrying the EXIF fields a camera writes, added with exiv2 as a camera's software would.
+std::filesystem::path jpegWithCameraExif()
+{
+    RgbImage image(64, 48);
+    std::fill(image.pixels.begin(), image.pixels.end(), std::uint8_t {120});
+    const auto file = test::scratchDir("exif") / "camera.jpg";
+    const auto bytes = encodeImage(image, ImageFormat::Jpeg);
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    auto edited = Exiv2::ImageFactory::open(file.string());
+    edited->readMetadata();
+    Exiv2::ExifData& exif = edited->exifData();
+    exif["Exif.Photo.DateTimeOriginal"] = "2021:07:04 15:30:00";
+    exif["Exif.Image.Make"] = "Canon";
+    exif["Exif.Image.Model"] = "Canon EOS R5";
+    exif["Exif.GPSInfo.GPSLatitudeRef"] = "S";
+    exif["Exif.GPSInfo.GPSLatitude"] = "33/1 51/1 3600/100";
+    exif["Exif.GPSInfo.GPSLongitudeRef"] = "E";
+    exif["Exif.GPSInfo.GPSLongitude"] = "151/1 12/1 5400/100";
+    edited->writeMetadata();
+    return file;
+}
+
+TEST(ExifMetadata, DateCameraAndGpsAreRead)
+{
+    const DecodedImage decoded = decodeImageFile(jpegWithCameraExif());
+    ASSERT_TRUE(decoded.takenAt.has_value());
+    EXPECT_EQ(*decoded.takenAt, 1625412600); // 2021-07-04 15:30:00 as UTC
+    EXPECT_EQ(decoded.cameraMake, "Canon");
+    EXPECT_EQ(decoded.cameraModel, "Canon EOS R5");
+    ASSERT_TRUE(decoded.gpsLatitude && decoded.gpsLongitude);
+    EXPECT_NEAR(*decoded.gpsLatitude, -(33 + 51 / 60.0 + 36 / 3600.0), 1e-9);
+    EXPECT_NEAR(*decoded.gpsLongitude, 151 + 12 / 60.0 + 54 / 3600.0, 1e-9);
+}
+
+TEST(ExifMetadata, AbsentMetadataStaysEmpty)
+{
+    const DecodedImage decoded
+        = decodeImageFile(test::fixtureDir("clip-tiny-a") / "cases" / "a01_landscape_640x480.jpg");
+    EXPECT_FALSE(decoded.takenAt.has_value());
+    EXPECT_TRUE(decoded.cameraMake.empty());
+    EXPECT_FALSE(decoded.gpsLatitude.has_value());
 }
 
 } // namespace
