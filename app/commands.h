@@ -21,3 +21,11 @@ CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addModelsCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app
+
+namespace pictor::app {
+
+CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addLibraryCommand(CLI::App& parent, const CommandContext& context);
+
+} // namespace pictor::app

@@ -31,6 +31,9 @@ int main(int argc, char** argv)
     add(pictor::app::addTokenizeCommand(app, context));
     add(pictor::app::addEmbedCommand(app, context));
     add(pictor::app::addModelsCommand(app, context));
+    add(pictor::app::addIndexCommand(app, context));
+    add(pictor::app::addSearchCommand(app, context));
+    add(pictor::app::addLibraryCommand(app, context));
 
     try {
         app.parse(argc, argv);

@@ -58,6 +58,8 @@ if(NOT PICTOR_ENGINE_ONLY)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
   find_package(exiv2 REQUIRED)
   find_package(CLI11 REQUIRED)
+  find_package(SQLite3 REQUIRED)
+  find_package(faiss REQUIRED)
 endif()
 
 if(PICTOR_BUILD_TESTS)

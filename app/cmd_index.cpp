@@ -1,0 +1,135 @@
+// pictor index [--library DIR] [--model DIR] [--json] PATH...
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "app/commands.h"
+#include "app/library_access.h"
+#include "indexer/index_job.h"
+
+namespace pictor::app {
+namespace {
+
+struct IndexArgs {
+    std::string library;
+    std::string model;
+    bool json = false;
+    int threads = 0;
+    bool fullDecode = false;
+    std::vector<std::string> paths;
+};
+
+std::atomic<bool> interrupted {false};
+
+std::string clock(double seconds)
+{
+    const auto s = static_cast<long>(seconds);
+    char text[32];
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    return text;
+}
+
+void printBar(const IndexProgress& p)
+{
+    if (p.phase != IndexProgress::Phase::Indexing || p.total == 0) {
+        std::fprintf(stderr, "\r%-78s",
+            p.phase == IndexProgress::Phase::Scanning ? "scanning folders..." : "finishing...");
+        return;
+    }
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * p.done / p.total);
+    std::fprintf(stderr, "\r[%s%s] %lld/%lld  %.1f img/s  ETA %s  failed %lld ",
+        std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
+        static_cast<long long>(p.done), static_cast<long long>(p.total), p.imagesPerSecond,
+        clock(p.etaSeconds).c_str(), static_cast<long long>(p.failed));
+}
+
+nlohmann::json progressJson(const IndexProgress& p)
+{
+    static const char* phases[] = {"scanning", "indexing", "finishing"};
+    return {{"event", "progress"}, {"phase", phases[static_cast<int>(p.phase)]}, {"done", p.done},
+        {"total", p.total}, {"failed", p.failed}, {"images_per_s", p.imagesPerSecond},
+        {"eta_s", p.etaSeconds}};
+}
+
+nlohmann::json summaryJson(const IndexSummary& s)
+{
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& failure : s.failures)
+        failures.push_back({{"path", failure.path.string()}, {"reason", failure.reason}});
+    return {{"event", "summary"}, {"indexed", s.indexed}, {"unchanged", s.unchanged}, {"touched", s.touched},
+        {"moved", s.moved}, {"deleted", s.deleted}, {"kept", s.kept}, {"failed", s.failures.size()},
+        {"failures", failures}, {"cancelled", s.cancelled}, {"seconds", s.seconds},
+        {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}};
+}
+
+void printSummary(const IndexSummary& s)
+{
+    std::printf(
+        "indexed %lld, unchanged %lld, moved %lld, deleted %lld, metadata updated %lld, failed %zu%s\n",
+        static_cast<long long>(s.indexed), static_cast<long long>(s.unchanged),
+        static_cast<long long>(s.moved), static_cast<long long>(s.deleted), static_cast<long long>(s.touched),
+        s.failures.size(), s.cancelled ? " (cancelled: run again to resume)" : "");
+    if (s.kept > 0)
+        std::printf(
+            "kept %lld photos under folders that could not be read\n", static_cast<long long>(s.kept));
+    for (const auto& failure : s.failures)
+        std::printf("  failed: %s: %s\n", failure.path.c_str(), failure.reason.c_str());
+    std::printf(
+        "%.1f s, %.1f images/s; vector index %s\n", s.seconds, s.imagesPerSecond, s.vectorIndex.c_str());
+}
+
+int runIndex(const IndexArgs& args, const ModelRegistry& registry)
+{
+    Library library = Library::openForWriting(libraryDir(args.library));
+    auto embedder = loadLibraryEmbedder(registry, library, args.model);
+    if (!args.model.empty())
+        library.setModelDir(args.model);
+
+    IndexOptions options;
+    options.decodeThreads = args.threads;
+    options.reducedDecode = !args.fullDecode;
+    options.cancel = &interrupted;
+    std::signal(SIGINT, [](int) { interrupted = true; });
+    std::signal(SIGTERM, [](int) { interrupted = true; });
+    const bool bar = !args.json && isatty(STDERR_FILENO);
+    options.progress = [&](const IndexProgress& p) {
+        if (args.json)
+            std::cout << progressJson(p).dump() << std::endl;
+        else if (bar)
+            printBar(p);
+    };
+    std::vector<std::filesystem::path> roots(args.paths.begin(), args.paths.end());
+    const IndexSummary summary = indexLibrary(library, *embedder, roots, options);
+    if (bar)
+        std::fputc('\n', stderr);
+    if (args.json)
+        std::cout << summaryJson(summary).dump() << std::endl;
+    else
+        printSummary(summary);
+    return summary.cancelled ? 130 : 0;
+}
+
+} // namespace
+
+CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
+{
+    auto args = std::make_shared<IndexArgs>();
+    CLI::App* command = parent.add_subcommand("index", "Add folders to the library and index their photos");
+    command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    command->add_option("--model", args->model, "Embedding model folder (remembered for the library)")
+        ->check(CLI::ExistingDirectory);
+    command->add_flag("--json", args->json, "One JSON object per progress event, then a summary object");
+    command->add_option("--threads", args->threads, "Decoding threads (0 = one per core)")
+        ->check(CLI::NonNegativeNumber);
+    command->add_flag("--full-decode", args->fullDecode, "Decode every JPEG at full size (slower)");
+    command->add_option(
+        "PATH", args->paths, "Folders to add and index (none: re-index the library's folders)");
+    const ModelRegistry* registry = &context.registry;
+    return [args, registry] { return runIndex(*args, *registry); };
+}
+
+} // namespace pictor::app

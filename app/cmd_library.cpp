@@ -1,0 +1,99 @@
+// pictor library status|check|rebuild-index [--library DIR]
+#include <cstdio>
+
+#include "app/commands.h"
+#include "app/library_access.h"
+#include "core/error.h"
+#include "indexer/library_lock.h"
+
+namespace pictor::app {
+namespace {
+
+int runStatus(const std::filesystem::path& dir)
+{
+    Library library = Library::openForReading(dir);
+    const CatalogCounts counts = library.catalog().counts();
+    std::printf("library   %s\n", dir.c_str());
+    if (const auto pid = LibraryLock::holder(dir))
+        std::printf("in use by PID %lld (indexing)\n", static_cast<long long>(*pid));
+    std::printf("folders   %lld\n", static_cast<long long>(counts.roots));
+    for (const auto& root : library.catalog().roots())
+        std::printf("          %s\n", root.path.c_str());
+    std::printf("photos    %lld\ncaptions  %lld\ntags      %lld\nfailures  %lld\n",
+        static_cast<long long>(counts.photos), static_cast<long long>(counts.captions),
+        static_cast<long long>(counts.tags), static_cast<long long>(counts.failures));
+    for (const auto& [model, count] : counts.embeddingsPerModel) {
+        const auto path = library.vectorIndexPath(model);
+        std::string state = "missing (rebuilt on next use)";
+        if (std::filesystem::exists(VectorIndex::sidecarPath(path))) {
+            const VectorIndexInfo info = VectorIndex::readInfo(path);
+            state = info.count == count ? info.config.factory + ", " + std::to_string(info.count) + " vectors"
+                                        : "stale (" + std::to_string(info.count) + " vectors)";
+        }
+        std::printf("model     %s: %lld embeddings, index %s\n", model.c_str(), static_cast<long long>(count),
+            state.c_str());
+    }
+    for (const auto& failure : library.catalog().failures())
+        std::printf("failed    %s: %s\n", failure.path.c_str(), failure.reason.c_str());
+    return 0;
+}
+
+int runCheck(const std::filesystem::path& dir)
+{
+    Library library = Library::openForReading(dir);
+    std::vector<std::string> problems = library.catalog().integrityCheck();
+    for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
+        const auto path = library.vectorIndexPath(model);
+        try {
+            const VectorIndexInfo info = VectorIndex::readInfo(path);
+            const auto ids = library.catalog().embeddingIds(model);
+            if (info.count != static_cast<std::int64_t>(ids.size()) || info.idChecksum != IdChecksum::of(ids))
+                problems.push_back(strCat("vector index of ", model, " is stale (", info.count,
+                    " vectors, the catalog has ", ids.size(), "): run 'pictor library rebuild-index'"));
+        } catch (const Error& e) {
+            problems.push_back(strCat("vector index of ", model, ": ", e.what()));
+        }
+    }
+    for (const auto& problem : problems)
+        std::printf("problem: %s\n", problem.c_str());
+    std::printf(
+        problems.empty() ? "ok: catalog integrity and vector indexes are consistent\n" : "%zu problem(s)\n",
+        problems.size());
+    return problems.empty() ? 0 : 1;
+}
+
+int runRebuild(const std::filesystem::path& dir)
+{
+    Library library = Library::openForWriting(dir);
+    for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
+        auto first = library.catalog().embeddingIds(model);
+        const auto vector = library.catalog().embedding(first.front(), model);
+        const VectorIndex index = library.rebuildVectorIndex(model, static_cast<int>(vector->size()));
+        std::printf("rebuilt %s: %lld vectors (%s)\n", model.c_str(), static_cast<long long>(index.size()),
+            index.config().factory.c_str());
+    }
+    return 0;
+}
+
+} // namespace
+
+CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
+{
+    auto library = std::make_shared<std::string>();
+    auto action = std::make_shared<std::string>();
+    CLI::App* command = parent.add_subcommand("library", "Inspect and repair a library");
+    command->add_option("ACTION", *action, "status, check or rebuild-index")
+        ->required()
+        ->check(CLI::IsMember({"status", "check", "rebuild-index"}));
+    command->add_option("--library", *library, "Library folder (default: the XDG data folder)");
+    return [library, action] {
+        const auto dir = libraryDir(*library);
+        if (*action == "status")
+            return runStatus(dir);
+        if (*action == "check")
+            return runCheck(dir);
+        return runRebuild(dir);
+    };
+}
+
+} // namespace pictor::app

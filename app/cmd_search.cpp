@@ -1,0 +1,131 @@
+// pictor search [--library DIR] [--model DIR] [--limit K] [--min-score S] [--sort score|date] [--folder F]
+//               [--after YYYY-MM-DD] [--before YYYY-MM-DD] [--camera C] [--image FILE | --photo ID]
+//               [--weight W] [--json] [QUERY...]
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "app/library_access.h"
+#include "core/error.h"
+#include "indexer/search.h"
+
+namespace pictor::app {
+namespace {
+
+struct SearchArgs {
+    std::string library;
+    std::string model;
+    int limit = 20;
+    std::optional<double> minScore;
+    std::string sort = "score";
+    std::string folder;
+    std::string after;
+    std::string before;
+    std::string camera;
+    std::string fileTypes; // comma-separated
+    std::string image;
+    std::optional<std::int64_t> photo;
+    double weight = 0.5;
+    bool json = false;
+    std::vector<std::string> words;
+};
+
+// YYYY-MM-DD -> unix seconds at 00:00 (dates taken are stored as wall-clock time, see decode.h).
+std::int64_t parseDay(const std::string& text, const char* option)
+{
+    std::tm day {};
+    char extra = 0;
+    PICTOR_CHECK(
+        std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &day.tm_year, &day.tm_mon, &day.tm_mday, &extra) == 3
+            && day.tm_mon >= 1 && day.tm_mon <= 12 && day.tm_mday >= 1 && day.tm_mday <= 31,
+        option, " takes a date as YYYY-MM-DD, not '", text, "'");
+    day.tm_year -= 1900;
+    day.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&day));
+}
+
+SearchQuery toQuery(const SearchArgs& args)
+{
+    SearchQuery query;
+    for (const auto& word : args.words)
+        query.text += (query.text.empty() ? "" : " ") + word;
+    if (!args.image.empty())
+        query.imageFile = args.image;
+    query.photoId = args.photo;
+    query.textWeight = args.weight;
+    query.limit = args.limit;
+    query.minScore = args.minScore;
+    query.sortByDate = args.sort == "date";
+    if (!args.folder.empty())
+        query.filter.folder = std::filesystem::absolute(args.folder);
+    if (!args.after.empty())
+        query.filter.takenFrom = parseDay(args.after, "--after");
+    if (!args.before.empty())
+        query.filter.takenBefore = parseDay(args.before, "--before");
+    if (!args.camera.empty())
+        query.filter.camera = args.camera;
+    std::stringstream types(args.fileTypes);
+    for (std::string type; std::getline(types, type, ',');)
+        if (!type.empty())
+            query.filter.fileTypes.push_back(type);
+    return query;
+}
+
+int runSearch(const SearchArgs& args, const ModelRegistry& registry)
+{
+    Library library = Library::openForReading(libraryDir(args.library));
+    auto embedder = loadLibraryEmbedder(registry, library, args.model);
+    SearchService service(library, *embedder);
+    const auto hits = service.search(toQuery(args));
+    if (args.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& hit : hits)
+            out.push_back(
+                {{"id", hit.id}, {"path", hit.path.string()}, {"score", hit.score}, {"why", hit.why}});
+        std::cout << out.dump(2) << '\n';
+        return 0;
+    }
+    for (const auto& hit : hits)
+        std::printf("%.4f  %6lld  %s\n", hit.score, static_cast<long long>(hit.id), hit.path.c_str());
+    if (hits.empty())
+        std::fprintf(stderr, "no photos matched\n");
+    return 0;
+}
+
+} // namespace
+
+CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
+{
+    auto args = std::make_shared<SearchArgs>();
+    CLI::App* command = parent.add_subcommand("search", "Find photos by text, by a photo, or both");
+    command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
+        ->check(CLI::ExistingDirectory);
+    command->add_option("--limit", args->limit, "How many photos")->check(CLI::PositiveNumber);
+    command->add_option(
+        "--min-score", args->minScore, "Leave out photos scoring below this cosine similarity");
+    command->add_option("--sort", args->sort, "score (best first) or date (newest first)")
+        ->check(CLI::IsMember({"score", "date"}));
+    command->add_option("--folder", args->folder, "Only photos below this folder");
+    command->add_option("--after", args->after, "Only photos taken on or after YYYY-MM-DD");
+    command->add_option("--before", args->before, "Only photos taken before YYYY-MM-DD");
+    command->add_option("--camera", args->camera, "Only photos whose camera make or model contains this");
+    command->add_option(
+        "--type", args->fileTypes, "Only these file types, comma-separated: jpeg,png,webp,tiff,bmp,heif");
+    auto* image = command->add_option("--image", args->image, "Photos like this image file")
+                      ->check(CLI::ExistingFile);
+    auto* photo = command->add_option("--photo", args->photo, "Photos like this library photo (its id)");
+    image->excludes(photo);
+    command->add_option("--weight", args->weight, "Weight of the words against the photo in a composed query")
+        ->check(CLI::Range(0.0, 1.0));
+    command->add_flag("--json", args->json, "Print [{\"id\", \"path\", \"score\", \"why\"}, ...] best first");
+    command->add_option("QUERY", args->words, "Words describing the photos");
+    const ModelRegistry* registry = &context.registry;
+    return [args, registry] { return runSearch(*args, *registry); };
+}
+
+} // namespace pictor::app

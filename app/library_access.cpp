@@ -1,0 +1,25 @@
+#include "app/library_access.h"
+
+#include "core/error.h"
+
+namespace pictor::app {
+
+std::filesystem::path libraryDir(const std::string& option)
+{
+    return option.empty() ? Library::defaultDir() : std::filesystem::path(option);
+}
+
+std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
+    const ModelRegistry& registry, const Library& library, const std::string& modelOption)
+{
+    std::filesystem::path model = modelOption;
+    if (model.empty()) {
+        const auto remembered = library.modelDir();
+        PICTOR_CHECK(remembered.has_value(), "no embedding model chosen for the library at ",
+            library.dir().string(), ": pass --model DIR (a Hugging Face CLIP folder)");
+        model = *remembered;
+    }
+    return registry.loadEmbedder(model);
+}
+
+} // namespace pictor::app

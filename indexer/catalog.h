@@ -1,0 +1,242 @@
+// The library catalog: one SQLite file (catalog.sqlite3, WAL) in the library folder, the source of truth
+// for roots, photos, embeddings, captions, tags, generations, per-file failures and job state. The FAISS
+// index is derived from it. No SQLite types leak out of this header.
+//
+// Storage choices (see also catalog_schema.cpp):
+// - Paths are stored as BLOBs of their raw bytes (std::filesystem::path::native()), so non-UTF-8 file
+//   names round-trip exactly and "under this folder" is a byte-range scan of the path index.
+// - Content hash: XXH3-64 of the file's bytes, kept as std::uint64_t here and stored bit-cast into a
+//   signed INTEGER column (indexed).
+// - Embeddings are stored as little-endian IEEE float16 (round to nearest even); the API takes and
+//   returns float32.
+// - Photo ids never get reused (AUTOINCREMENT): a FAISS index built earlier cannot map an old id onto a
+//   new photo.
+// - Full-text search: an FTS5 table with rowid = photo id over (file name, folder names, captions, tags).
+//   The catalog writes its rows explicitly whenever a photo is added or moved or gains a caption or tag
+//   (file and folder names are decoded from raw path bytes in C++); one trigger removes the row when the
+//   photo is deleted, whichever way (deletePhotos, removeRoot's cascade).
+//
+// A Catalog is one connection: use it from one thread at a time. Readers in other processes may open
+// the same library read-only while one writer (holding the LibraryLock) writes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pictor {
+
+struct RootRecord {
+    std::int64_t id = 0;
+    std::filesystem::path path;
+    std::int64_t addedAt = 0; // unix seconds
+};
+
+struct PhotoRecord {
+    std::int64_t id = 0; // 0 until stored
+    std::int64_t rootId = 0;
+    std::filesystem::path path; // absolute; raw bytes kept exactly
+    std::int64_t size = 0;
+    std::int64_t mtimeNs = 0; // modification time, nanoseconds since the epoch
+    std::uint64_t contentHash = 0; // XXH3-64 of the file
+    int width = 0; // as stored in the file, before orientation
+    int height = 0;
+    int orientation = 1; // EXIF 1..8
+    std::optional<std::int64_t> takenAt; // unix seconds (EXIF date taken)
+    std::string cameraMake;
+    std::string cameraModel;
+    std::optional<double> gpsLat;
+    std::optional<double> gpsLon;
+    std::string fileType; // "jpeg", "png", ...
+    std::int64_t indexedAt = 0; // unix seconds; upsertPhoto fills in "now" when 0
+};
+
+// What change detection needs of a stored photo.
+struct PhotoFileState {
+    std::int64_t id = 0;
+    std::filesystem::path path;
+    std::int64_t size = 0;
+    std::int64_t mtimeNs = 0;
+    std::uint64_t contentHash = 0;
+};
+
+struct CaptionRecord {
+    std::int64_t id = 0;
+    std::int64_t photoId = 0;
+    std::string text;
+    std::string modelId;
+    std::string prompt;
+    std::int64_t createdAt = 0;
+};
+
+struct TagRecord {
+    std::int64_t photoId = 0;
+    std::string tag;
+    std::string source; // "user", a model id, ...
+    std::int64_t createdAt = 0;
+};
+
+struct FailureRecord {
+    std::filesystem::path path;
+    std::string reason;
+    std::string jobKind;
+    std::int64_t at = 0;
+};
+
+// A resumable job's saved state; `progressJson` is the job's own resume data.
+struct JobRecord {
+    std::int64_t id = 0; // 0: saveJob creates a new row
+    std::string kind;
+    std::string state; // "running", "cancelled", "done", ...
+    std::string progressJson = "{}";
+    std::int64_t updatedAt = 0;
+};
+
+// One batch of forEachEmbedding: ids ascending, vectors row-major (ids.size() x dim).
+struct EmbeddingBatch {
+    std::span<const std::int64_t> ids;
+    std::span<const float> vectors;
+    int dim = 0;
+};
+
+enum class TextField { FileName, FolderName, Caption, Tag };
+std::string_view textFieldName(TextField field); // "file name", "folder", "caption", "tag"
+
+struct TextMatch {
+    std::int64_t photoId = 0;
+    double score = 0; // -bm25: higher is better
+    TextField field = TextField::FileName; // the first matching field in enum order
+    std::string snippet; // text of that field around the match, matched terms in [brackets]
+};
+
+struct PhotoFilter {
+    std::optional<std::filesystem::path> folder; // photos at any depth below this folder
+    std::optional<std::int64_t> takenFrom; // unix seconds, inclusive: date taken, else file mtime
+    std::optional<std::int64_t> takenBefore; // unix seconds, exclusive
+    std::optional<std::string> camera; // ASCII case-insensitive substring of "make model"
+    std::vector<std::string> fileTypes; // any of these (ASCII case-insensitive); empty: all
+};
+
+struct CatalogCounts {
+    std::int64_t roots = 0;
+    std::int64_t photos = 0;
+    std::int64_t captions = 0;
+    std::int64_t tags = 0;
+    std::int64_t generations = 0;
+    std::int64_t failures = 0;
+    std::vector<std::pair<std::string, std::int64_t>> embeddingsPerModel; // sorted by model id
+};
+
+class Catalog {
+public:
+    enum class OpenMode { ReadWrite, ReadOnly };
+    static constexpr const char* kFileName = "catalog.sqlite3";
+    static int currentSchemaVersion();
+
+    // ReadWrite creates the folder and the catalog when missing and applies pending migrations;
+    // ReadOnly needs an existing, up-to-date catalog and refuses every write. Throws for a file that is
+    // not a SQLite database (without touching it), a SQLite file that is not a Pictor catalog, and a
+    // catalog written by a newer Pictor.
+    static Catalog open(const std::filesystem::path& libraryDir, OpenMode mode = OpenMode::ReadWrite);
+
+    Catalog(Catalog&&) noexcept;
+    Catalog& operator=(Catalog&&) noexcept;
+    ~Catalog();
+
+    const std::filesystem::path& file() const;
+    bool readOnly() const;
+    int schemaVersion() const;
+
+    // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit(). Not nestable. Batch
+    // writes in one transaction: each statement outside one is its own fsync-less WAL commit.
+    class Transaction {
+    public:
+        explicit Transaction(Catalog& catalog);
+        ~Transaction();
+        Transaction(const Transaction&) = delete;
+        Transaction& operator=(const Transaction&) = delete;
+        void commit();
+        void rollback();
+
+    private:
+        Catalog* catalog_;
+        bool open_ = true;
+    };
+
+    // --- roots
+    std::int64_t addRoot(const std::filesystem::path& folder); // the existing id when already there
+    std::vector<RootRecord> roots() const; // by id
+    std::optional<RootRecord> findRoot(const std::filesystem::path& folder) const;
+    void removeRoot(std::int64_t rootId); // deletes its photos and everything attached to them
+
+    // --- photos
+    // Inserts or updates the row with this path; returns its id. When an existing row's content hash
+    // changes, its embeddings are dropped (they describe the old pixels); captions and tags stay.
+    std::int64_t upsertPhoto(const PhotoRecord& photo);
+    std::optional<PhotoRecord> photo(std::int64_t id) const;
+    std::optional<PhotoRecord> findByPath(const std::filesystem::path& path) const;
+    std::vector<PhotoRecord> findByHash(std::uint64_t contentHash) const; // by id
+    std::vector<PhotoFileState> listPhotosUnder(std::int64_t rootId) const; // by path bytes
+    // A move or rename: the row keeps its id, captions, tags and embeddings. rootId 0 keeps the root.
+    void movePhoto(std::int64_t id, const std::filesystem::path& newPath, std::int64_t rootId = 0);
+    void deletePhotos(std::span<const std::int64_t> ids); // cascades to embeddings, captions, tags
+    std::vector<std::int64_t> filterPhotos(const PhotoFilter& filter) const; // ascending ids
+
+    // --- embeddings (float32 in and out, float16 stored)
+    void putEmbedding(std::int64_t photoId, std::string_view modelId, std::span<const float> vector);
+    std::optional<std::vector<float>> embedding(std::int64_t photoId, std::string_view modelId) const;
+    // Every embedding of a model in ascending photo id order, `batchSize` at a time, from one snapshot.
+    void forEachEmbedding(std::string_view modelId, const std::function<void(const EmbeddingBatch&)>& visit,
+        std::size_t batchSize = 4096) const;
+    std::int64_t countEmbeddings(std::string_view modelId) const;
+    std::vector<std::int64_t> embeddingIds(std::string_view modelId) const; // ascending
+    std::vector<std::int64_t> photosWithoutEmbedding(std::string_view modelId) const; // ascending
+
+    // --- captions, tags, generations (with provenance)
+    std::int64_t addCaption(
+        std::int64_t photoId, std::string_view text, std::string_view modelId, std::string_view prompt);
+    std::vector<CaptionRecord> captions(std::int64_t photoId) const;
+    void addTag(std::int64_t photoId, std::string_view tag, std::string_view source); // idempotent
+    std::vector<TagRecord> tags(std::int64_t photoId) const;
+    std::int64_t addGeneration(
+        std::string_view prompt, std::string_view paramsJson, std::optional<std::int64_t> photoId);
+
+    // --- full text: every word of `query` must match (file name, folders, captions or tags); words are
+    // quoted, so no user text is FTS5 syntax; a trailing * makes a word a prefix. Best first.
+    std::vector<TextMatch> matchText(std::string_view query, std::size_t limit) const;
+
+    // --- per-file errors of the last run of a job kind
+    void recordFailure(const std::filesystem::path& path, std::string_view reason, std::string_view jobKind);
+    std::vector<FailureRecord> failures(std::optional<std::string_view> jobKind = std::nullopt) const;
+    void clearFailures(std::string_view jobKind);
+
+    // --- resumable job state
+    std::int64_t saveJob(const JobRecord& job); // inserts when job.id == 0; returns the id
+    std::optional<JobRecord> job(std::int64_t id) const;
+    std::optional<JobRecord> latestJob(std::string_view kind) const;
+
+    CatalogCounts counts() const;
+    // PRAGMA integrity_check, foreign_key_check and the catalog's own invariants (full-text rows match
+    // photos, embedding blob sizes). Empty when all is well.
+    std::vector<std::string> integrityCheck() const;
+
+private:
+    struct Impl;
+    explicit Catalog(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Turns user text into an FTS5 query that cannot be a syntax error: each whitespace-separated word
+// becomes a quoted phrase (inner quotes doubled, control characters dropped, invalid UTF-8 replaced),
+// a trailing * a prefix search. Empty when nothing searchable is left.
+std::string quoteFtsQuery(std::string_view userText);
+
+} // namespace pictor

@@ -1,0 +1,33 @@
+// Internal to the catalog: the state behind Catalog and helpers shared by its source files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "indexer/catalog.h"
+#include "indexer/catalog_sqlite.h"
+
+namespace pictor {
+
+struct Catalog::Impl {
+    catalog_detail::Db db;
+    bool readOnly = false;
+    int schemaVersion = 0;
+
+    Impl(const std::filesystem::path& file, int flags) : db(file, flags) { }
+
+    // Rewrites the photo's full-text row from its path, root, captions and tags. `isNew`: the photo was
+    // just inserted, so it has no row yet (ids are never reused) and no captions or tags.
+    void refreshSearchText(std::int64_t photoId, bool isNew = false);
+    void checkWritable() const;
+};
+
+namespace catalog_detail {
+
+// Valid UTF-8 copy of arbitrary bytes: each invalid sequence becomes U+FFFD.
+std::string lossyUtf8(std::string_view bytes);
+std::string asciiLower(std::string_view text);
+
+} // namespace catalog_detail
+} // namespace pictor

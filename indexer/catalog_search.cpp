@@ -1,0 +1,316 @@
+// Catalog: the full-text table (rows, user-text quoting, matching), metadata filters, captions and tags.
+#include <algorithm>
+
+#include "core/error.h"
+#include "indexer/catalog.h"
+#include "indexer/catalog_impl.h"
+
+namespace pictor {
+
+using catalog_detail::catalogLabel;
+using catalog_detail::pathBlob;
+using catalog_detail::Savepoint;
+using catalog_detail::unixNow;
+
+namespace catalog_detail {
+
+std::string lossyUtf8(std::string_view bytes)
+{
+    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    std::string out;
+    out.reserve(bytes.size());
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        const auto lead = static_cast<unsigned char>(bytes[i]);
+        std::size_t length = 0;
+        unsigned char low = 0x80, high = 0xBF; // allowed range of the second byte
+        if (lead < 0x80) {
+            length = 1;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            low = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+            high = lead == 0xED ? 0x9F : 0xBF; // no surrogates
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            low = lead == 0xF0 ? 0x90 : 0x80;
+            high = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
+        }
+        bool valid = length > 0 && i + length <= bytes.size();
+        for (std::size_t k = 1; valid && k < length; ++k) {
+            const auto byte = static_cast<unsigned char>(bytes[i + k]);
+            valid = k == 1 ? (byte >= low && byte <= high) : (byte >= 0x80 && byte <= 0xBF);
+        }
+        if (valid) {
+            out.append(bytes.substr(i, length));
+            i += length;
+        } else {
+            out.append(kReplacement);
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string asciiLower(std::string_view text)
+{
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+} // namespace catalog_detail
+
+using catalog_detail::asciiLower;
+using catalog_detail::lossyUtf8;
+
+namespace {
+
+// Upper bound on the words of one query: each is a phrase FTS5 must intersect.
+constexpr std::size_t kMaxQueryWords = 32;
+// FTS5 columns of photo_fts, in table order, and the field each reports.
+constexpr TextField kColumnFields[]
+    = {TextField::FileName, TextField::FolderName, TextField::Caption, TextField::Tag};
+constexpr char kMarkOpen = '\x01';
+constexpr char kMarkClose = '\x02';
+
+// The folders between the photo's root (its own name included) and the photo, e.g. root /p/Trips and
+// /p/Trips/2019 Rome/a.jpg give "Trips/2019 Rome".
+std::string folderText(const std::filesystem::path& photo, const std::filesystem::path& root)
+{
+    const auto parent = photo.parent_path();
+    auto relative = parent.lexically_relative(root.parent_path());
+    if (relative.empty() || *relative.begin() == "..")
+        relative = parent.filename();
+    return lossyUtf8(relative.native());
+}
+
+} // namespace
+
+std::string_view textFieldName(TextField field)
+{
+    switch (field) {
+    case TextField::FileName:
+        return "file name";
+    case TextField::FolderName:
+        return "folder";
+    case TextField::Caption:
+        return "caption";
+    case TextField::Tag:
+        return "tag";
+    }
+    return "?";
+}
+
+std::string quoteFtsQuery(std::string_view userText)
+{
+    const std::string text = lossyUtf8(userText);
+    std::string query;
+    std::size_t words = 0;
+    std::size_t i = 0;
+    while (i < text.size() && words < kMaxQueryWords) {
+        // Words are separated by ASCII whitespace and control characters, which never matter to FTS5.
+        while (i < text.size() && static_cast<unsigned char>(text[i]) <= 0x20)
+            ++i;
+        const std::size_t start = i;
+        while (i < text.size() && static_cast<unsigned char>(text[i]) > 0x20 && text[i] != '\x7f')
+            ++i;
+        std::string_view word(text.data() + start, i - start);
+        if (i < text.size() && text[i] == '\x7f')
+            ++i;
+        const bool prefix = word.ends_with('*');
+        while (word.ends_with('*'))
+            word.remove_suffix(1);
+        if (word.empty())
+            continue;
+        if (!query.empty())
+            query += ' ';
+        query += '"';
+        for (char c : word) {
+            if (c == '"')
+                query += '"';
+            query += c;
+        }
+        query += '"';
+        if (prefix)
+            query += '*';
+        ++words;
+    }
+    return query;
+}
+
+void Catalog::Impl::refreshSearchText(std::int64_t photoId, bool isNew)
+{
+    std::string fileName, folders;
+    {
+        auto query
+            = db.query("SELECT p.path, r.path FROM photos p JOIN roots r ON r.id = p.root_id WHERE p.id = ?");
+        query.bindAll(photoId);
+        PICTOR_CHECK(query.step(), catalogLabel(db.file()), ": no photo with id ", photoId);
+        const auto path = query.path(0);
+        fileName = lossyUtf8(path.filename().native());
+        folders = folderText(path, query.path(1));
+    }
+    if (isNew) {
+        db.query(
+              "INSERT INTO photo_fts(rowid, file_name, folder_name, captions, tags) VALUES (?, ?, ?, '', '')")
+            .bindAll(photoId, fileName, folders)
+            .run();
+        return;
+    }
+    db.query("DELETE FROM photo_fts WHERE rowid = ?").bindAll(photoId).run();
+    db.query("INSERT INTO photo_fts(rowid, file_name, folder_name, captions, tags) VALUES (?1, ?2, ?3, "
+             "coalesce((SELECT group_concat(text, '; ') FROM captions WHERE photo_id = ?1), ''), "
+             "coalesce((SELECT group_concat(tag, '; ') FROM tags WHERE photo_id = ?1), ''))")
+        .bindAll(photoId, fileName, folders)
+        .run();
+}
+
+std::vector<TextMatch> Catalog::matchText(std::string_view query, std::size_t limit) const
+{
+    std::vector<TextMatch> out;
+    const std::string match = quoteFtsQuery(query);
+    if (match.empty() || limit == 0)
+        return out;
+    // rank is bm25 with the column weights configured in the schema (lower is better).
+    auto select = impl_->db.query(
+        "SELECT rowid, rank, snippet(photo_fts, 0, char(1), char(2), '…', 12), "
+        "snippet(photo_fts, 1, char(1), char(2), '…', 12), snippet(photo_fts, 2, char(1), char(2), '…', 12), "
+        "snippet(photo_fts, 3, char(1), char(2), '…', 12) "
+        "FROM photo_fts WHERE photo_fts MATCH ? ORDER BY rank LIMIT ?");
+    select.bindAll(match, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (select.step()) {
+        TextMatch hit;
+        hit.photoId = select.int64(0);
+        hit.score = -select.real(1);
+        // The first field, in TextField order, whose snippet holds a highlighted term.
+        int column = -1;
+        for (int c = 0; c < 4; ++c) {
+            if (select.text(2 + c).find(kMarkOpen) == std::string::npos)
+                continue;
+            if (column < 0 || kColumnFields[c] < kColumnFields[column])
+                column = c;
+        }
+        hit.field = column < 0 ? TextField::FileName : kColumnFields[column];
+        hit.snippet = select.text(2 + std::max(column, 0));
+        std::replace(hit.snippet.begin(), hit.snippet.end(), kMarkOpen, '[');
+        std::replace(hit.snippet.begin(), hit.snippet.end(), kMarkClose, ']');
+        out.push_back(std::move(hit));
+    }
+    return out;
+}
+
+std::vector<std::int64_t> Catalog::filterPhotos(const PhotoFilter& filter) const
+{
+    std::string sql = "SELECT id FROM photos WHERE 1";
+    std::string lowBound, highBound;
+    if (filter.folder) {
+        std::string folder = std::filesystem::absolute(*filter.folder).lexically_normal().native();
+        while (!folder.empty() && folder.back() == '/')
+            folder.pop_back();
+        // Paths below the folder sort between "<folder>/" and "<folder>0" ('0' follows '/').
+        lowBound = folder + '/';
+        highBound = folder + '0';
+        sql += " AND path >= ? AND path < ?";
+    }
+    if (filter.takenFrom)
+        sql += " AND coalesce(taken_at, mtime_ns / 1000000000) >= ?";
+    if (filter.takenBefore)
+        sql += " AND coalesce(taken_at, mtime_ns / 1000000000) < ?";
+    if (filter.camera)
+        sql += " AND instr(lower(camera_make || ' ' || camera_model), ?) > 0";
+    if (!filter.fileTypes.empty()) {
+        sql += " AND lower(file_type) IN (?";
+        for (std::size_t i = 1; i < filter.fileTypes.size(); ++i)
+            sql += ", ?";
+        sql += ')';
+    }
+    sql += " ORDER BY id";
+
+    auto query = impl_->db.prepareOnce(sql);
+    int index = 0;
+    if (filter.folder) {
+        query.bind(++index, catalog_detail::Blob {lowBound});
+        query.bind(++index, catalog_detail::Blob {highBound});
+    }
+    if (filter.takenFrom)
+        query.bind(++index, *filter.takenFrom);
+    if (filter.takenBefore)
+        query.bind(++index, *filter.takenBefore);
+    if (filter.camera)
+        query.bind(++index, asciiLower(*filter.camera));
+    for (const auto& type : filter.fileTypes)
+        query.bind(++index, asciiLower(type));
+    std::vector<std::int64_t> ids;
+    while (query.step())
+        ids.push_back(query.int64(0));
+    return ids;
+}
+
+// --- captions and tags
+
+std::int64_t Catalog::addCaption(
+    std::int64_t photoId, std::string_view text, std::string_view modelId, std::string_view prompt)
+{
+    impl_->checkWritable();
+    auto& db = impl_->db;
+    Savepoint savepoint(db);
+    db.query("INSERT INTO captions(photo_id, text, model_id, prompt, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bindAll(photoId, text, modelId, prompt, unixNow())
+        .run();
+    const auto id = db.lastInsertId();
+    impl_->refreshSearchText(photoId);
+    savepoint.release();
+    return id;
+}
+
+std::vector<CaptionRecord> Catalog::captions(std::int64_t photoId) const
+{
+    std::vector<CaptionRecord> out;
+    auto query = impl_->db.query("SELECT id, photo_id, text, model_id, prompt, created_at FROM captions "
+                                 "WHERE photo_id = ? ORDER BY id");
+    query.bindAll(photoId);
+    while (query.step())
+        out.push_back(
+            {query.int64(0), query.int64(1), query.text(2), query.text(3), query.text(4), query.int64(5)});
+    return out;
+}
+
+void Catalog::addTag(std::int64_t photoId, std::string_view tag, std::string_view source)
+{
+    impl_->checkWritable();
+    auto& db = impl_->db;
+    Savepoint savepoint(db);
+    db.query("INSERT INTO tags(photo_id, tag, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bindAll(photoId, tag, source, unixNow())
+        .run();
+    if (db.changes() > 0)
+        impl_->refreshSearchText(photoId);
+    savepoint.release();
+}
+
+std::vector<TagRecord> Catalog::tags(std::int64_t photoId) const
+{
+    std::vector<TagRecord> out;
+    auto query = impl_->db.query("SELECT photo_id, tag, source, created_at FROM tags WHERE photo_id = ? "
+                                 "ORDER BY created_at, tag, source");
+    query.bindAll(photoId);
+    while (query.step())
+        out.push_back({query.int64(0), query.text(1), query.text(2), query.int64(3)});
+    return out;
+}
+
+std::int64_t Catalog::addGeneration(
+    std::string_view prompt, std::string_view paramsJson, std::optional<std::int64_t> photoId)
+{
+    impl_->checkWritable();
+    impl_->db.query("INSERT INTO generations(prompt, params_json, photo_id, created_at) VALUES (?, ?, ?, ?)")
+        .bindAll(prompt, paramsJson, photoId, unixNow())
+        .run();
+    return impl_->db.lastInsertId();
+}
+
+} // namespace pictor

@@ -1,0 +1,403 @@
+#include "indexer/index_job.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/error.h"
+#include "core/imageio/decode.h"
+#include "core/preprocess.h"
+#include "indexer/change_detection.h"
+#include "indexer/file_hash.h"
+
+namespace pictor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kBatchSize = 8; // the embedder's best CPU batch (bench/clip_bench)
+
+struct WorkItem {
+    std::filesystem::path path;
+    std::int64_t rootId = 0;
+    std::int64_t mtimeNs = 0;
+    std::string fileType;
+};
+
+// One photo after the CPU stage: its catalog record and model input, or why it failed.
+struct DecodedPhoto {
+    PhotoRecord record;
+    std::vector<float> pixelValues;
+    std::string error;
+};
+
+// Decoders block when the compute side is `capacity` photos behind, so memory stays flat.
+class BoundedQueue {
+public:
+    explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) { }
+
+    bool push(DecodedPhoto photo)
+    {
+        std::unique_lock lock(mutex_);
+        notFull_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+        if (closed_)
+            return false;
+        items_.push_back(std::move(photo));
+        notEmpty_.notify_one();
+        return true;
+    }
+    // False when the queue is closed or every producer is done and it is empty.
+    bool pop(DecodedPhoto& photo)
+    {
+        std::unique_lock lock(mutex_);
+        notEmpty_.wait(lock, [&] { return !items_.empty() || closed_ || producers_ == 0; });
+        if (items_.empty() || closed_)
+            return false;
+        photo = std::move(items_.front());
+        items_.pop_front();
+        notFull_.notify_one();
+        return true;
+    }
+    void setProducers(int count) { producers_ = count; }
+    void producerDone()
+    {
+        std::lock_guard lock(mutex_);
+        --producers_;
+        notEmpty_.notify_all();
+    }
+    void close()
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        notFull_.notify_all();
+        notEmpty_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable notFull_, notEmpty_;
+    std::deque<DecodedPhoto> items_;
+    std::size_t capacity_;
+    int producers_ = 0;
+    bool closed_ = false;
+};
+
+bool cancelled(const IndexOptions& options)
+{
+    return options.cancel && options.cancel->load();
+}
+
+std::filesystem::path absoluteRoot(const std::filesystem::path& root)
+{
+    std::error_code error;
+    auto canonical = std::filesystem::weakly_canonical(std::filesystem::absolute(root), error);
+    return error ? std::filesystem::absolute(root) : canonical;
+}
+
+class RootLookup {
+public:
+    explicit RootLookup(std::vector<RootRecord> roots) : roots_(std::move(roots))
+    {
+        // Deepest first, so nested roots claim their own photos.
+        std::sort(roots_.begin(), roots_.end(),
+            [](const auto& a, const auto& b) { return a.path.native().size() > b.path.native().size(); });
+    }
+    std::int64_t rootOf(const std::filesystem::path& path) const
+    {
+        for (const auto& root : roots_)
+            if (isUnder(path, root.path))
+                return root.id;
+        return 0;
+    }
+    std::vector<std::filesystem::path> paths() const
+    {
+        std::vector<std::filesystem::path> out;
+        for (const auto& root : roots_)
+            out.push_back(root.path);
+        return out;
+    }
+
+private:
+    std::vector<RootRecord> roots_;
+};
+
+// The CPU stage for one file: read once, hash those bytes, decode (reduced when allowed), preprocess.
+DecodedPhoto decodeForIndex(
+    const WorkItem& item, const ImagePreprocessConfig& preprocess, const IndexOptions& options)
+{
+    DecodedPhoto result;
+    try {
+        const std::vector<std::uint8_t> bytes = readImageFileBytes(item.path);
+        DecodeOptions decodeOptions;
+        decodeOptions.maxPixels = options.maxPixels;
+        if (options.reducedDecode)
+            decodeOptions.targetShortEdge = preprocess.doResize && preprocess.resizeHeight == 0
+                ? preprocess.shortestEdge
+                : std::max(preprocess.resizeHeight, preprocess.resizeWidth);
+        DecodedImage decoded = decodeImageBytes(bytes, item.path, decodeOptions);
+        result.pixelValues = preprocessImage(decoded.image, preprocess);
+
+        PhotoRecord& record = result.record;
+        record.rootId = item.rootId;
+        record.path = item.path;
+        record.size = static_cast<std::int64_t>(bytes.size());
+        record.mtimeNs = item.mtimeNs;
+        record.contentHash = hashBytes(bytes.data(), bytes.size());
+        record.width = decoded.fileWidth;
+        record.height = decoded.fileHeight;
+        record.orientation = decoded.exifOrientation;
+        record.takenAt = decoded.takenAt;
+        record.cameraMake = decoded.cameraMake;
+        record.cameraModel = decoded.cameraModel;
+        record.gpsLat = decoded.gpsLatitude;
+        record.gpsLon = decoded.gpsLongitude;
+        record.fileType = item.fileType;
+    } catch (const Error& e) {
+        // The failure is listed with its path, so the reason drops the "<path>: " the decoder starts with.
+        const std::string prefix = item.path.string() + ": ";
+        const std::string message = e.what();
+        result.record.path = item.path;
+        result.error = message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+    }
+    return result;
+}
+
+// Deletes, moves and metadata-only updates, in the order change detection asks for, in one transaction.
+void applyCatalogChanges(Catalog& catalog, const ChangePlan& plan, const RootLookup& roots)
+{
+    Catalog::Transaction transaction(catalog);
+    std::vector<std::int64_t> deleted;
+    for (const auto& file : plan.deleted)
+        deleted.push_back(file.id);
+    catalog.deletePhotos(deleted);
+    auto refresh = [&](std::int64_t id, const ScannedFile& file) {
+        auto photo = catalog.photo(id);
+        if (!photo)
+            return;
+        photo->size = file.size;
+        photo->mtimeNs = file.mtimeNs;
+        catalog.upsertPhoto(*photo);
+    };
+    for (const auto& move : plan.moved) {
+        catalog.movePhoto(move.id, move.file.path, roots.rootOf(move.file.path));
+        refresh(move.id, move.file);
+    }
+    for (const auto& touched : plan.touched)
+        refresh(touched.id, touched.file);
+    transaction.commit();
+}
+
+std::vector<KnownFile> knownFiles(const Catalog& catalog)
+{
+    std::vector<KnownFile> known;
+    for (const auto& root : catalog.roots())
+        for (const auto& photo : catalog.listPhotosUnder(root.id))
+            known.push_back({photo.id, photo.path, photo.size, photo.mtimeNs, photo.contentHash});
+    return known;
+}
+
+// New and modified files, plus catalog photos that lack this model's embedding (a new model, or an
+// interrupted run), as long as they are still on disk.
+std::vector<WorkItem> workList(const Catalog& catalog, const ChangePlan& plan, const ScanResult& scan,
+    const RootLookup& roots, const std::string& modelId)
+{
+    std::vector<WorkItem> items;
+    std::set<std::filesystem::path> queued;
+    auto add = [&](const ScannedFile& file) {
+        if (queued.insert(file.path).second)
+            items.push_back(
+                {file.path, roots.rootOf(file.path), file.mtimeNs, std::string(fileTypeName(file.type))});
+    };
+    for (const auto& file : plan.added)
+        add(file.file);
+    for (const auto& file : plan.modified)
+        add(file.file);
+    std::map<std::filesystem::path, const ScannedFile*> onDisk;
+    for (const auto& file : scan.files)
+        onDisk[file.path] = &file;
+    for (std::int64_t id : catalog.photosWithoutEmbedding(modelId)) {
+        const auto photo = catalog.photo(id);
+        if (!photo)
+            continue;
+        auto it = onDisk.find(photo->path);
+        if (it != onDisk.end())
+            add(*it->second);
+    }
+    return items;
+}
+
+class IndexRun {
+public:
+    IndexRun(Library& library, ImageTextEmbedder& embedder, const IndexOptions& options)
+        : catalog_(library.catalog()), embedder_(embedder), options_(options), modelId_(embedder.modelId())
+    {
+    }
+
+    void embedAll(const std::vector<WorkItem>& items, IndexSummary& summary)
+    {
+        const int threads = options_.decodeThreads > 0
+            ? options_.decodeThreads
+            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        BoundedQueue queue(static_cast<std::size_t>(kBatchSize * 3));
+        queue.setProducers(threads);
+        std::atomic<std::size_t> next {0};
+        std::atomic<bool> stop {false};
+        const ImagePreprocessConfig preprocess = embedder_.preprocessing();
+        std::vector<std::thread> decoders;
+        for (int t = 0; t < threads; ++t)
+            decoders.emplace_back([&] {
+                for (std::size_t i; !stop && (i = next++) < items.size();)
+                    if (!queue.push(decodeForIndex(items[i], preprocess, options_)))
+                        break;
+                queue.producerDone();
+            });
+
+        total_ = static_cast<std::int64_t>(items.size());
+        start_ = Clock::now();
+        std::vector<DecodedPhoto> batch;
+        for (DecodedPhoto photo; queue.pop(photo);) {
+            if (cancelled(options_)) {
+                summary.cancelled = true;
+                break;
+            }
+            batch.push_back(std::move(photo));
+            if (batch.size() == kBatchSize)
+                commitBatch(batch, summary);
+        }
+        if (!summary.cancelled)
+            commitBatch(batch, summary);
+        stop = true;
+        queue.close();
+        for (auto& thread : decoders)
+            thread.join();
+        const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+        summary.imagesPerSecond = seconds > 0 ? summary.indexed / seconds : 0;
+    }
+
+private:
+    // Embeds the decoded photos of a batch and writes them, with the batch's failures, in one transaction.
+    void commitBatch(std::vector<DecodedPhoto>& batch, IndexSummary& summary)
+    {
+        if (batch.empty())
+            return;
+        std::vector<const DecodedPhoto*> good;
+        std::vector<float> pixels;
+        for (const auto& photo : batch) {
+            if (!photo.error.empty())
+                continue;
+            good.push_back(&photo);
+            pixels.insert(pixels.end(), photo.pixelValues.begin(), photo.pixelValues.end());
+        }
+        EmbeddingMatrix embeddings;
+        if (!good.empty())
+            embeddings = embedder_.embedPixelValues(pixels.data(), static_cast<int>(good.size()));
+        normalizeRows(embeddings); // the catalog and the index hold unit vectors: inner product = cosine
+        Catalog::Transaction transaction(catalog_);
+        for (std::size_t i = 0; i < good.size(); ++i) {
+            const std::int64_t id = catalog_.upsertPhoto(good[i]->record);
+            catalog_.putEmbedding(
+                id, modelId_, std::span(embeddings.row(static_cast<int>(i)), embeddings.dim));
+        }
+        for (const auto& photo : batch)
+            if (!photo.error.empty())
+                catalog_.recordFailure(photo.record.path, photo.error, kIndexJobKind);
+        transaction.commit();
+
+        summary.indexed += static_cast<std::int64_t>(good.size());
+        failed_ += static_cast<std::int64_t>(batch.size() - good.size());
+        done_ += static_cast<std::int64_t>(batch.size());
+        batch.clear();
+        report();
+    }
+
+    void report() const
+    {
+        if (!options_.progress)
+            return;
+        IndexProgress progress;
+        progress.phase = IndexProgress::Phase::Indexing;
+        progress.done = done_;
+        progress.total = total_;
+        progress.failed = failed_;
+        const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+        progress.imagesPerSecond = seconds > 0 ? done_ / seconds : 0;
+        progress.etaSeconds = progress.imagesPerSecond > 0 ? (total_ - done_) / progress.imagesPerSecond : 0;
+        options_.progress(progress);
+    }
+
+    Catalog& catalog_;
+    ImageTextEmbedder& embedder_;
+    const IndexOptions& options_;
+    std::string modelId_;
+    Clock::time_point start_;
+    std::int64_t total_ = 0, done_ = 0, failed_ = 0;
+};
+
+void reportPhase(const IndexOptions& options, IndexProgress::Phase phase)
+{
+    if (options.progress) {
+        IndexProgress progress;
+        progress.phase = phase;
+        options.progress(progress);
+    }
+}
+
+} // namespace
+
+IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
+    const std::vector<std::filesystem::path>& roots, const IndexOptions& options)
+{
+    PICTOR_CHECK(library.writable(), "indexing needs the library open for writing");
+    const auto start = Clock::now();
+    Catalog& catalog = library.catalog();
+    IndexSummary summary;
+
+    for (const auto& root : roots)
+        catalog.addRoot(absoluteRoot(root));
+    const RootLookup rootLookup(catalog.roots());
+    PICTOR_CHECK(!catalog.roots().empty(), "the library has no folders yet: name one to index");
+
+    reportPhase(options, IndexProgress::Phase::Scanning);
+    ScanOptions scanOptions = options.scan;
+    scanOptions.cancel = options.cancel;
+    const ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
+    const ChangePlan plan = planChanges(scan, knownFiles(catalog), hashFile);
+
+    catalog.clearFailures(kIndexJobKind);
+    {
+        Catalog::Transaction transaction(catalog);
+        for (const auto& problem : scan.problems)
+            catalog.recordFailure(problem.path, problem.reason, kIndexJobKind);
+        for (const auto& problem : plan.problems)
+            catalog.recordFailure(problem.path, problem.reason, kIndexJobKind);
+        transaction.commit();
+    }
+    applyCatalogChanges(catalog, plan, rootLookup);
+    summary.unchanged = static_cast<std::int64_t>(plan.unchanged.size());
+    summary.touched = static_cast<std::int64_t>(plan.touched.size());
+    summary.moved = static_cast<std::int64_t>(plan.moved.size());
+    summary.deleted = static_cast<std::int64_t>(plan.deleted.size());
+    summary.kept = static_cast<std::int64_t>(plan.unreachable.size());
+
+    if (!scan.cancelled && !cancelled(options)) {
+        IndexRun run(library, embedder, options);
+        run.embedAll(workList(catalog, plan, scan, rootLookup, embedder.modelId()), summary);
+    } else {
+        summary.cancelled = true;
+    }
+
+    reportPhase(options, IndexProgress::Phase::Finishing);
+    Library::IndexState state;
+    library.vectorIndex(embedder.modelId(), embedder.dimension(), &state);
+    summary.vectorIndex = state.rebuilt ? "rebuilt (" + state.reason + ")" : "up to date";
+    summary.failures = catalog.failures(std::string_view(kIndexJobKind));
+    summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return summary;
+}
+
+} // namespace pictor

@@ -1,0 +1,59 @@
+// Indexing a library's folders: scan -> change detection -> decode pool (CPU threads) -> bounded queue
+// -> embedding batches on the calling thread -> one catalog transaction per batch -> vector index sync.
+// Resumable: what a cancelled or crashed run did not commit is simply found again the next time.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/embedder.h"
+#include "indexer/catalog.h"
+#include "indexer/library.h"
+#include "indexer/scanner.h"
+
+namespace pictor {
+
+struct IndexProgress {
+    enum class Phase { Scanning, Indexing, Finishing };
+    Phase phase = Phase::Scanning;
+    std::int64_t done = 0; // photos embedded (or failed) so far
+    std::int64_t total = 0; // photos to embed in this run
+    std::int64_t failed = 0;
+    double imagesPerSecond = 0;
+    double etaSeconds = 0;
+};
+
+struct IndexOptions {
+    ScanOptions scan;
+    int decodeThreads = 0; // 0: one per core
+    bool reducedDecode = true; // decode large JPEGs at 1/2..1/8 scale (see docs/ARCHITECTURE.md)
+    std::int64_t maxPixels = 100'000'000;
+    std::function<void(const IndexProgress&)> progress;
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct IndexSummary {
+    std::int64_t indexed = 0; // embedded in this run (new, modified or resumed)
+    std::int64_t unchanged = 0; // neither hashed nor decoded
+    std::int64_t touched = 0; // size/mtime changed, same content: metadata only
+    std::int64_t moved = 0;
+    std::int64_t deleted = 0;
+    std::int64_t kept = 0; // below a folder that could not be read: kept as they were
+    std::vector<FailureRecord> failures;
+    bool cancelled = false;
+    double seconds = 0;
+    double imagesPerSecond = 0; // embedded photos per second of the indexing phase
+    std::string vectorIndex; // what happened to the vector index ("up to date", "rebuilt: ...")
+};
+
+inline constexpr const char* kIndexJobKind = "index";
+
+// Adds `roots` to the library (none: re-index the library's roots) and brings catalog and vector index
+// up to date for `embedder`'s model. Per-file problems are recorded as failures, never thrown.
+IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
+    const std::vector<std::filesystem::path>& roots, const IndexOptions& options = {});
+
+} // namespace pictor

@@ -1,0 +1,53 @@
+// A library folder: the catalog (source of truth), the writer lock, the per-model vector indexes
+// derived from the catalog, and the library's settings (library.json).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "indexer/catalog.h"
+#include "indexer/library_lock.h"
+#include "indexer/vector_index.h"
+
+namespace pictor {
+
+class Library {
+public:
+    // $XDG_DATA_HOME/pictor, else ~/.local/share/pictor.
+    static std::filesystem::path defaultDir();
+
+    // Writers hold the library's lock (a second writer gets "library ... is in use by PID n").
+    static Library openForWriting(const std::filesystem::path& dir);
+    // Readers share the library with a writer; the catalog opens read-only.
+    static Library openForReading(const std::filesystem::path& dir);
+
+    const std::filesystem::path& dir() const { return dir_; }
+    Catalog& catalog() { return *catalog_; }
+    bool writable() const { return lock_ != nullptr; }
+
+    // The embedding model folder remembered for this library (set by `pictor index --model`).
+    std::optional<std::filesystem::path> modelDir() const;
+    void setModelDir(const std::filesystem::path& modelDir);
+
+    std::filesystem::path vectorIndexPath(const std::string& modelId) const;
+
+    struct IndexState {
+        bool rebuilt = false;
+        std::string reason; // why it was rebuilt ("missing", "stale: 12 vs 10 vectors", "corrupt: ...")
+    };
+    // The vector index of a model, checked against the catalog (count and id checksum) and rebuilt from
+    // the catalog's embeddings when missing, stale or corrupt (saved again when the library is writable).
+    VectorIndex vectorIndex(const std::string& modelId, int dimension, IndexState* state = nullptr);
+    VectorIndex rebuildVectorIndex(const std::string& modelId, int dimension);
+
+private:
+    Library(std::filesystem::path dir, std::unique_ptr<LibraryLock> lock, Catalog catalog);
+
+    std::filesystem::path dir_;
+    std::unique_ptr<LibraryLock> lock_;
+    std::unique_ptr<Catalog> catalog_;
+};
+
+} // namespace pictor

@@ -1,0 +1,199 @@
+// pictor index / search / library end to end on a folder the test builds from the fixture images.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "core/safetensors.h"
+#include "tests/support/paths.h"
+
+namespace pictor {
+namespace {
+
+struct RunResult {
+    int status = -1;
+    std::string out;
+};
+
+RunResult runPictor(const std::vector<std::string>& args)
+{
+    std::string command = std::string("'") + PICTOR_BINARY + "'";
+    for (const auto& arg : args)
+        command += " '" + arg + "'";
+    command += " 2>/dev/null";
+    RunResult result;
+    FILE* pipe = popen(command.c_str(), "r");
+    std::array<char, 4096> buffer {};
+    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;)
+        result.out.append(buffer.data(), n);
+    const int status = pclose(pipe);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+nlohmann::json lastJsonLine(const std::string& text)
+{
+    auto end = text.find_last_not_of('\n');
+    auto start = text.rfind('\n', end);
+    return nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1, end - start));
+}
+
+class LibraryCli : public testing::Test {
+protected:
+    void SetUp() override
+    {
+        photos = test::scratchDir("photos");
+        library = test::scratchDir("library");
+        const auto cases = test::fixtureDir("clip-tiny-a") / "cases";
+        std::filesystem::create_directories(photos / "trip");
+        for (const auto& entry : std::filesystem::directory_iterator(cases)) {
+            const auto name = entry.path().filename().string();
+            if (name.starts_with("a0"))
+                std::filesystem::copy_file(entry.path(), photos / (name < "a05" ? "" : "trip") / name);
+        }
+        std::ofstream(photos / "broken.jpg"); // zero bytes
+    }
+    RunResult index(std::vector<std::string> extra = {})
+    {
+        std::vector<std::string> args {"index", "--library", library.string(), "--model", model().string(),
+            "--full-decode", "--json", photos.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return runPictor(args);
+    }
+    nlohmann::json search(std::vector<std::string> args)
+    {
+        args.insert(args.begin(), {"search", "--library", library.string(), "--json"});
+        const auto result = runPictor(args);
+        EXPECT_EQ(result.status, 0) << result.out;
+        return nlohmann::json::parse(result.out);
+    }
+    static std::filesystem::path model() { return test::fixtureDir("clip-tiny-a"); }
+    std::vector<std::filesystem::path> photoFiles() const
+    {
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(photos))
+            if (entry.is_regular_file() && entry.path().filename() != "broken.jpg")
+                files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+        return files;
+    }
+    std::filesystem::path photos, library;
+};
+
+TEST_F(LibraryCli, IndexesReportsFailuresAndReindexesNothingWhenUnchanged)
+{
+    const auto first = index();
+    ASSERT_EQ(first.status, 0) << first.out;
+    const auto summary = lastJsonLine(first.out);
+    EXPECT_EQ(summary["indexed"], 10);
+    ASSERT_EQ(summary["failed"], 1);
+    EXPECT_NE(summary["failures"][0]["path"].get<std::string>().find("broken.jpg"), std::string::npos);
+    EXPECT_NE(summary["failures"][0]["reason"].get<std::string>().find("empty"), std::string::npos);
+    EXPECT_NE(first.out.find("\"event\":\"progress\""), std::string::npos);
+
+    const auto again = lastJsonLine(index().out);
+    EXPECT_EQ(again["indexed"], 0);
+    EXPECT_EQ(again["unchanged"], 10);
+    EXPECT_EQ(again["vector_index"], "up to date");
+
+    const auto check = runPictor({"library", "check", "--library", library.string()});
+    EXPECT_EQ(check.status, 0) << check.out;
+    const auto status = runPictor({"library", "status", "--library", library.string()});
+    EXPECT_NE(status.out.find("photos    10"), std::string::npos) << status.out;
+}
+
+TEST_F(LibraryCli, EveryPhotoFindsItselfFirst)
+{
+    ASSERT_EQ(index().status, 0);
+    for (const auto& file : photoFiles()) {
+        const auto hits = search({"--limit", "1", "--image", file.string()});
+        ASSERT_EQ(hits.size(), 1u);
+        EXPECT_EQ(hits[0]["path"], file.string());
+        EXPECT_NEAR(hits[0]["score"].get<double>(), 1.0, 2e-3); // float16 storage
+    }
+}
+
+TEST_F(LibraryCli, TextRankingEqualsBruteForceOverEmbedOutputs)
+{
+    ASSERT_EQ(index().status, 0);
+    const std::string text = "a photo of a cat";
+    const auto files = photoFiles();
+    const auto output = test::scratchDir("embed") / "e.safetensors";
+    std::vector<std::string> args {
+        "embed", "--model", model().string(), "--text", text, "--output", output.string()};
+    for (const auto& file : files)
+        args.insert(args.end(), {"--image", file.string()});
+    ASSERT_EQ(runPictor(args).status, 0);
+    const auto embeds = SafetensorsFile::open(output);
+    const auto* t = reinterpret_cast<const float*>(embeds->at("text_embeds").data);
+    const auto* images = reinterpret_cast<const float*>(embeds->at("image_embeds").data);
+    const int dim = static_cast<int>(embeds->at("text_embeds").shape[1]);
+    std::vector<std::pair<double, std::string>> expected;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        double dot = 0, nt = 0, ni = 0;
+        for (int c = 0; c < dim; ++c) {
+            dot += double(t[c]) * images[i * dim + c];
+            nt += double(t[c]) * t[c];
+            ni += double(images[i * dim + c]) * images[i * dim + c];
+        }
+        expected.push_back({dot / std::sqrt(nt * ni), files[i].string()});
+    }
+    std::sort(expected.rbegin(), expected.rend());
+    const auto hits = search({"--limit", "10", text});
+    ASSERT_EQ(hits.size(), expected.size());
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_EQ(hits[i]["path"], expected[i].second) << "rank " << i;
+        EXPECT_NEAR(hits[i]["score"].get<double>(), expected[i].first, 2e-3) << "rank " << i;
+    }
+}
+
+TEST_F(LibraryCli, FiltersCutoffAndComposedQueries)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto inTrip = search({"--limit", "20", "--folder", (photos / "trip").string(), "a photo"});
+    EXPECT_EQ(inTrip.size(), 5u);
+    for (const auto& hit : inTrip)
+        EXPECT_NE(hit["path"].get<std::string>().find("/trip/"), std::string::npos);
+    const auto pngs = search({"--limit", "20", "--type", "png", "a photo"});
+    EXPECT_EQ(pngs.size(), 6u);
+    const auto all = search({"--limit", "20", "a photo"});
+    ASSERT_EQ(all.size(), 10u);
+    const double cutoff = all[4]["score"].get<double>();
+    const auto cut = search({"--limit", "20", "--min-score", std::to_string(cutoff - 1e-9), "a photo"});
+    EXPECT_EQ(cut.size(), 5u);
+    EXPECT_EQ(search({"--limit", "20", "--after", "2100-01-01", "a photo"}).size(), 0u);
+    // Photo + text with weight 0 is the photo alone; with weight 1 the text alone.
+    const auto photoOnly = search({"--limit", "3", "--photo", "1", "--weight", "0", "a photo"});
+    const auto likePhoto = search({"--limit", "3", "--photo", "1"});
+    EXPECT_EQ(photoOnly, likePhoto);
+    const auto textOnly = search({"--limit", "3", "--photo", "1", "--weight", "1", "a photo"});
+    for (std::size_t i = 0; i < textOnly.size(); ++i)
+        EXPECT_EQ(textOnly[i]["id"], all[i]["id"]);
+}
+
+TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto before = search({"--limit", "1", "--image", (photos / "a01_landscape_640x480.jpg").string()});
+    std::filesystem::rename(photos / "a01_landscape_640x480.jpg", photos / "trip" / "renamed.jpg");
+    std::filesystem::remove(photos / "a02_portrait_480x640.png");
+    std::filesystem::copy_file(photos / "a00_square_224.png", photos / "a03_photo_1600x1200.jpg",
+        std::filesystem::copy_options::overwrite_existing);
+    const auto summary = lastJsonLine(index().out);
+    EXPECT_EQ(summary["moved"], 1);
+    EXPECT_EQ(summary["deleted"], 1);
+    EXPECT_EQ(summary["indexed"], 1); // the overwritten file
+    const auto after = search({"--limit", "1", "--image", (photos / "trip" / "renamed.jpg").string()});
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0]["id"], before[0]["id"]); // a move keeps the row
+    EXPECT_EQ(after[0]["path"], (photos / "trip" / "renamed.jpg").string());
+    EXPECT_EQ(search({"--limit", "20", "a photo"}).size(), 9u);
+}
+
+} // namespace
+} // namespace pictor
