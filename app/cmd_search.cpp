@@ -31,6 +31,7 @@ struct SearchArgs {
     std::optional<std::int64_t> photo;
     double weight = 0.5;
     bool json = false;
+    bool hybrid = false;
     std::vector<std::string> words;
 };
 
@@ -57,6 +58,7 @@ SearchQuery toQuery(const SearchArgs& args)
         query.imageFile = args.image;
     query.photoId = args.photo;
     query.textWeight = args.weight;
+    query.hybrid = args.hybrid;
     query.limit = args.limit;
     query.minScore = args.minScore;
     query.sortByDate = args.sort == "date";
@@ -123,7 +125,12 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--weight", args->weight, "Weight of the words against the photo in a composed query")
         ->check(CLI::Range(0.0, 1.0));
     command->add_flag("--json", args->json, "Print [{\"id\", \"path\", \"score\", \"why\"}, ...] best first");
-    command->add_option("QUERY", args->words, "Words describing the photos");
+    command->add_flag("--hybrid", args->hybrid,
+        "Also match the words against file names, folders, captions and tags (quoted \"phrases\" always do)");
+    command->add_option("QUERY", args->words,
+        "Words describing the photos; \"quoted phrases\" also match names, captions and tags; arithmetic "
+        "such as "
+        "2:snow + ./photo.jpg - people");
     const ModelRegistry* registry = &context.registry;
     return [args, registry] { return runSearch(*args, *registry); };
 }

@@ -16,14 +16,17 @@
 
 namespace pictor {
 
+// The query text may be arithmetic ("2:snow + ./photo.jpg - people") and may hold "quoted phrases"
+// that also match file names, folders, captions and tags (see query_parser.h).
 struct SearchQuery {
     std::string text;
+    bool hybrid = false; // the whole text also goes to full-text search, not only quoted phrases
     std::optional<std::filesystem::path> imageFile; // any image, inside the library or not
     std::optional<std::int64_t> photoId; // a catalog photo ("more like this")
     // Composed queries: q = normalise((1 - textWeight) * image + textWeight * text), both unit vectors.
     double textWeight = 0.5;
     int limit = 20;
-    std::optional<double> minScore; // cosine similarity cutoff
+    std::optional<double> minScore; // cosine similarity cutoff (full-text matches are kept regardless)
     bool sortByDate = false; // the best `limit` hits, newest first
     PhotoFilter filter;
 };
@@ -47,6 +50,10 @@ public:
     std::vector<float> photoEmbedding(std::int64_t photoId);
 
 private:
+    std::vector<float> queryVector(const SearchQuery& query, const std::string& text);
+    std::vector<SearchHit> toHits(const std::vector<std::pair<std::int64_t, double>>& ranked,
+        const std::unordered_map<std::int64_t, std::string>& matched, const SearchQuery& query);
+
     Library& library_;
     ImageTextEmbedder& embedder_;
     VectorIndex index_;

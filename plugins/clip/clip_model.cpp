@@ -123,6 +123,19 @@ std::unique_ptr<ClipModel> ClipModel::load(
     return model;
 }
 
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> ClipModel::parameterShapes(
+    const ClipConfig& config)
+{
+    ClipModel model;
+    model.config_ = config;
+    nn::ParameterTable table;
+    model.declare(table);
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
+    for (const nn::ParameterSlot& slot : table.slots())
+        shapes.emplace_back(slot.name, slot.shape);
+    return shapes;
+}
+
 std::unique_ptr<ClipModel> ClipModel::withRandomWeights(
     const ClipConfig& config, const nn::ComputeDevice& device, std::uint64_t seed)
 {

@@ -70,6 +70,10 @@ public:
     const Checkpoint& checkpoint() const { return checkpoint_; }
     float logitScale() const; // the raw parameter (apply exp() for logits)
 
+    // Every tensor a checkpoint of this architecture holds: name and shape (to write test or bench models).
+    static std::vector<std::pair<std::string, std::vector<std::int64_t>>> parameterShapes(
+        const ClipConfig& config);
+
     // Checkpoint keys CLIP checkpoints may carry that the model does not use.
     static const std::vector<std::string>& ignorableKeys();
 

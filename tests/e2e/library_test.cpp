@@ -176,6 +176,41 @@ TEST_F(LibraryCli, FiltersCutoffAndComposedQueries)
         EXPECT_EQ(textOnly[i]["id"], all[i]["id"]);
 }
 
+TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto hits = search({"--limit", "3", "a photo \"panorama\""});
+    ASSERT_FALSE(hits.empty());
+    EXPECT_NE(hits[0]["path"].get<std::string>().find("a08_panorama_2000x150.jpg"), std::string::npos)
+        << hits;
+    EXPECT_NE(hits[0]["why"].get<std::string>().find("file name: a08_[panorama]"), std::string::npos) << hits;
+    EXPECT_NE(hits[0]["why"].get<std::string>().find("vector score"), std::string::npos) << hits;
+    const auto folder = search({"--limit", "10", "--hybrid", "trip"});
+    ASSERT_GE(folder.size(), 5u);
+    for (int i = 0; i < 5; ++i) // the five photos in trip/ match by folder name and come first
+        EXPECT_NE(folder[i]["path"].get<std::string>().find("/trip/"), std::string::npos) << folder;
+}
+
+TEST_F(LibraryCli, ArithmeticFollowsTheDocumentedFormula)
+{
+    ASSERT_EQ(index().status, 0);
+    // normalise(2 t - t) = t: the same ranking and scores as the text alone.
+    const auto text = search({"--limit", "5", "a photo"});
+    const auto doubled = search({"--limit", "5", "2:a photo - a photo"});
+    ASSERT_EQ(text.size(), doubled.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        EXPECT_EQ(doubled[i]["id"], text[i]["id"]);
+        EXPECT_NEAR(doubled[i]["score"].get<double>(), text[i]["score"].get<double>(), 1e-5);
+    }
+    // An image term equals searching by that image.
+    const auto file = (photos / "a01_landscape_640x480.jpg").string();
+    const auto byImage = search({"--limit", "5", "--image", file});
+    const auto asTerm = search({"--limit", "5", "0.5:" + file + " + 0.5:" + file});
+    ASSERT_EQ(byImage.size(), asTerm.size());
+    for (std::size_t i = 0; i < byImage.size(); ++i)
+        EXPECT_EQ(asTerm[i]["id"], byImage[i]["id"]);
+}
+
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
 {
     ASSERT_EQ(index().status, 0);
