@@ -1,15 +1,22 @@
 // pictor index / search / library end to end on a folder the test builds from the fixture images.
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/safetensors.h"
+#include "indexer/library_lock.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -20,12 +27,12 @@ struct RunResult {
     std::string out;
 };
 
-RunResult runPictor(const std::vector<std::string>& args)
+RunResult runPictor(const std::vector<std::string>& args, bool withStderr = false)
 {
     std::string command = std::string("'") + PICTOR_BINARY + "'";
     for (const auto& arg : args)
         command += " '" + arg + "'";
-    command += " 2>/dev/null";
+    command += withStderr ? " 2>&1" : " 2>/dev/null";
     RunResult result;
     FILE* pipe = popen(command.c_str(), "r");
     std::array<char, 4096> buffer {};
@@ -209,6 +216,88 @@ TEST_F(LibraryCli, ArithmeticFollowsTheDocumentedFormula)
     ASSERT_EQ(byImage.size(), asTerm.size());
     for (std::size_t i = 0; i < byImage.size(); ++i)
         EXPECT_EQ(asTerm[i]["id"], byImage[i]["id"]);
+}
+
+TEST_F(LibraryCli, ASecondWriterIsRefused)
+{
+    LibraryLock held(library);
+    const auto result = runPictor(
+        {"index", "--library", library.string(), "--model", model().string(), photos.string()}, true);
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.out.find("is in use by PID " + std::to_string(getpid())), std::string::npos)
+        << result.out;
+}
+
+// Starts `pictor index` and kills it with SIGKILL after `delay`.
+void killIndexAfter(const std::vector<std::string>& args, std::chrono::milliseconds delay)
+{
+    const pid_t child = fork();
+    if (child == 0) {
+        std::vector<char*> argv {const_cast<char*>(PICTOR_BINARY)};
+        for (const auto& arg : args)
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execv(PICTOR_BINARY, argv.data());
+        _exit(127);
+    }
+    std::this_thread::sleep_for(delay);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+}
+
+TEST_F(LibraryCli, KillDashNineAtRandomMomentsLosesNothing)
+{
+    // More photos, so that the kills land while batches are being decoded and written.
+    for (int copy = 1; copy <= 9; ++copy)
+        for (const auto& file : photoFiles())
+            if (file.filename().string().starts_with("a0"))
+                std::filesystem::copy_file(file,
+                    file.parent_path() / ("copy" + std::to_string(copy) + "_" + file.filename().string()));
+    auto indexArgs = [&](const std::filesystem::path& dir) {
+        return std::vector<std::string> {"index", "--library", dir.string(), "--model", model().string(),
+            "--full-decode", photos.string()};
+    };
+
+    // An uninterrupted run gives the reference catalog, and the time a run takes.
+    const auto reference = test::scratchDir("reference");
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(runPictor(indexArgs(reference)).status, 0);
+    const auto runTime
+        = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+
+    std::mt19937 random(7);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        const auto delay = runTime * (20 + random() % 75) / 100;
+        killIndexAfter(indexArgs(library), delay);
+        const auto check = runPictor({"library", "check", "--library", library.string()});
+        // The catalog is always intact; only the derived vector index may lag behind until the next run.
+        std::istringstream lines(check.out);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.starts_with("problem:")) {
+                EXPECT_NE(line.find("vector index"), std::string::npos)
+                    << "after a kill at " << delay.count() << " ms: " << line;
+            }
+        }
+    }
+    const auto resumed = lastJsonLine(index().out);
+    EXPECT_EQ(resumed["failed"], 1); // broken.jpg only
+    EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+
+    auto pathsAndScores = [](const nlohmann::json& hits) {
+        std::vector<std::pair<std::string, double>> out;
+        for (const auto& hit : hits)
+            out.emplace_back(hit["path"], std::round(hit["score"].get<double>() * 1e4));
+        std::sort(out.begin(), out.end()); // identical copies tie: their order follows their ids
+        return out;
+    };
+    const auto ours = search({"--limit", "200", "a photo of a cat"});
+    const auto theirs = nlohmann::json::parse(
+        runPictor({"search", "--library", reference.string(), "--json", "--limit", "200", "a photo of a cat"})
+            .out);
+    EXPECT_EQ(ours.size(), 100u);
+    EXPECT_EQ(pathsAndScores(ours), pathsAndScores(theirs));
 }
 
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
