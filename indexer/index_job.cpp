@@ -204,7 +204,7 @@ std::vector<KnownFile> knownFiles(const Catalog& catalog)
 // New and modified files, plus catalog photos that lack this model's embedding (a new model, or an
 // interrupted run), as long as they are still on disk.
 std::vector<WorkItem> workList(const Catalog& catalog, const ChangePlan& plan, const ScanResult& scan,
-    const RootLookup& roots, const std::string& modelId)
+    const RootLookup& roots, const std::string& modelId, const std::set<std::filesystem::path>& skip)
 {
     std::vector<WorkItem> items;
     std::set<std::filesystem::path> queued;
@@ -214,7 +214,8 @@ std::vector<WorkItem> workList(const Catalog& catalog, const ChangePlan& plan, c
                 {file.path, roots.rootOf(file.path), file.mtimeNs, std::string(fileTypeName(file.type))});
     };
     for (const auto& file : plan.added)
-        add(file.file);
+        if (!skip.count(file.file.path))
+            add(file.file);
     for (const auto& file : plan.modified)
         add(file.file);
     std::map<std::filesystem::path, const ScannedFile*> onDisk;
@@ -368,9 +369,22 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     const ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
     const ChangePlan plan = planChanges(scan, knownFiles(catalog), hashFile);
 
+    // A new file that failed in the last run and has not changed since would fail again: its failure is
+    // carried over and it is not decoded (an unchanged library does no decoding at all).
+    std::map<std::filesystem::path, FailureRecord> lastFailures;
+    for (auto& failure : catalog.failures(std::string_view(kIndexJobKind)))
+        lastFailures[failure.path] = failure;
+    std::set<std::filesystem::path> stillFailing;
     catalog.clearFailures(kIndexJobKind);
     {
         Catalog::Transaction transaction(catalog);
+        for (const auto& file : plan.added) {
+            auto it = lastFailures.find(file.file.path);
+            if (it != lastFailures.end() && file.file.mtimeNs < it->second.at * 1'000'000'000) {
+                stillFailing.insert(file.file.path);
+                catalog.recordFailure(file.file.path, it->second.reason, kIndexJobKind);
+            }
+        }
         for (const auto& problem : scan.problems)
             catalog.recordFailure(problem.path, problem.reason, kIndexJobKind);
         for (const auto& problem : plan.problems)
@@ -386,7 +400,7 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
 
     if (!scan.cancelled && !cancelled(options)) {
         IndexRun run(library, embedder, options);
-        run.embedAll(workList(catalog, plan, scan, rootLookup, embedder.modelId()), summary);
+        run.embedAll(workList(catalog, plan, scan, rootLookup, embedder.modelId(), stillFailing), summary);
     } else {
         summary.cancelled = true;
     }

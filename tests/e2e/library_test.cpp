@@ -106,6 +106,8 @@ TEST_F(LibraryCli, IndexesReportsFailuresAndReindexesNothingWhenUnchanged)
     const auto again = lastJsonLine(index().out);
     EXPECT_EQ(again["indexed"], 0);
     EXPECT_EQ(again["unchanged"], 10);
+    EXPECT_EQ(again["failed"], 1); // still listed, not decoded again
+    EXPECT_EQ(again["failures"][0]["reason"], summary["failures"][0]["reason"]);
     EXPECT_EQ(again["vector_index"], "up to date");
 
     const auto check = runPictor({"library", "check", "--library", library.string()});
