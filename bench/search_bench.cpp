@@ -5,7 +5,10 @@
 //
 //   search_bench [--n 100000[,1000000]] [--d 512] [--queries 200] [--k 10] [--threads 2] [--M 32]
 //                [--ef-construction 40] [--ef 64,128] [--hnsw-build-limit 600] [--no-hnsw] [--seed 0]
-//                [--intrinsic-dim R]
+//                [--intrinsic-dim R] [--hnsw-file PREFIX]
+//
+// --hnsw-file PREFIX saves each HNSW index built (PREFIX.<n>.<d>.<seed>.<M>.<R>) and later runs load it
+// instead of building it again (the data is regenerated from the seed), timing save and load.
 //
 // Uniform random unit vectors (the default, as the peer) have no structure and are HNSW's worst case.
 // --intrinsic-dim R draws x = normalise(A z + 0.1 e) with z in R^R, A a fixed random d x R matrix and e
@@ -21,6 +24,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -54,6 +59,7 @@ struct Options {
     bool hnsw = true;
     std::uint64_t seed = 0;
     int intrinsicDim = 0; // 0: uniform on the sphere
+    std::string hnswFile; // prefix of saved HNSW indexes to reuse
 };
 
 std::vector<std::int64_t> parseList(const char* text)
@@ -101,6 +107,8 @@ Options parseOptions(int argc, char** argv)
             options.hnsw = false;
         else if (arg == "--seed")
             options.seed = std::strtoull(value(), nullptr, 10);
+        else if (arg == "--hnsw-file")
+            options.hnswFile = value();
         else if (arg == "--intrinsic-dim")
             options.intrinsicDim = std::atoi(value());
         else
@@ -132,7 +140,8 @@ std::vector<float> unitVectors(std::int64_t n, int d, std::uint64_t seed, int in
                 for (auto& value : z)
                     value = normal(rng);
                 for (int j = 0; j < d; ++j) {
-                    const float* a = basis.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(intrinsicDim);
+                    const float* a
+                        = basis.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(intrinsicDim);
                     float sum = 0;
                     for (int r = 0; r < intrinsicDim; ++r)
                         sum += a[r] * z[static_cast<std::size_t>(r)];
@@ -261,7 +270,8 @@ double runOne(std::int64_t n, const Options& options, std::int64_t previousN, do
     nlohmann::json base {{"tool", "search_bench"}, {"n", n}, {"d", d}, {"k", options.k},
         {"queries", options.queries}, {"threads", pictor::VectorIndex::threadCount()},
         {"omp_wait_policy_passive", pictor::VectorIndex::openMpWaitPolicyIsPassive()},
-        {"data", options.intrinsicDim > 0 ? "intrinsic-dim " + std::to_string(options.intrinsicDim) : "uniform"}};
+        {"data",
+            options.intrinsicDim > 0 ? "intrinsic-dim " + std::to_string(options.intrinsicDim) : "uniform"}};
     // data + the index's copy + (HNSW) links; the exact index is freed before HNSW is built
     const double need = static_cast<double>(n) * d * 4 * 2 + static_cast<double>(n) * options.m * 2 * 4 * 1.5;
     if (need > 0.8 * availableBytes()) {
@@ -272,7 +282,8 @@ double runOne(std::int64_t n, const Options& options, std::int64_t previousN, do
     }
 
     auto start = Clock::now();
-    const auto data = unitVectors(n, d, options.seed * 7919 + static_cast<std::uint64_t>(n), options.intrinsicDim);
+    const auto data
+        = unitVectors(n, d, options.seed * 7919 + static_cast<std::uint64_t>(n), options.intrinsicDim);
     const auto queries = unitVectors(options.queries, d, options.seed * 7919 + 1, options.intrinsicDim);
     const double generateSeconds = secondsSince(start);
     std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
@@ -337,24 +348,46 @@ double runOne(std::int64_t n, const Options& options, std::int64_t previousN, do
     config.dimension = d;
     config.factory = factory;
     config.efConstruction = options.efConstruction;
-    pictor::VectorIndex hnsw(config);
-    const std::int64_t chunk = std::max<std::int64_t>(10000, n / 20);
-    start = Clock::now();
-    for (std::int64_t s = 0; s < n; s += chunk) {
-        const std::int64_t count = std::min(chunk, n - s);
-        hnsw.add(std::span(ids).subspan(static_cast<std::size_t>(s), static_cast<std::size_t>(count)),
-            std::span(data).subspan(static_cast<std::size_t>(s) * du, static_cast<std::size_t>(count) * du));
-        const double elapsed = secondsSince(start);
-        if (elapsed > options.hnswBuildLimit && s + count < n) {
-            hnswBase["skipped"] = "build passed " + std::to_string(static_cast<int>(options.hnswBuildLimit))
-                + " s after " + std::to_string(s + count) + " of " + std::to_string(n)
-                + " vectors (projected ~" + std::to_string(static_cast<int>(elapsed * n / (s + count)))
-                + " s)";
-            emit(hnswBase);
-            return -1;
+    // --hnsw-file: reuse an index a previous run saved for the same data (same n, d, seed, M), else
+    // build it and save it there. Also times save and load.
+    const std::string cached = options.hnswFile.empty() ? std::string()
+                                                        : options.hnswFile + "." + std::to_string(n) + "."
+            + std::to_string(d) + "." + std::to_string(options.seed) + "." + std::to_string(options.m) + "."
+            + std::to_string(options.intrinsicDim);
+    std::optional<pictor::VectorIndex> loaded;
+    if (!cached.empty() && std::filesystem::exists(cached)) {
+        start = Clock::now();
+        loaded.emplace(pictor::VectorIndex::load(cached));
+        hnswBase["seconds_load"] = round3(secondsSince(start));
+    }
+    pictor::VectorIndex hnsw = loaded ? std::move(*loaded) : pictor::VectorIndex(config);
+    double build = 0;
+    if (!loaded) {
+        const std::int64_t chunk = std::max<std::int64_t>(10000, n / 20);
+        start = Clock::now();
+        for (std::int64_t s = 0; s < n; s += chunk) {
+            const std::int64_t count = std::min(chunk, n - s);
+            hnsw.add(std::span(ids).subspan(static_cast<std::size_t>(s), static_cast<std::size_t>(count)),
+                std::span(data).subspan(
+                    static_cast<std::size_t>(s) * du, static_cast<std::size_t>(count) * du));
+            const double elapsed = secondsSince(start);
+            if (elapsed > options.hnswBuildLimit && s + count < n) {
+                hnswBase["skipped"] = "build passed "
+                    + std::to_string(static_cast<int>(options.hnswBuildLimit)) + " s after "
+                    + std::to_string(s + count) + " of " + std::to_string(n) + " vectors (projected ~"
+                    + std::to_string(static_cast<int>(elapsed * n / (s + count))) + " s)";
+                emit(hnswBase);
+                return -1;
+            }
+        }
+        build = secondsSince(start);
+        hnswBase["seconds_build"] = std::round(build * 100) / 100;
+        if (!cached.empty()) {
+            start = Clock::now();
+            hnsw.save(cached);
+            hnswBase["seconds_save"] = round3(secondsSince(start));
         }
     }
-    const double build = secondsSince(start);
     for (const int ef : options.ef) {
         hnsw.setEfSearch(ef);
         const auto latency = latencyMs(options.queries, [&](int q) { hnsw.search(query(q), options.k); });
@@ -363,7 +396,6 @@ double runOne(std::int64_t n, const Options& options, std::int64_t previousN, do
         const double batchSeconds = secondsSince(start);
         auto record = hnswBase;
         record["efSearch"] = ef;
-        record["seconds_build"] = std::round(build * 100) / 100;
         record = withLatency(record, latency);
         record["batch_queries_per_s"] = std::round(options.queries / batchSeconds * 10) / 10;
         record["recall_at_k"] = recallAtK(found, exactHits);

@@ -26,7 +26,6 @@
 #include <nlohmann/json.hpp>
 #include <omp.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -612,8 +611,9 @@ VectorIndex::~VectorIndex() = default;
 VectorIndex::VectorIndex(VectorIndex&&) noexcept = default;
 VectorIndex& VectorIndex::operator=(VectorIndex&&) noexcept = default;
 
-const VectorIndexConfig& VectorIndex::config() const
+VectorIndexConfig VectorIndex::config() const
 {
+    std::shared_lock lock(impl_->mutex);
     return impl_->config;
 }
 
@@ -624,6 +624,7 @@ int VectorIndex::dimension() const
 
 bool VectorIndex::isHnsw() const
 {
+    std::shared_lock lock(impl_->mutex);
     return impl_->hnsw != nullptr;
 }
 

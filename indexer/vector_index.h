@@ -1,18 +1,26 @@
 // The vector index of one embedding model: a thin layer over FAISS (IndexIDMap2 around a flat or HNSW
 // inner-product index) whose ids are catalog photo ids. It is derived data: the catalog holds the
-// embeddings, and the index is rebuilt from them when it is missing, stale (count or id checksum differ
-// from the catalog) or corrupt (load() throws).
+// embeddings, and the index is rebuilt from them when it is missing, stale (model id, count or id
+// checksum differ from the catalog's; see readInfo) or corrupt (load() throws).
 //
 // Vectors: float32, `dimension` values each, L2-normalised by the caller (scores are then cosine
 // similarities; debug builds check the norm). Ids: non-negative int64 (FAISS uses -1 for "no result").
+//
+// Speed: Debian's FAISS 1.7.3 is built without AVX2 and computes inner products at scalar speed, so
+// FAISS keeps the storage, the HNSW graph and the file format, while the distances are ours (16
+// accumulators, cloned for x86-64-v3): exact search is our scan of the stored rows (2 threads: ~3 ms
+// at 100k x 512 on a quiet machine, 10x FAISS's), and HNSW adds and searches through a FAISS distance
+// computer we supply (~3x faster, same results).
 //
 // Thread safety: const members (search, contains, save, ...) may run concurrently with each other;
 // add, remove, compact and setEfSearch take an exclusive lock and wait for running searches.
 //
 // Threads: FAISS and the exact scan use setThreadCount() threads (0: OpenMP's default, all cores).
-// OpenMP's spin-waiting makes batched searches 10x slower when the cores are shared (TOOLCHAIN.md):
-// run the process with OMP_WAIT_POLICY=PASSIVE. libgomp reads it when it is loaded, before main(), so
-// setenv() in main() is too late: set it in the launcher, or re-exec once (see openMpWaitPolicyIsPassive).
+// OpenMP's spin-waiting makes FAISS's batched searches slow when the cores are shared (TOOLCHAIN.md;
+// search_bench, 100k flat, 200 queries, load ~3: 120 queries/s, 810 with OMP_WAIT_POLICY=PASSIVE).
+// libgomp reads the variable when it is loaded, before main(), so setenv() in main() is too late
+// (checked): set it in the launcher or .desktop file, or re-exec once when openMpWaitPolicyIsPassive()
+// is false. Single-query search does not use OpenMP.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +61,7 @@ struct VectorIndexConfig {
     // FAISS factory string. Supported: "IDMap2,Flat" (exact) and "IDMap2,HNSW<M>" (approximate).
     std::string factory = "IDMap2,Flat";
     // HNSW: candidate list size at search time (recall vs latency). 128: recall@10 0.97 on 20k random
-    // 64-d vectors (64 gives 0.87); see search_bench for 512-d.
+    // 64-d vectors (64: 0.87), 0.99 on 100k x 512 low-rank data (64: 0.94) at ~1.7 ms a query.
     int efSearch = 128;
     int efConstruction = 40; // HNSW: candidate list size while adding (FAISS's default)
     // HNSW: a filter passing at most max(this, size / 16) vectors is answered by an exact scan of those
@@ -74,10 +82,13 @@ class VectorIndex {
 public:
     static constexpr const char* kExactFactory = "IDMap2,Flat";
     static constexpr const char* kHnswFactory = "IDMap2,HNSW32";
-    // Above this many stored floats (count x dimension: 256 Mi floats = 1 GiB, 512k vectors at d=512)
-    // defaultFactoryFor() picks HNSW. Below it the exact scan answers a query in under ~30 ms on 2 cores
-    // (search_bench: ~5-8 ms at 100k x 512, memory-bound), exact results need no tuning, and nothing has
-    // to be built: Debian's FAISS (no AVX2) inserts only ~300-500 vectors/s into HNSW at d=512.
+    // Above this many stored floats (count x dimension > 256 Mi, i.e. 1 GiB of vectors: 512k vectors at
+    // d=512) defaultFactoryFor() picks HNSW. The exact scan is memory-bound: search_bench on 2 shared
+    // cores measured p50 3-9 ms at 100k x 512 and 38-69 ms at 1M x 512, so ~20-35 ms at the threshold,
+    // which still fits a 50 ms text query with the text encoder. Below it exact wins: perfect results,
+    // nothing to build or tune, cheap filters. HNSW costs a build (100k x 512: 30 s on low-rank data,
+    // 130-250 s on uniform random vectors, on 2 cores) and recall (efSearch 128: 0.99 on low-rank data,
+    // 0.2 on uniform random vectors, which have no neighbourhood structure).
     static constexpr std::int64_t kExactFloatsLimit = std::int64_t {256} << 20;
     static std::string defaultFactoryFor(std::int64_t count, int dimension = 512);
 
@@ -86,7 +97,7 @@ public:
     VectorIndex(VectorIndex&&) noexcept;
     VectorIndex& operator=(VectorIndex&&) noexcept;
 
-    const VectorIndexConfig& config() const;
+    VectorIndexConfig config() const;
     int dimension() const;
     bool isHnsw() const;
     std::int64_t size() const; // live vectors
@@ -108,12 +119,16 @@ public:
 
     // Best first; at most k hits. `allowed` (any order, duplicates and unknown ids are fine) restricts
     // the search to those ids *before* the top-k is taken, so a filter passing 5 of 10,000 vectors
-    // returns those 5. An empty `allowed` allows nothing. How:
-    // - Flat: exact scan over the allowed rows only (cost proportional to the filter's size).
-    // - HNSW: a small filter (<= max(exactFilterLimit, size/16)) is scanned exactly; a larger one goes to
-    //   FAISS's HNSW with an IDSelector (SearchParametersHNSW) and efSearch raised by 1/selectivity;
-    //   if that still finds fewer than k hits, the exact scan of the allowed rows answers instead.
-    // (FAISS 1.7.3's IndexIDMap2 refuses SearchParameters, so selectors work on the inner index's rows.)
+    // returns those 5. An empty `allowed` allows nothing. Translating the ids to rows costs a hash
+    // lookup per allowed id (~3 ms for 50k ids). Then:
+    // - Flat: exact scan of the allowed rows only (cost proportional to the filter's size).
+    // - HNSW: a small filter (<= max(exactFilterLimit, size/16)) is scanned exactly too; a larger one
+    //   goes to FAISS's HNSW with an IDSelector over rows (SearchParametersHNSW::sel), asking for
+    //   efSearch / selectivity results (capped at max(1024, efSearch)) so that k passing ones are
+    //   found; should fewer than k come back, the exact scan of the allowed rows answers instead.
+    // FAISS 1.7.3 specifics: IndexIDMap2 refuses SearchParameters (so selectors work on the inner
+    // index's rows), and HNSW ignores SearchParametersHNSW::efSearch (its candidate list is
+    // max(efSearch member, k), which is why a deeper search asks for more results).
     std::vector<VectorHit> search(std::span<const float> query, int k,
         std::optional<std::span<const std::int64_t>> allowed = std::nullopt) const;
     // queries: n x dimension values; one result list per query.
