@@ -1,0 +1,758 @@
+// Indexing speed end to end, as `pictor index` runs it, with a ViT-B/32-shaped CLIP of random weights
+// (written as a Hugging Face folder in a temp dir; nothing is downloaded), on N camera-like 12 MP JPEGs,
+// next to the model alone on the same number of images, plus a 100k-photo synthetic catalog to show that
+// memory stays bounded. One JSON line per measurement:
+//   setup        model folder write/load/warm-up times, threads, machine load
+//   photos       the photo folder (generated here, or --photos DIR)
+//   decode_only  decode + preprocess per photo on one thread (the CPU stage of the pipeline)
+//   index        indexLibrary() on a fresh library: images/s, time split, CPU use, peak RSS
+//   model_only   embedPixelValues() on random batches of 8, same image count; ratio end-to-end/model
+//   catalog      --catalog-size fake photos + random 512-d embeddings: insert, index rebuild, a search
+//
+//   index_bench [--photos DIR | --n 40] [--threads 2] [--decode-threads 0] [--full-decode]
+//               [--catalog-size 100000] [--work DIR] [--keep] [--fixtures DIR] [--model DIR] [--seed 0]
+// --model DIR uses an existing model folder instead of writing the random ViT-B/32 one; --f16 writes
+// that one's weights as F16 (converted to float32 copies at load) instead of F32 (aliasing the mapping).
+//
+// For a fair comparison with ../shared/peers, index the peer's photos:
+//   /usr/bin/python3 ../shared/peers/make_photos.py 40 /tmp/bench-photos --seed 0
+//   index_bench --photos /tmp/bench-photos
+// (the built-in generator is similar but carries no EXIF). Peak RSS is this process's ru_maxrss: the
+// model folder is written by a forked child, so its buffers are not counted. Set OMP_WAIT_POLICY=PASSIVE
+// in the environment to keep idle OpenMP threads from spinning against the decoders.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <numbers>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/embedder.h"
+#include "core/error.h"
+#include "core/imageio/decode.h"
+#include "core/imageio/encode.h"
+#include "core/preprocess.h"
+#include "core/safetensors.h"
+#include "indexer/float16.h"
+#include "indexer/index_job.h"
+#include "indexer/library.h"
+#include "plugins/clip/clip_family.h"
+#include "plugins/clip/clip_model.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double round3(double value)
+{
+    return std::round(value * 1000) / 1000;
+}
+
+double peakRssMb()
+{
+    rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0; // Linux: kilobytes
+}
+
+double currentRssMb()
+{
+    long pages = 0, resident = 0;
+    if (FILE* file = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(file, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        std::fclose(file);
+    }
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+double cpuSeconds()
+{
+    rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double loadAverage()
+{
+    double load[1] = {0};
+    return getloadavg(load, 1) == 1 ? round3(load[0]) : -1;
+}
+
+// splitmix64: fast, good enough for weights, pixels and noise.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : state_(seed) { }
+    std::uint64_t next()
+    {
+        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; } // [0, 1)
+    double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+    int integer(int lo, int hi) { return lo + static_cast<int>(uniform() * (hi - lo)); } // [lo, hi)
+    // Two standard normals per call (Box-Muller).
+    std::pair<float, float> normalPair()
+    {
+        const double u = 1.0 - uniform(), v = uniform();
+        const double r = std::sqrt(-2.0 * std::log(u)), a = 2.0 * std::numbers::pi * v;
+        return {static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a))};
+    }
+
+private:
+    std::uint64_t state_;
+};
+
+struct Options {
+    fs::path photos; // empty: generate
+    int count = 40;
+    int threads = 2;
+    int decodeThreads = 0;
+    bool fullDecode = false;
+    std::int64_t catalogSize = 100000;
+    fs::path work;
+    bool keep = false;
+    fs::path fixtures;
+    fs::path model; // an existing model folder instead of the generated ViT-B/32
+    bool f16 = false; // write the generated weights as F16 instead of F32
+    std::uint64_t seed = 0;
+};
+
+Options parseOptions(int argc, char** argv)
+{
+    Options options;
+    const char* fixtures = std::getenv("PICTOR_FIXTURES");
+    options.fixtures = fixtures && *fixtures ? fixtures : PICTOR_DEFAULT_FIXTURES_DIR;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto value = [&]() -> std::string {
+            PICTOR_CHECK(i + 1 < argc, arg, " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--photos")
+            options.photos = value();
+        else if (arg == "--n")
+            options.count = std::stoi(value());
+        else if (arg == "--threads")
+            options.threads = std::stoi(value());
+        else if (arg == "--decode-threads")
+            options.decodeThreads = std::stoi(value());
+        else if (arg == "--full-decode")
+            options.fullDecode = true;
+        else if (arg == "--catalog-size")
+            options.catalogSize = std::stoll(value());
+        else if (arg == "--work")
+            options.work = value();
+        else if (arg == "--keep")
+            options.keep = true;
+        else if (arg == "--fixtures")
+            options.fixtures = value();
+        else if (arg == "--model")
+            options.model = value();
+        else if (arg == "--f16")
+            options.f16 = true;
+        else if (arg == "--seed")
+            options.seed = std::stoull(value());
+        else
+            PICTOR_FAIL(
+                "unknown option ", arg, " (the options are listed at the top of bench/index_bench.cpp)");
+    }
+    return options;
+}
+
+// --- the model folder
+
+bool isLayerNorm(const std::string& name)
+{
+    return name.find("layer_norm") != std::string::npos || name.find("layrnorm") != std::string::npos
+        || name.find("layernorm") != std::string::npos;
+}
+
+json clipConfigJson(const pictor::clip::ClipConfig& config)
+{
+    auto tower = [](const pictor::clip::ClipTowerConfig& t, const char* modelType) {
+        return json {{"model_type", modelType}, {"hidden_size", t.hiddenSize},
+            {"intermediate_size", t.intermediateSize}, {"num_attention_heads", t.numHeads},
+            {"num_hidden_layers", t.numLayers}, {"hidden_act", t.hiddenAct},
+            {"layer_norm_eps", t.layerNormEps}, {"projection_dim", 512}};
+    };
+    json text = tower(config.text, "clip_text_model");
+    text["vocab_size"] = config.text.vocabSize;
+    text["max_position_embeddings"] = config.text.maxPositions;
+    text["eos_token_id"] = config.text.eosTokenId;
+    text["bos_token_id"] = 0;
+    text["pad_token_id"] = 1;
+    text["projection_dim"] = config.projectionDim;
+    json vision = tower(config.vision, "clip_vision_model");
+    vision["image_size"] = config.vision.imageSize;
+    vision["patch_size"] = config.vision.patchSize;
+    vision["num_channels"] = config.vision.numChannels;
+    vision["projection_dim"] = config.projectionDim;
+    return {{"architectures", {"CLIPModel"}}, {"model_type", "clip"},
+        {"projection_dim", config.projectionDim}, {"logit_scale_init_value", 2.6592},
+        {"torch_dtype", "float32"}, {"text_config", text}, {"vision_config", vision}};
+}
+
+// ViT-B/32 shapes, F32 (as openai/clip-vit-base-patch32 ships) or F16, weights N(0, 0.02), LayerNorm
+// weights 1. F32 tensors alias the mapped file when loaded; F16 ones are converted into fresh memory.
+void writeModelFolder(const fs::path& dir, const fs::path& fixture, std::uint64_t seed, bool f16)
+{
+    const auto config = pictor::clip::ClipConfig::vitB32();
+    fs::create_directories(dir);
+    Rng rng(seed ^ 0x5eedull);
+    const auto shapes = pictor::clip::ClipModel::parameterShapes(config);
+    std::vector<std::vector<float>> storage;
+    std::vector<std::vector<std::uint16_t>> halves;
+    storage.reserve(shapes.size());
+    halves.reserve(shapes.size());
+    std::vector<pictor::TensorToWrite> tensors;
+    for (const auto& [name, shape] : shapes) {
+        std::int64_t numel = 1;
+        for (auto d : shape)
+            numel *= d;
+        std::vector<float>& values = storage.emplace_back(static_cast<std::size_t>(numel));
+        if (name == "logit_scale") {
+            std::fill(values.begin(), values.end(), 2.6592f);
+        } else if (isLayerNorm(name)) {
+            std::fill(values.begin(), values.end(), name.ends_with(".weight") ? 1.0f : 0.0f);
+        } else {
+            for (std::size_t i = 0; i < values.size(); i += 2) {
+                const auto [a, b] = rng.normalPair();
+                values[i] = 0.02f * a;
+                if (i + 1 < values.size())
+                    values[i + 1] = 0.02f * b;
+            }
+        }
+        if (f16) {
+            std::vector<std::uint16_t>& half = halves.emplace_back(values.size());
+            pictor::floatsToHalves(values, half);
+            std::vector<float>().swap(values);
+            tensors.push_back({name, pictor::DType::F16, shape, std::as_bytes(std::span(half))});
+        } else {
+            tensors.push_back({name, pictor::DType::F32, shape, std::as_bytes(std::span(values))});
+        }
+    }
+    pictor::writeSafetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
+    std::ofstream(dir / "config.json") << clipConfigJson(config).dump(2) << "\n";
+    for (const char* file : {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json",
+             "preprocessor_config.json"}) {
+        fs::copy_file(fixture / file, dir / file, fs::copy_options::overwrite_existing);
+        fs::permissions(dir / file, fs::perms::owner_write, fs::perm_options::add); // fixtures are read-only
+    }
+}
+
+// In a child process, so the ~1.2 GB of generation buffers never count in this process's peak RSS.
+void writeModelFolderInChild(const fs::path& dir, const fs::path& fixture, std::uint64_t seed, bool f16)
+{
+    std::fflush(nullptr);
+    const pid_t child = fork();
+    PICTOR_CHECK(child >= 0, "fork failed: ", std::strerror(errno));
+    if (child == 0) {
+        int status = 0;
+        try {
+            writeModelFolder(dir, fixture, seed, f16);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "index_bench: writing the model folder: %s\n", e.what());
+            status = 1;
+        }
+        std::fflush(nullptr);
+        _exit(status);
+    }
+    int status = 0;
+    PICTOR_CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "could not write the model folder ", dir.string());
+}
+
+// --- photos: gradient + waves + shapes, slightly blurred, sensor noise (like peers/make_photos.py)
+
+void boxBlur(pictor::RgbImage& image, int radius)
+{
+    const int w = image.width, h = image.height, window = 2 * radius + 1;
+    std::vector<int> line;
+    auto blurLine = [&](std::uint8_t* first, int length, std::ptrdiff_t step) {
+        line.assign(static_cast<std::size_t>(length), 0);
+        for (int i = 0; i < length; ++i)
+            line[static_cast<std::size_t>(i)] = first[i * step];
+        int sum = 0;
+        for (int i = -radius; i <= radius; ++i)
+            sum += line[static_cast<std::size_t>(std::clamp(i, 0, length - 1))];
+        for (int i = 0; i < length; ++i) {
+            first[i * step] = static_cast<std::uint8_t>(sum / window);
+            sum += line[static_cast<std::size_t>(std::min(i + radius + 1, length - 1))]
+                - line[static_cast<std::size_t>(std::max(i - radius, 0))];
+        }
+    };
+    for (int y = 0; y < h; ++y)
+        for (int c = 0; c < 3; ++c)
+            blurLine(image.row(y) + c, w, 3);
+    for (int x = 0; x < w; ++x)
+        for (int c = 0; c < 3; ++c)
+            blurLine(image.pixels.data() + 3 * x + c, h, static_cast<std::ptrdiff_t>(3) * w);
+}
+
+pictor::RgbImage renderPhoto(Rng& rng, int w, int h)
+{
+    pictor::RgbImage image(w, h);
+    std::vector<float> base(static_cast<std::size_t>(w) * h * 3);
+    for (int c = 0; c < 3; ++c) {
+        const double a = rng.uniform(30, 200), bx = rng.uniform(-80, 80), by = rng.uniform(-80, 80);
+        const double amp = rng.uniform(5, 30), fx = rng.uniform(1, 6), fy = rng.uniform(1, 6);
+        const double phase = rng.uniform(0, 6.3), tau = 2 * std::numbers::pi;
+        // sin(X + Y) = sin X cos Y + cos X sin Y: two tables instead of w*h sines.
+        std::vector<float> sx(static_cast<std::size_t>(w)), cx(sx.size());
+        for (int x = 0; x < w; ++x) {
+            const double u = static_cast<double>(x) / (w - 1);
+            sx[static_cast<std::size_t>(x)] = static_cast<float>(amp * std::sin(fx * tau * u + phase));
+            cx[static_cast<std::size_t>(x)] = static_cast<float>(amp * std::cos(fx * tau * u + phase));
+        }
+        for (int y = 0; y < h; ++y) {
+            const double v = static_cast<double>(y) / (h - 1);
+            const auto sy = static_cast<float>(std::sin(fy * tau * v)),
+                       cy = static_cast<float>(std::cos(fy * tau * v));
+            const auto rowBase = static_cast<float>(a + by * v);
+            float* out = base.data() + (static_cast<std::size_t>(y) * w) * 3 + c;
+            for (int x = 0; x < w; ++x)
+                out[3 * x] = rowBase + static_cast<float>(bx * x / (w - 1))
+                    + sx[static_cast<std::size_t>(x)] * cy + cx[static_cast<std::size_t>(x)] * sy;
+        }
+    }
+    for (std::size_t i = 0; i < base.size(); ++i)
+        image.pixels[i] = static_cast<std::uint8_t>(std::clamp(base[i], 0.0f, 255.0f));
+
+    const int scale = std::max(w, h);
+    for (int shape = rng.integer(15, 45); shape > 0; --shape) {
+        const std::uint8_t color[3] = {static_cast<std::uint8_t>(rng.integer(0, 256)),
+            static_cast<std::uint8_t>(rng.integer(0, 256)), static_cast<std::uint8_t>(rng.integer(0, 256))};
+        const double cx = rng.uniform(0, w), cy = rng.uniform(0, h);
+        const double rx = rng.uniform(0.01, 0.2) * scale, ry = rng.uniform(0.01, 0.2) * scale;
+        const bool ellipse = rng.uniform() < 0.5;
+        const int y0 = std::max(0, static_cast<int>(cy - ry)),
+                  y1 = std::min(h - 1, static_cast<int>(cy + ry));
+        for (int y = y0; y <= y1; ++y) {
+            double half = rx;
+            if (ellipse) {
+                const double t = (y - cy) / ry;
+                half = rx * std::sqrt(std::max(0.0, 1 - t * t));
+            }
+            const int x0 = std::max(0, static_cast<int>(cx - half)),
+                      x1 = std::min(w - 1, static_cast<int>(cx + half));
+            std::uint8_t* row = image.row(y);
+            for (int x = x0; x <= x1; ++x)
+                std::memcpy(row + 3 * x, color, 3);
+        }
+    }
+    boxBlur(image, rng.integer(1, 3));
+
+    const double sigma = rng.uniform(4.5, 12.0);
+    for (std::size_t i = 0; i + 1 < image.pixels.size(); i += 2) {
+        const auto [a, b] = rng.normalPair();
+        image.pixels[i]
+            = static_cast<std::uint8_t>(std::clamp(image.pixels[i] + std::lround(sigma * a), 0L, 255L));
+        image.pixels[i + 1]
+            = static_cast<std::uint8_t>(std::clamp(image.pixels[i + 1] + std::lround(sigma * b), 0L, 255L));
+    }
+    return image;
+}
+
+// The size mix of make_photos.py (no EXIF orientation here).
+std::pair<int, int> pickSize(Rng& rng)
+{
+    const double r = rng.uniform();
+    if (r < 0.72)
+        return {4000, 3000};
+    if (r < 0.86)
+        return {3000, 4000};
+    if (r < 0.93)
+        return {1920, 1080};
+    return {6000, 4000};
+}
+
+void generatePhotos(const fs::path& dir, int count, std::uint64_t seed)
+{
+    fs::create_directories(dir);
+    for (int i = 0; i < count; ++i) {
+        Rng rng(seed * 1000003 + static_cast<std::uint64_t>(i));
+        const auto [w, h] = pickSize(rng);
+        const auto bytes = pictor::encodeImage(renderPhoto(rng, w, h), pictor::ImageFormat::Jpeg, 90);
+        char name[32];
+        std::snprintf(name, sizeof name, "IMG_%05d.jpg", i);
+        std::ofstream(dir / name, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+}
+
+std::vector<fs::path> listJpegs(const fs::path& dir)
+{
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (entry.is_regular_file() && (ext == ".jpg" || ext == ".jpeg"))
+            files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+// --- timing the pipeline from outside: the embedder wrapper times the model, progress events the rest
+
+class TimedEmbedder final : public pictor::ImageTextEmbedder {
+public:
+    explicit TimedEmbedder(pictor::ImageTextEmbedder& inner) : inner_(inner) { }
+
+    std::string modelId() const override { return inner_.modelId(); }
+    std::string family() const override { return inner_.family(); }
+    int dimension() const override { return inner_.dimension(); }
+    const pictor::ImagePreprocessConfig& preprocessing() const override { return inner_.preprocessing(); }
+    std::string deviceDescription() const override { return inner_.deviceDescription(); }
+    float logitScale() const override { return inner_.logitScale(); }
+    pictor::EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
+    {
+        return inner_.embedTexts(texts);
+    }
+    pictor::EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
+    {
+        const auto start = Clock::now();
+        if (calls == 0)
+            firstCall = start;
+        auto result = inner_.embedPixelValues(pixelValues, count);
+        lastEnd = Clock::now();
+        modelSeconds += std::chrono::duration<double>(lastEnd - start).count();
+        ++calls;
+        images += count;
+        return result;
+    }
+
+    double modelSeconds = 0;
+    int calls = 0;
+    int images = 0;
+    Clock::time_point firstCall, lastEnd;
+
+private:
+    pictor::ImageTextEmbedder& inner_;
+};
+
+json decodeOnly(
+    const std::vector<fs::path>& files, const pictor::ImagePreprocessConfig& preprocess, bool reduced)
+{
+    pictor::DecodeOptions decodeOptions;
+    if (reduced)
+        decodeOptions.targetShortEdge = preprocess.doResize && preprocess.resizeHeight == 0
+            ? preprocess.shortestEdge
+            : std::max(preprocess.resizeHeight, preprocess.resizeWidth);
+    double readSeconds = 0, decodeSeconds = 0, preprocessSeconds = 0;
+    for (const auto& file : files) {
+        auto start = Clock::now();
+        const auto bytes = pictor::readImageFileBytes(file);
+        readSeconds += secondsSince(start);
+        start = Clock::now();
+        const auto decoded = pictor::decodeImageBytes(bytes, file, decodeOptions);
+        decodeSeconds += secondsSince(start);
+        start = Clock::now();
+        const auto pixels = pictor::preprocessImage(decoded.image, preprocess);
+        preprocessSeconds += secondsSince(start);
+    }
+    const double n = std::max<double>(1, static_cast<double>(files.size()));
+    return {{"event", "decode_only"}, {"reduced_decode", reduced}, {"photos", files.size()}, {"threads", 1},
+        {"ms_read_per_photo", round3(1000 * readSeconds / n)},
+        {"ms_decode_per_photo", round3(1000 * decodeSeconds / n)},
+        {"ms_preprocess_per_photo", round3(1000 * preprocessSeconds / n)},
+        {"photos_per_s_one_thread", round3(n / (readSeconds + decodeSeconds + preprocessSeconds))},
+        {"load_avg_1m", loadAverage()}};
+}
+
+json indexRun(pictor::ImageTextEmbedder& embedder, const fs::path& photos, const fs::path& libraryDir,
+    const Options& options)
+{
+    TimedEmbedder timed(embedder);
+    pictor::IndexOptions indexOptions;
+    indexOptions.decodeThreads = options.decodeThreads;
+    indexOptions.reducedDecode = !options.fullDecode;
+    double catalogSeconds = 0, maxRss = currentRssMb();
+    Clock::time_point finishing;
+    indexOptions.progress = [&](const pictor::IndexProgress& progress) {
+        maxRss = std::max(maxRss, currentRssMb());
+        if (progress.phase == pictor::IndexProgress::Phase::Indexing)
+            catalogSeconds += secondsSince(timed.lastEnd); // normalise + one transaction after each batch
+        else if (progress.phase == pictor::IndexProgress::Phase::Finishing)
+            finishing = Clock::now();
+    };
+
+    const double rssBefore = currentRssMb(), cpuBefore = cpuSeconds(), load = loadAverage();
+    const auto start = Clock::now();
+    auto library = pictor::Library::openForWriting(libraryDir);
+    const pictor::IndexSummary summary = pictor::indexLibrary(library, timed, {photos}, indexOptions);
+    const double total = secondsSince(start), cpu = cpuSeconds() - cpuBefore;
+
+    const double embedPhase = summary.imagesPerSecond > 0 ? summary.indexed / summary.imagesPerSecond : 0;
+    const double finish = std::chrono::duration<double>(Clock::now() - finishing).count();
+    const double prepare = total - finish - embedPhase; // open, roots, scan, change detection
+    // The indexing phase ends just before the Finishing event; its first batch waits for the decoders.
+    const auto embedStart
+        = finishing - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(embedPhase));
+    const double firstBatchWait
+        = timed.calls > 0 ? std::chrono::duration<double>(timed.firstCall - embedStart).count() : 0;
+    const double decodeWait = embedPhase - timed.modelSeconds - catalogSeconds;
+    const int decodeThreads = options.decodeThreads > 0
+        ? options.decodeThreads
+        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return {{"event", "index"}, {"reduced_decode", !options.fullDecode}, {"threads", options.threads},
+        {"decode_threads", decodeThreads}, {"images", summary.indexed}, {"failed", summary.failures.size()},
+        {"seconds_total", round3(total)}, {"images_per_s", round3(summary.indexed / total)},
+        {"indexing_phase_images_per_s", round3(summary.imagesPerSecond)},
+        {"seconds_prepare", round3(prepare)}, {"seconds_indexing_phase", round3(embedPhase)},
+        {"seconds_first_batch_wait", round3(firstBatchWait)}, {"seconds_decode_wait", round3(decodeWait)},
+        {"seconds_model", round3(timed.modelSeconds)}, {"seconds_catalog_writes", round3(catalogSeconds)},
+        {"seconds_finish", round3(finish)},
+        {"model_images_per_s_in_pipeline",
+            round3(timed.modelSeconds > 0 ? timed.images / timed.modelSeconds : 0)},
+        {"cpu_seconds", round3(cpu)}, {"cpu_cores_used", round3(cpu / total)},
+        {"rss_before_mb", round3(rssBefore)}, {"rss_max_during_mb", round3(maxRss)},
+        {"peak_rss_mb", round3(peakRssMb())}, {"vector_index", summary.vectorIndex}, {"load_avg_1m", load}};
+}
+
+json modelOnly(
+    pictor::ImageTextEmbedder& embedder, int images, double endToEndImagesPerSecond, std::uint64_t seed)
+{
+    constexpr int kBatch = 8; // the pipeline's batch
+    const auto& preprocess = embedder.preprocessing();
+    const std::size_t perImage
+        = static_cast<std::size_t>(3) * preprocess.outputHeight() * preprocess.outputWidth();
+    std::vector<float> pixels(perImage * kBatch);
+    Rng rng(seed + 77);
+    for (std::size_t i = 0; i + 1 < pixels.size(); i += 2) {
+        const auto [a, b] = rng.normalPair();
+        pixels[i] = a;
+        pixels[i + 1] = b;
+    }
+    const double load = loadAverage();
+    double seconds = 0, best = 1e30;
+    int done = 0;
+    while (done < images) {
+        const int count = std::min(kBatch, images - done);
+        const auto start = Clock::now();
+        embedder.embedPixelValues(pixels.data(), count);
+        const double elapsed = secondsSince(start);
+        seconds += elapsed;
+        if (count == kBatch)
+            best = std::min(best, elapsed);
+        done += count;
+    }
+    const double rate = seconds > 0 ? done / seconds : 0;
+    return {{"event", "model_only"}, {"images", done}, {"batch", kBatch}, {"seconds", round3(seconds)},
+        {"images_per_s", round3(rate)}, {"best_batch_images_per_s", round3(best < 1e30 ? kBatch / best : 0)},
+        {"ratio_end_to_end_over_model", round3(rate > 0 ? endToEndImagesPerSecond / rate : 0)},
+        {"load_avg_1m", load}};
+}
+
+json catalogPart(const fs::path& libraryDir, std::int64_t size, int threads, std::uint64_t seed)
+{
+    constexpr int kDim = 512;
+    constexpr std::int64_t kPerTransaction = 1000;
+    const std::string modelId = "clip-00000000bench512";
+    const double load = loadAverage();
+    const double rssStart = currentRssMb();
+    auto library = pictor::Library::openForWriting(libraryDir);
+    pictor::Catalog& catalog = library.catalog();
+    const fs::path root = "/bench/synthetic-library";
+    const std::int64_t rootId = catalog.addRoot(root);
+
+    Rng rng(seed + 4242);
+    std::vector<float> vector(kDim);
+    std::vector<double> rssSamples;
+    const std::int64_t sampleEvery = std::max<std::int64_t>(1, size / kPerTransaction / 10); // transactions
+    const auto insertStart = Clock::now();
+    for (std::int64_t first = 0, transactions = 1; first < size; first += kPerTransaction, ++transactions) {
+        pictor::Catalog::Transaction transaction(catalog);
+        for (std::int64_t i = first; i < std::min(size, first + kPerTransaction); ++i) {
+            pictor::PhotoRecord photo;
+            photo.rootId = rootId;
+            char name[64];
+            std::snprintf(name, sizeof name, "%04lld/%02lld/IMG_%07lld.jpg",
+                2000 + static_cast<long long>(i % 25), 1 + static_cast<long long>(i % 12),
+                static_cast<long long>(i));
+            photo.path = root / name;
+            photo.size = 2'000'000 + static_cast<std::int64_t>(rng.next() % 2'000'000);
+            photo.mtimeNs = 1'600'000'000'000'000'000 + i * 1'000'000'000;
+            photo.contentHash = rng.next();
+            photo.width = 4000;
+            photo.height = 3000;
+            photo.takenAt = 1'600'000'000 + i * 60;
+            photo.cameraMake = "BenchCam";
+            photo.cameraModel = "Synthetic-1";
+            photo.fileType = "jpeg";
+            const std::int64_t id = catalog.upsertPhoto(photo);
+            double norm = 0;
+            for (int d = 0; d < kDim; d += 2) {
+                const auto [a, b] = rng.normalPair();
+                vector[static_cast<std::size_t>(d)] = a;
+                vector[static_cast<std::size_t>(d) + 1] = b;
+                norm += static_cast<double>(a) * a + static_cast<double>(b) * b;
+            }
+            for (float& v : vector)
+                v = static_cast<float>(v / std::sqrt(norm));
+            catalog.putEmbedding(id, modelId, vector);
+        }
+        transaction.commit();
+        if (transactions % sampleEvery == 0)
+            rssSamples.push_back(round3(currentRssMb()));
+    }
+    const double insertSeconds = secondsSince(insertStart), rssAfterInsert = currentRssMb();
+
+    pictor::VectorIndex::setThreadCount(threads);
+    const auto buildStart = Clock::now();
+    pictor::Library::IndexState state;
+    pictor::VectorIndex index = library.vectorIndex(modelId, kDim, &state);
+    const double buildSeconds = secondsSince(buildStart), rssAfterIndex = currentRssMb();
+
+    std::vector<double> searchMs;
+    for (int q = 0; q < 20; ++q) {
+        double norm = 0;
+        for (float& v : vector) {
+            v = rng.normalPair().first;
+            norm += static_cast<double>(v) * v;
+        }
+        for (float& v : vector)
+            v = static_cast<float>(v / std::sqrt(norm));
+        const auto start = Clock::now();
+        const auto hits = index.search(vector, 10);
+        searchMs.push_back(1000 * secondsSince(start));
+        PICTOR_CHECK(hits.size() == 10, "the search returned ", hits.size(), " hits");
+    }
+    std::sort(searchMs.begin(), searchMs.end());
+    const auto megabytes = [](const fs::path& file) {
+        std::error_code error;
+        const auto bytes = fs::file_size(file, error);
+        return error ? 0.0 : round3(static_cast<double>(bytes) / 1e6);
+    };
+    return {{"event", "catalog"}, {"photos", size}, {"dim", kDim}, {"seconds_insert", round3(insertSeconds)},
+        {"photos_per_s_insert", round3(size / insertSeconds)}, {"rss_before_mb", round3(rssStart)},
+        {"rss_during_insert_mb", rssSamples}, {"rss_after_insert_mb", round3(rssAfterInsert)},
+        {"seconds_vector_index", round3(buildSeconds)},
+        {"vector_index", state.rebuilt ? "rebuilt (" + state.reason + ")" : "up to date"},
+        {"vector_index_factory", index.config().factory},
+        {"rss_after_vector_index_mb", round3(rssAfterIndex)},
+        {"search_ms_p50", round3(searchMs[searchMs.size() / 2])}, {"search_ms_max", round3(searchMs.back())},
+        {"rss_after_search_mb", round3(currentRssMb())}, {"peak_rss_mb", round3(peakRssMb())},
+        {"catalog_mb", megabytes(catalog.file())}, {"wal_mb", megabytes(catalog.file().string() + "-wal")},
+        {"vector_index_file_mb", megabytes(library.vectorIndexPath(modelId))}, {"load_avg_1m", load}};
+}
+
+void print(const json& line)
+{
+    std::printf("%s\n", line.dump().c_str());
+    std::fflush(stdout);
+}
+
+int run(const Options& options)
+{
+    const fs::path work = options.work.empty()
+        ? fs::temp_directory_path() / ("pictor-index-bench-" + std::to_string(getpid()))
+        : options.work;
+    fs::create_directories(work);
+
+    // Model folder (child process), then load and warm up.
+    const fs::path modelDir = options.model.empty() ? work / "model-vit-b-32" : options.model;
+    auto start = Clock::now();
+    if (options.model.empty())
+        writeModelFolderInChild(modelDir, options.fixtures / "clip-tiny-a", options.seed, options.f16);
+    const double writeSeconds = secondsSince(start);
+    pictor::EmbedderOptions embedderOptions;
+    embedderOptions.device = "cpu";
+    embedderOptions.cpuThreads = options.threads;
+    embedderOptions.maxBatch = 8;
+    start = Clock::now();
+    auto embedder = pictor::clip::loadClipEmbedder(modelDir, embedderOptions);
+    const double loadSeconds = secondsSince(start);
+    const auto& preprocess = embedder->preprocessing();
+    {
+        std::vector<float> warm(
+            static_cast<std::size_t>(8) * 3 * preprocess.outputHeight() * preprocess.outputWidth());
+        start = Clock::now();
+        embedder->embedPixelValues(warm.data(), 8);
+    }
+    const double warmSeconds = secondsSince(start);
+    const char* omp = std::getenv("OMP_WAIT_POLICY");
+    print({{"event", "setup"}, {"bench", "index_bench"},
+        {"model",
+            options.model.empty()
+                ? std::string("ViT-B/32 shapes, random ") + (options.f16 ? "F16" : "F32") + " weights"
+                : options.model.string()},
+        {"model_dir", modelDir.string()}, {"model_id", embedder->modelId()},
+        {"device", embedder->deviceDescription()}, {"threads", options.threads},
+        {"nproc", std::thread::hardware_concurrency()}, {"omp_wait_policy", omp ? omp : ""},
+        {"seconds_write_model", round3(writeSeconds)}, {"seconds_load_model", round3(loadSeconds)},
+        {"seconds_warmup_batch8", round3(warmSeconds)}, {"rss_after_load_mb", round3(currentRssMb())},
+        {"peak_rss_after_warmup_mb", round3(peakRssMb())}, {"load_avg_1m", loadAverage()}});
+
+    // Photos.
+    fs::path photos = options.photos;
+    double generateSeconds = 0;
+    if (photos.empty() && options.count > 0) {
+        photos = work / "photos";
+        start = Clock::now();
+        generatePhotos(photos, options.count, options.seed);
+        generateSeconds = secondsSince(start);
+    }
+    if (!photos.empty()) {
+        const auto files = listJpegs(photos);
+        std::uintmax_t bytes = 0;
+        for (const auto& file : files)
+            bytes += fs::file_size(file);
+        print({{"event", "photos"}, {"dir", photos.string()}, {"jpegs", files.size()},
+            {"mb", round3(bytes / 1e6)}, {"generated", options.photos.empty()},
+            {"seconds_generate", round3(generateSeconds)}});
+        PICTOR_CHECK(!files.empty(), "no JPEG files under ", photos.string());
+
+        print(decodeOnly(files, preprocess, !options.fullDecode));
+        const fs::path libraryDir = work / "library";
+        fs::remove_all(libraryDir);
+        const json index = indexRun(*embedder, photos, libraryDir, options);
+        print(index);
+        print(modelOnly(
+            *embedder, index["images"].get<int>(), index["images_per_s"].get<double>(), options.seed));
+    }
+
+    if (options.catalogSize > 0) {
+        const fs::path libraryDir = work / "catalog-100k";
+        fs::remove_all(libraryDir);
+        print(catalogPart(libraryDir, options.catalogSize, options.threads, options.seed));
+    }
+
+    if (!options.keep)
+        fs::remove_all(work);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(parseOptions(argc, argv));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "index_bench: %s\n", e.what());
+        return 1;
+    }
+}
