@@ -1,5 +1,7 @@
 #include "indexer/file_hash.h"
 
+#include "core/file_descriptor.h"
+
 #define XXH_INLINE_ALL
 #include <cerrno>
 #include <cstring>
@@ -13,22 +15,6 @@ namespace pictor {
 namespace {
 
 constexpr std::size_t kBufferSize = std::size_t(1) << 20;
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) { }
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 [[noreturn]] void readFailed(const std::filesystem::path& path, const char* what, int error)
 {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 #include "core/imageio/image_header.h"
 
 // The pixel loop gets an AVX2 clone picked at run time (the build targets baseline x86-64).
@@ -56,22 +57,6 @@ void initDecoderLibraries()
         Exiv2::XmpParser::initialize();
     });
 }
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) { }
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::string errnoMessage(int error)
 {

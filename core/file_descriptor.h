@@ -1,0 +1,24 @@
+// An owned POSIX file descriptor, closed on destruction.
+#pragma once
+
+#include <unistd.h>
+
+namespace pictor {
+
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) { }
+    ~FileDescriptor()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+} // namespace pictor
