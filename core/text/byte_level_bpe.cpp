@@ -7,7 +7,6 @@
 namespace pictor::text {
 namespace {
 
-constexpr std::string_view kEndOfWord = "</w>";
 // The cache holds the words of recent queries; it is cleared when full rather than tracking recency.
 constexpr std::size_t kMaxCachedWords = 16384;
 constexpr std::size_t kMaxCachedWordBytes = 128;
@@ -28,13 +27,26 @@ char32_t ByteLevelBpe::byteToUnicode(std::uint8_t byte)
     return next;
 }
 
-ByteLevelBpe::ByteLevelBpe(const std::vector<MergeRule>& merges)
+std::optional<std::uint8_t> ByteLevelBpe::unicodeToByte(char32_t c)
+{
+    static const std::unordered_map<char32_t, std::uint8_t> kBytes = [] {
+        std::unordered_map<char32_t, std::uint8_t> bytes;
+        for (unsigned byte = 0; byte < 256; ++byte)
+            bytes.emplace(byteToUnicode(static_cast<std::uint8_t>(byte)), static_cast<std::uint8_t>(byte));
+        return bytes;
+    }();
+    const auto it = kBytes.find(c);
+    return it == kBytes.end() ? std::nullopt : std::optional<std::uint8_t>(it->second);
+}
+
+ByteLevelBpe::ByteLevelBpe(const std::vector<MergeRule>& merges, std::string_view endOfWordSuffix)
 {
     for (unsigned byte = 0; byte < 256; ++byte) {
         std::string symbol;
         appendUtf8(symbol, byteToUnicode(static_cast<std::uint8_t>(byte)));
         byteSymbol_[byte] = intern(symbol);
-        byteEndSymbol_[byte] = intern(symbol + std::string(kEndOfWord));
+        // Without a suffix this is the same symbol as byteSymbol_[byte].
+        byteEndSymbol_[byte] = intern(symbol + std::string(endOfWordSuffix));
     }
     for (const MergeRule& rule : merges) {
         const SymbolId first = intern(rule.first);
@@ -58,11 +70,11 @@ std::uint64_t ByteLevelBpe::pairKey(SymbolId first, SymbolId second)
         | static_cast<std::uint32_t>(second);
 }
 
-// CLIP's bpe(): repeatedly take the lowest-ranked adjacent pair and merge all its occurrences, left to
-// right, until no adjacent pair has a rank. Done with a linked list and a heap of (rank, left position)
-// so that long words cost O(n log n) instead of O(n^2): all occurrences of the lowest rank are taken out
-// of the heap first and merged in position order, exactly like one round of the Python loop (a merge
-// cannot create another occurrence of the pair it merges, so the round is complete).
+// CLIP's and GPT-2's bpe(): repeatedly take the lowest-ranked adjacent pair and merge all its occurrences,
+// left to right, until no adjacent pair has a rank. Done with a linked list and a heap of (rank, left
+// position) so that long words cost O(n log n) instead of O(n^2): all occurrences of the lowest rank are
+// taken out of the heap first and merged in position order, exactly like one round of the Python loop (a
+// merge cannot create another occurrence of the pair it merges, so the round is complete).
 void ByteLevelBpe::mergeWord(std::vector<SymbolId>& word) const
 {
     struct Node {

@@ -1,11 +1,13 @@
-// Byte-level BPE as in GPT-2 / CLIP: a word's UTF-8 bytes become printable "byte characters"
-// (bytes_to_unicode), "</w>" marks the end of the word, and merges apply by rank.
+// Byte-level BPE as in GPT-2 / CLIP / Qwen2: a word's UTF-8 bytes become printable "byte characters"
+// (bytes_to_unicode), an optional suffix marks the end of the word (CLIP's "</w>"; none for GPT-2 and
+// Qwen2), and merges apply by rank. The merge loop is shared by the CLIP and the Qwen2 tokenizers.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,7 +25,8 @@ class ByteLevelBpe {
 public:
     using SymbolId = std::int32_t;
 
-    explicit ByteLevelBpe(const std::vector<MergeRule>& merges);
+    // endOfWordSuffix is appended to the last byte symbol of each word ("</w>" for CLIP, "" for GPT-2).
+    ByteLevelBpe(const std::vector<MergeRule>& merges, std::string_view endOfWordSuffix);
 
     // Appends the symbols of one pre-tokenized word, given as UTF-8 bytes (at least one byte).
     // Thread-safe; results of short words are cached (bounded).
@@ -35,6 +38,8 @@ public:
 
     // GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the others to U+0100 upwards.
     static char32_t byteToUnicode(std::uint8_t byte);
+    // The inverse: the byte a "byte character" stands for, or nothing for other characters.
+    static std::optional<std::uint8_t> unicodeToByte(char32_t c);
 
 private:
     // Lets the cache be searched with a string_view, without building a std::string per word.

@@ -287,7 +287,7 @@ struct AddedToken {
 class HfClipTokenizer final : public ClipTokenizer {
 public:
     HfClipTokenizer(Vocab vocab, const std::vector<text::MergeRule>& merges, const TokenizerConfig& config)
-        : vocab_(std::move(vocab)), bpe_(merges), contextLength_(config.contextLength)
+        : vocab_(std::move(vocab)), bpe_(merges, "</w>"), contextLength_(config.contextLength)
     {
         registerAddedTokens(config);
         resolveSpecialIds(config);
