@@ -36,6 +36,19 @@ void readTower(const nlohmann::json& section, ClipTowerConfig& tower, const std:
 
 } // namespace
 
+ClipVisionConfig readVisionConfig(
+    const nlohmann::json& section, const ClipVisionConfig& defaults, const std::filesystem::path& file)
+{
+    ClipVisionConfig vision = defaults;
+    readTower(section, vision, file);
+    vision.imageSize = jsonFieldOr<std::int64_t>(section, "image_size", vision.imageSize, file);
+    vision.patchSize = jsonFieldOr<std::int64_t>(section, "patch_size", vision.patchSize, file);
+    vision.numChannels = jsonFieldOr<std::int64_t>(section, "num_channels", vision.numChannels, file);
+    PICTOR_CHECK(vision.patchSize > 0 && vision.imageSize % vision.patchSize == 0, file.string(),
+        ": image_size ", vision.imageSize, " is not a multiple of patch_size ", vision.patchSize);
+    return vision;
+}
+
 ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
 {
     const auto file = modelDir / "config.json";
@@ -51,15 +64,7 @@ ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
         = jsonFieldOr<std::int64_t>(text, "max_position_embeddings", config.text.maxPositions, file);
     config.text.eosTokenId = jsonFieldOr<std::int64_t>(text, "eos_token_id", config.text.eosTokenId, file);
 
-    const auto& vision = towerSection(root, "vision_config");
-    readTower(vision, config.vision, file);
-    config.vision.imageSize = jsonFieldOr<std::int64_t>(vision, "image_size", config.vision.imageSize, file);
-    config.vision.patchSize = jsonFieldOr<std::int64_t>(vision, "patch_size", config.vision.patchSize, file);
-    config.vision.numChannels
-        = jsonFieldOr<std::int64_t>(vision, "num_channels", config.vision.numChannels, file);
-    PICTOR_CHECK(config.vision.patchSize > 0 && config.vision.imageSize % config.vision.patchSize == 0,
-        file.string(), ": image_size ", config.vision.imageSize, " is not a multiple of patch_size ",
-        config.vision.patchSize);
+    config.vision = readVisionConfig(towerSection(root, "vision_config"), config.vision, file);
 
     config.projectionDim = jsonFieldOr<std::int64_t>(root, "projection_dim", config.projectionDim, file);
     PICTOR_CHECK(config.projectionDim > 0, file.string(), ": projection_dim must be positive");

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace pictor::clip {
 
 struct ClipTowerConfig {
@@ -28,6 +30,11 @@ struct ClipVisionConfig : ClipTowerConfig {
     std::int64_t numChannels = 3;
     std::int64_t numPatches() const { return (imageSize / patchSize) * (imageSize / patchSize); }
 };
+
+// A vision_config section (CLIP's, or another ViT's such as SigLIP's or LLaVA's tower) read over
+// `defaults`; errors name `file` and the field.
+ClipVisionConfig readVisionConfig(
+    const nlohmann::json& section, const ClipVisionConfig& defaults, const std::filesystem::path& file);
 
 struct ClipConfig {
     ClipTextConfig text;

@@ -1,0 +1,209 @@
+#include "core/nn/decoder_blocks.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/nn/torch_compat.h"
+
+namespace pictor::nn {
+
+void RmsNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)
+{
+    eps = epsilon;
+    scope.param("weight", {dim}, weight);
+}
+
+at::Tensor RmsNorm::forward(const at::Tensor& hidden_states) const
+{
+    const at::Tensor x = hidden_states.to(at::kFloat);
+    const at::Tensor variance = x.pow(2).mean(-1, /*keepdim=*/true);
+    return weight * (x * at::rsqrt(variance + eps)).to(hidden_states.scalar_type());
+}
+
+std::pair<at::Tensor, at::Tensor> RotaryEmbedding::cosSin(
+    std::int64_t start, std::int64_t tokens, at::ScalarType dtype, at::Device device) const
+{
+    const auto floats = at::TensorOptions().dtype(at::kFloat).device(device);
+    // float32 throughout, as transformers computes inv_freq and the angles.
+    const at::Tensor exponents = at::arange(0, headDim, 2, floats.dtype(at::kLong)).to(at::kFloat) / headDim;
+    const at::Tensor inv_freq = 1.0 / at::pow(theta, exponents);
+    const at::Tensor positions = at::arange(start, start + tokens, floats.dtype(at::kLong)).to(at::kFloat);
+    const at::Tensor freqs = positions.unsqueeze(1) * inv_freq.unsqueeze(0);
+    const at::Tensor emb = at::cat({freqs, freqs}, -1);
+    return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
+at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
+{
+    const auto half = x.size(-1) / 2;
+    const at::Tensor rotated = at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+    return x * cos + rotated * sin;
+}
+
+void KvCache::reserve(std::int64_t layers, std::int64_t batch, std::int64_t kvHeads, std::int64_t headDim,
+    std::int64_t tokens, const at::TensorOptions& options)
+{
+    if (tokens <= capacity() && static_cast<std::int64_t>(keys.size()) == layers)
+        return;
+    const std::int64_t grown = std::max(tokens, 2 * capacity());
+    auto grow = [&](std::vector<at::Tensor>& tensors) {
+        tensors.resize(static_cast<std::size_t>(layers));
+        for (at::Tensor& tensor : tensors) {
+            at::Tensor bigger = at::empty({batch, kvHeads, grown, headDim}, options);
+            if (tensor.defined() && length > 0)
+                bigger.narrow(2, 0, length).copy_(tensor.narrow(2, 0, length));
+            tensor = bigger;
+        }
+    };
+    grow(keys);
+    grow(values);
+}
+
+void KvCache::clear()
+{
+    length = 0;
+}
+
+void GroupedQueryAttention::declare(const Scope& scope, const DecoderConfig& config)
+{
+    PICTOR_CHECK(config.numHeads > 0 && config.numKvHeads > 0 && config.numHeads % config.numKvHeads == 0,
+        scope.prefix(), ": ", config.numHeads, " attention heads cannot share ", config.numKvHeads,
+        " key/value heads");
+    heads = config.numHeads;
+    kvHeads = config.numKvHeads;
+    headDim = config.headDim;
+    q_proj.declare(scope / "q_proj", config.hiddenSize, heads * headDim, config.qkvBias);
+    k_proj.declare(scope / "k_proj", config.hiddenSize, kvHeads * headDim, config.qkvBias);
+    v_proj.declare(scope / "v_proj", config.hiddenSize, kvHeads * headDim, config.qkvBias);
+    o_proj.declare(scope / "o_proj", heads * headDim, config.hiddenSize, config.outputBias);
+}
+
+at::Tensor GroupedQueryAttention::forward(const at::Tensor& hidden_states, const at::Tensor& cos,
+    const at::Tensor& sin, at::Tensor& keyCache, at::Tensor& valueCache, std::int64_t past) const
+{
+    const auto batch = hidden_states.size(0);
+    const auto tokens = hidden_states.size(1);
+    auto split_heads = [&](const at::Tensor& x, std::int64_t n) {
+        return x.view({batch, tokens, n, headDim}).transpose(1, 2);
+    };
+    at::Tensor query_states = applyRotary(split_heads(q_proj.forward(hidden_states), heads), cos, sin);
+    at::Tensor key_states = applyRotary(split_heads(k_proj.forward(hidden_states), kvHeads), cos, sin);
+    at::Tensor value_states = split_heads(v_proj.forward(hidden_states), kvHeads);
+
+    const std::int64_t total = past + tokens;
+    PICTOR_CHECK(
+        total <= keyCache.size(2), "KV cache holds ", keyCache.size(2), " positions, ", total, " needed");
+    keyCache.narrow(2, past, tokens).copy_(key_states);
+    valueCache.narrow(2, past, tokens).copy_(value_states);
+    // repeat_kv: each KV head serves heads / kv_heads consecutive query heads.
+    const std::int64_t groups = heads / kvHeads;
+    auto repeat_kv = [&](const at::Tensor& cached) {
+        const at::Tensor filled = cached.narrow(2, 0, total);
+        if (groups == 1)
+            return filled;
+        return filled.unsqueeze(2)
+            .expand({batch, kvHeads, groups, total, headDim})
+            .reshape({batch, heads, total, headDim});
+    };
+    const at::Tensor mask = chunkCausalMask(past, tokens, query_states.options());
+    const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+    at::Tensor attn_output = scaledDotProductAttention(query_states, repeat_kv(keyCache),
+        repeat_kv(valueCache), mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt, scale);
+    attn_output = attn_output.transpose(1, 2).reshape({batch, tokens, heads * headDim});
+    return o_proj.forward(attn_output);
+}
+
+void GatedMlp::declare(const Scope& scope, const DecoderConfig& config)
+{
+    activation = config.activation;
+    gate_proj.declare(scope / "gate_proj", config.hiddenSize, config.intermediateSize, config.mlpBias);
+    up_proj.declare(scope / "up_proj", config.hiddenSize, config.intermediateSize, config.mlpBias);
+    down_proj.declare(scope / "down_proj", config.intermediateSize, config.hiddenSize, config.mlpBias);
+}
+
+at::Tensor GatedMlp::forward(const at::Tensor& x) const
+{
+    return down_proj.forward(activate(gate_proj.forward(x), activation) * up_proj.forward(x));
+}
+
+void DecoderLayer::declare(const Scope& scope, const DecoderConfig& config)
+{
+    input_layernorm.declare(scope / "input_layernorm", config.hiddenSize, config.rmsNormEps);
+    self_attn.declare(scope / "self_attn", config);
+    post_attention_layernorm.declare(
+        scope / "post_attention_layernorm", config.hiddenSize, config.rmsNormEps);
+    mlp.declare(scope / "mlp", config);
+}
+
+at::Tensor DecoderLayer::forward(const at::Tensor& hidden_states, const at::Tensor& cos,
+    const at::Tensor& sin, at::Tensor& keyCache, at::Tensor& valueCache, std::int64_t past) const
+{
+    at::Tensor residual = hidden_states;
+    at::Tensor x = residual
+        + self_attn.forward(input_layernorm.forward(hidden_states), cos, sin, keyCache, valueCache, past);
+    return x + mlp.forward(post_attention_layernorm.forward(x));
+}
+
+void CausalDecoder::declare(const Scope& model, const Scope& lmHead, const DecoderConfig& decoderConfig,
+    std::int64_t vocab, bool tieWordEmbeddings)
+{
+    PICTOR_CHECK(decoderConfig.headDim > 0 && decoderConfig.headDim % 2 == 0, model.prefix(),
+        ": rotary embeddings need an even head_dim, not ", decoderConfig.headDim);
+    PICTOR_CHECK(vocab > 0 && decoderConfig.numLayers > 0 && decoderConfig.hiddenSize > 0, model.prefix(),
+        ": vocabulary, layer count and hidden size must be positive");
+    config = decoderConfig;
+    vocabSize = vocab;
+    tiedLmHead = tieWordEmbeddings;
+    rotary.headDim = config.headDim;
+    rotary.theta = config.ropeTheta;
+    model.param("embed_tokens.weight", {vocab, config.hiddenSize}, embed_tokens);
+    layers.resize(static_cast<std::size_t>(config.numLayers)); // sized once: slots point into the layers
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        layers[i].declare(model / "layers" / i, config);
+    norm.declare(model / "norm", config.hiddenSize, config.rmsNormEps);
+    if (!tieWordEmbeddings)
+        lmHead.param("weight", {vocab, config.hiddenSize}, lm_head);
+}
+
+void CausalDecoder::tieWeights()
+{
+    if (tiedLmHead)
+        lm_head = embed_tokens;
+}
+
+at::Tensor CausalDecoder::embed(const at::Tensor& input_ids) const
+{
+    return at::embedding(embed_tokens, input_ids.to(embed_tokens.device()));
+}
+
+at::Tensor CausalDecoder::forward(const at::Tensor& inputs_embeds, KvCache& cache) const
+{
+    const auto batch = inputs_embeds.size(0);
+    const auto tokens = inputs_embeds.size(1);
+    const std::int64_t past = cache.length;
+    cache.reserve(
+        config.numLayers, batch, config.numKvHeads, config.headDim, past + tokens, inputs_embeds.options());
+    const auto [cos, sin] = rotary.cosSin(past, tokens, inputs_embeds.scalar_type(), inputs_embeds.device());
+    at::Tensor hidden_states = inputs_embeds;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        hidden_states = layers[i].forward(hidden_states, cos, sin, cache.keys[i], cache.values[i], past);
+    cache.length = past + tokens;
+    return norm.forward(hidden_states.select(1, tokens - 1));
+}
+
+at::Tensor CausalDecoder::logits(const at::Tensor& hidden) const
+{
+    return at::linear(hidden, lm_head);
+}
+
+at::Tensor chunkCausalMask(std::int64_t past, std::int64_t tokens, const at::TensorOptions& options)
+{
+    if (tokens <= 1)
+        return {};
+    // Key j is hidden from query i when j > past + i: the diagonal of the [tokens, past + tokens] block
+    // starts at column past + 1.
+    return at::full({tokens, past + tokens}, -std::numeric_limits<float>::infinity(), options).triu(past + 1);
+}
+
+} // namespace pictor::nn

@@ -1,0 +1,236 @@
+// LLaVA against the golden outputs of transformers' LlavaForConditionalGeneration on llava-tiny-llama
+// (CLIP + Llama) and llava-tiny-qwen2 (SigLIP + Qwen2), with the tolerances of their READMEs. The model is
+// given the fixtures' pixel_values and expanded input_ids (the tokenizers are tested elsewhere).
+#include <algorithm>
+#include <map>
+
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/json_file.h"
+#include "plugins/llava/llava_model.h"
+#include "tests/support/paths.h"
+#include "tests/support/tensor_compare.h"
+
+namespace pictor {
+namespace {
+
+using test::loadGolden;
+using test::tensorsClose;
+
+struct CaseId {
+    std::string fixture;
+    std::string name;
+};
+
+std::string caseLabel(const testing::TestParamInfo<CaseId>& info)
+{
+    std::string label = info.param.fixture + "_" + info.param.name;
+    std::replace(label.begin(), label.end(), '-', '_');
+    return label;
+}
+
+std::shared_ptr<const llava::LlavaModel> fixtureModel(const std::string& fixture)
+{
+    static std::map<std::string, std::shared_ptr<const llava::LlavaModel>> models;
+    auto& model = models[fixture];
+    if (!model)
+        model = llava::LlavaModel::load(test::fixtureDir(fixture), nn::resolveDevice(nn::DeviceChoice::Cpu));
+    return model;
+}
+
+nlohmann::json caseJson(const CaseId& id)
+{
+    const nlohmann::json cases = readJsonFile(test::fixtureDir(id.fixture) / "cases.json");
+    for (const auto& entry : cases.at("cases"))
+        if (entry.at("name") == id.name)
+            return entry;
+    ADD_FAILURE() << "no case " << id.name << " in " << id.fixture << "/cases.json";
+    return {};
+}
+
+std::vector<std::int64_t> topIds(const at::Tensor& logits, int k)
+{
+    const at::Tensor ids = std::get<1>(logits.topk(k)).contiguous();
+    return {ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + k};
+}
+
+std::vector<std::int64_t> asVector(const at::Tensor& ids)
+{
+    const at::Tensor flat = ids.flatten().to(at::kLong).contiguous();
+    return {flat.data_ptr<std::int64_t>(), flat.data_ptr<std::int64_t>() + flat.numel()};
+}
+
+// The README's logit tolerance: max abs <= 2e-3 and max abs relative to max|logit| <= 1e-4.
+void expectLogitsClose(const std::string& name, const at::Tensor& actual, const at::Tensor& expected)
+{
+    EXPECT_TRUE(tensorsClose(name, actual, expected, 2e-3));
+    const double maxDiff = (actual.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>();
+    const double relative = maxDiff / expected.abs().max().item<double>();
+    std::printf("  %s: max diff relative to max|logit| %.3g (tolerance 1e-4)\n", name.c_str(), relative);
+    EXPECT_LE(relative, 1e-4) << name;
+}
+
+class LlavaParity : public testing::TestWithParam<CaseId> {
+protected:
+    void SetUp() override
+    {
+        model = fixtureModel(GetParam().fixture);
+        golden = SafetensorsFile::open(
+            test::fixtureDir(GetParam().fixture) / "golden" / (GetParam().name + ".safetensors"));
+        expected = caseJson(GetParam());
+    }
+    bool hasImages() const { return golden->find("pixel_values") != nullptr; }
+    at::Tensor imageFeatures() const
+    {
+        return hasImages() ? model->encodeImages(loadGolden(*golden, "pixel_values")).image_features
+                           : at::Tensor();
+    }
+
+    std::shared_ptr<const llava::LlavaModel> model;
+    std::shared_ptr<const SafetensorsFile> golden;
+    nlohmann::json expected;
+    c10::InferenceMode inferenceMode;
+};
+
+TEST_P(LlavaParity, ImageTokenExpansionGivesTheFixtureIds)
+{
+    const auto collapsed = expected.at("input_ids_collapsed").get<std::vector<std::int64_t>>();
+    const auto expanded = llava::expandImageTokens(
+        collapsed, model->config().imageTokenIndex, model->config().tokensPerImage());
+    EXPECT_EQ(expanded, asVector(loadGolden(*golden, "input_ids")));
+    if (hasImages()) {
+        EXPECT_EQ(
+            model->config().tokensPerImage(), expected.at("image_tokens_per_image").get<std::int64_t>());
+    }
+}
+
+TEST_P(LlavaParity, VisionFeaturesAndProjector)
+{
+    if (!hasImages())
+        GTEST_SKIP() << "text-only case";
+    const auto features = model->encodeImages(loadGolden(*golden, "pixel_values"));
+    EXPECT_TRUE(tensorsClose(
+        "vision_selected_hidden", features.selected, loadGolden(*golden, "vision_selected_hidden"), 1e-4));
+    EXPECT_TRUE(
+        tensorsClose("image_features", features.image_features, loadGolden(*golden, "image_features"), 1e-4));
+}
+
+TEST_P(LlavaParity, PrefillLogitsAndTop5)
+{
+    llava::LlavaSession session(model);
+    const at::Tensor logits = session.prefill(loadGolden(*golden, "input_ids"), imageFeatures());
+    expectLogitsClose("prefill_last_logits", logits, loadGolden(*golden, "prefill_last_logits"));
+    EXPECT_EQ(topIds(logits, 5), expected.at("prefill_top5_ids").get<std::vector<std::int64_t>>());
+    EXPECT_EQ(session.length(), expected.at("seq_len").get<std::int64_t>());
+}
+
+TEST_P(LlavaParity, Greedy20TokensExact)
+{
+    llava::LlavaSession session(model);
+    const at::Tensor logits = session.prefill(loadGolden(*golden, "input_ids"), imageFeatures());
+    nn::GenerationOptions options;
+    options.maxNewTokens = 20;
+    std::vector<std::int64_t> streamed;
+    options.onToken = [&](std::int64_t token) {
+        streamed.push_back(token);
+        return true;
+    };
+    const nn::GenerationResult result = session.generate(logits, options);
+    const auto goldenIds = asVector(loadGolden(*golden, "generated_ids"));
+    EXPECT_EQ(result.tokens, goldenIds);
+    EXPECT_EQ(streamed, goldenIds);
+    EXPECT_EQ(result.stopReason, nn::StopReason::MaxNewTokens);
+    // Every token but the last was fed back through the KV cache.
+    EXPECT_EQ(session.length(), expected.at("seq_len").get<std::int64_t>() + 19);
+}
+
+TEST_P(LlavaParity, EveryDecodeStepTop5)
+{
+    // Teacher-forced on the golden continuation: each step's top-5 ids exact, logits within 5e-3.
+    llava::LlavaSession session(model);
+    at::Tensor logits = session.prefill(loadGolden(*golden, "input_ids"), imageFeatures());
+    const auto goldenIds = asVector(loadGolden(*golden, "generated_ids"));
+    const auto& steps = expected.at("steps");
+    ASSERT_EQ(steps.size(), goldenIds.size());
+    double worst = 0.0;
+    for (std::size_t step = 0; step < steps.size(); ++step) {
+        const auto ids = steps[step].at("top5_ids").get<std::vector<std::int64_t>>();
+        const auto values = steps[step].at("top5_logits").get<std::vector<double>>();
+        EXPECT_EQ(topIds(logits, 5), ids) << "step " << step;
+        for (std::size_t k = 0; k < ids.size(); ++k)
+            worst = std::max(worst, std::abs(logits[ids[k]].item<double>() - values[k]));
+        if (step + 1 < steps.size())
+            logits = session.decode(goldenIds[step]);
+    }
+    std::printf("  per-step top-5 logits: max abs diff %.3g (tolerance 5e-3)\n", worst);
+    EXPECT_LE(worst, 5e-3);
+}
+
+TEST_P(LlavaParity, ChunkedPrefillEqualsDecoding)
+{
+    // The prompt, then the first two golden tokens as one chunk: the chunk's causal mask with a past
+    // must give the logits that decoding them one by one gives (the third step).
+    llava::LlavaSession session(model);
+    session.prefill(loadGolden(*golden, "input_ids"), imageFeatures());
+    const auto goldenIds = asVector(loadGolden(*golden, "generated_ids"));
+    const at::Tensor chunk = at::tensor(std::vector<std::int64_t> {goldenIds[0], goldenIds[1]}).view({1, 2});
+    const at::Tensor chunked = session.prefill(chunk);
+
+    llava::LlavaSession stepwise(model);
+    stepwise.prefill(loadGolden(*golden, "input_ids"), imageFeatures());
+    stepwise.decode(goldenIds[0]);
+    const at::Tensor decoded = stepwise.decode(goldenIds[1]);
+    EXPECT_TRUE(tensorsClose("chunked prefill vs decode", chunked, decoded, 1e-4));
+    if (golden->find("step_logits_first3")) {
+        EXPECT_TRUE(tensorsClose(
+            "step_logits_first3[2]", chunked, loadGolden(*golden, "step_logits_first3")[2], 5e-3));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(LlavaTinyLlama, LlavaParity,
+    testing::Values(CaseId {"llava-tiny-llama", "c1_img640_what"},
+        CaseId {"llava-tiny-llama", "c2_img336_describe"},
+        CaseId {"llava-tiny-llama", "c3_img200x500_multiturn"}, CaseId {"llava-tiny-llama", "c4_text_only"},
+        CaseId {"llava-tiny-llama", "c5_two_images"}),
+    caseLabel);
+
+INSTANTIATE_TEST_SUITE_P(LlavaTinyQwen2, LlavaParity,
+    testing::Values(CaseId {"llava-tiny-qwen2", "q1_img640_what"},
+        CaseId {"llava-tiny-qwen2", "q2_img336_describe"},
+        CaseId {"llava-tiny-qwen2", "q3_img200x500_multiturn"}, CaseId {"llava-tiny-qwen2", "q4_text_only"},
+        CaseId {"llava-tiny-qwen2", "q5_two_images"}),
+    caseLabel);
+
+TEST(LlavaConfig, FixturesReadAsTheirReadmesDescribe)
+{
+    const auto llama = llava::LlavaConfig::load(test::fixtureDir("llava-tiny-llama"));
+    EXPECT_EQ(llama.vision.kind, llava::VisionTowerKind::Clip);
+    EXPECT_EQ(llama.featureLayerIndices(), std::vector<int> {2});
+    EXPECT_TRUE(llama.dropClassToken);
+    EXPECT_EQ(llama.tokensPerImage(), 49);
+    EXPECT_EQ(llama.text.numKvHeads, 2);
+    EXPECT_EQ(llama.text.headDim, 16);
+    EXPECT_FALSE(llama.text.tieWordEmbeddings);
+    EXPECT_FALSE(llama.text.qkvBias);
+    EXPECT_EQ(llama.eosTokenIds, std::vector<std::int64_t> {2});
+
+    const auto qwen = llava::LlavaConfig::load(test::fixtureDir("llava-tiny-qwen2"));
+    EXPECT_EQ(qwen.vision.kind, llava::VisionTowerKind::Siglip);
+    EXPECT_EQ(qwen.vision.hiddenAct, "gelu_pytorch_tanh");
+    EXPECT_DOUBLE_EQ(qwen.vision.layerNormEps, 1e-6);
+    EXPECT_EQ(qwen.featureLayerIndices(), std::vector<int> {2});
+    EXPECT_FALSE(qwen.dropClassToken);
+    EXPECT_EQ(qwen.tokensPerImage(), 196);
+    EXPECT_EQ(qwen.text.headDim, 8);
+    EXPECT_TRUE(qwen.text.tieWordEmbeddings);
+    EXPECT_TRUE(qwen.text.qkvBias);
+    EXPECT_FALSE(qwen.text.outputBias);
+    EXPECT_DOUBLE_EQ(qwen.text.ropeTheta, 1e6);
+    EXPECT_EQ(qwen.imageTokenIndex, 151646);
+    EXPECT_EQ(qwen.eosTokenIds, std::vector<std::int64_t> {151645});
+}
+
+} // namespace
+} // namespace pictor
