@@ -53,6 +53,26 @@ nn::DecoderConfig decoderConfig(const LlavaTextConfig& text)
     return config;
 }
 
+// The binder would report a shape mismatch; this says which two parts of the model disagree.
+void checkProjectorFitsTheTowers(
+    const LlavaConfig& config, const Checkpoint& checkpoint, const char* projector)
+{
+    const std::string name = std::string(projector) + ".linear_1.weight";
+    const TensorView* linear_1 = checkpoint.find(name);
+    if (!linear_1 || linear_1->shape.size() != 2)
+        return; // missing or malformed: the binder names it
+    const std::int64_t takes = linear_1->shape[1];
+    const std::int64_t gives = config.projectorInputSize();
+    PICTOR_CHECK(takes == gives, "[llava] ", linear_1->file, ": the projector takes ", takes,
+        "-wide image features ('", name, "' ", linear_1->shapeString(), ") but the vision tower gives ",
+        gives, " (vision_config.hidden_size ", config.vision.hiddenSize, " x ",
+        config.visionFeatureLayers.size(), " feature layer(s))");
+    PICTOR_CHECK(linear_1->shape[0] == config.text.hiddenSize, "[llava] ", linear_1->file,
+        ": the projector gives ", linear_1->shape[0], "-wide features ('", name, "' ",
+        linear_1->shapeString(), ") but the language model is ", config.text.hiddenSize,
+        " wide (text_config.hidden_size)");
+}
+
 std::vector<float> toVector(const at::Tensor& logits)
 {
     const at::Tensor values = logits.to(at::kFloat).cpu().contiguous();
@@ -87,6 +107,7 @@ std::shared_ptr<const LlavaModel> LlavaModel::load(
     model->device_ = device;
     model->checkpoint_ = Checkpoint::open(modelDir);
     const CheckpointNames& names = detectCheckpointNames(model->checkpoint_);
+    checkProjectorFitsTheTowers(model->config_, model->checkpoint_, names.projector);
     nn::ParameterTable table;
     model->declare(table, names.visionTower, names.projector, names.languageModel, names.lmHead);
     nn::BindOptions options;
