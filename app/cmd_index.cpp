@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -19,6 +20,8 @@ struct IndexArgs {
     bool json = false;
     int threads = 0;
     bool fullDecode = false;
+    std::string thumbnails;
+    bool noThumbnails = false;
     std::vector<std::string> paths;
 };
 
@@ -92,6 +95,12 @@ int runIndex(const IndexArgs& args, const ModelRegistry& registry)
     IndexOptions options;
     options.decodeThreads = args.threads;
     options.reducedDecode = !args.fullDecode;
+    std::optional<ThumbnailCache> thumbnails;
+    if (!args.noThumbnails) {
+        thumbnails.emplace(
+            args.thumbnails.empty() ? ThumbnailCache::defaultDir() : std::filesystem::path(args.thumbnails));
+        options.thumbnails = &*thumbnails;
+    }
     options.cancel = &interrupted;
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
@@ -126,6 +135,9 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--threads", args->threads, "Decoding threads (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
     command->add_flag("--full-decode", args->fullDecode, "Decode every JPEG at full size (slower)");
+    command->add_option("--thumbnails", args->thumbnails,
+        "Thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");
+    command->add_flag("--no-thumbnails", args->noThumbnails, "Do not write thumbnails");
     command->add_option(
         "PATH", args->paths, "Folders to add and index (none: re-index the library's folders)");
     const ModelRegistry* registry = &context.registry;

@@ -5,12 +5,19 @@
 //   setup        model folder write/load/warm-up times, threads, machine load
 //   photos       the photo folder (generated here, or --photos DIR)
 //   decode_only  decode + preprocess per photo on one thread (the CPU stage of the pipeline)
-//   index        indexLibrary() on a fresh library: images/s, time split, CPU use, peak RSS
+//   index        indexLibrary() on a fresh library: images/s, CPU use, peak RSS, and the time split seen
+//                from outside (a timing wrapper around the embedder, progress events): seconds_prepare
+//                (open, scan, change detection), seconds_decode_wait (the compute thread waiting for
+//                decoded photos; seconds_first_batch_wait of it fills the first batch), seconds_model,
+//                seconds_catalog_writes (normalise + one transaction per batch), seconds_finish (the
+//                vector index)
 //   model_only   embedPixelValues() on random batches of 8, same image count; ratio end-to-end/model
-//   catalog      --catalog-size fake photos + random 512-d embeddings: insert, index rebuild, a search
+//   catalog      --catalog-size fake photos + random 512-d embeddings: insert, index rebuild, a vector
+//                search, and text queries end to end through SearchService (tokenize, encode, search, hits)
 //
 //   index_bench [--photos DIR | --n 40] [--threads 2] [--decode-threads 0] [--full-decode]
 //               [--catalog-size 100000] [--work DIR] [--keep] [--fixtures DIR] [--model DIR] [--seed 0]
+// --n 0 skips the photos and the index run (the model-only line then times 40 images).
 // --model DIR uses an existing model folder instead of writing the random ViT-B/32 one; --f16 writes
 // that one's weights as F16 (converted to float32 copies at load) instead of F32 (aliasing the mapping).
 //
@@ -18,8 +25,8 @@
 //   /usr/bin/python3 ../shared/peers/make_photos.py 40 /tmp/bench-photos --seed 0
 //   index_bench --photos /tmp/bench-photos
 // (the built-in generator is similar but carries no EXIF). Peak RSS is this process's ru_maxrss: the
-// model folder is written by a forked child, so its buffers are not counted. Set OMP_WAIT_POLICY=PASSIVE
-// in the environment to keep idle OpenMP threads from spinning against the decoders.
+// model folder is written by a forked child, so its buffers are not counted. The machine is often shared:
+// every line carries the 1-minute load average; compare runs made under the same load only.
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -47,6 +54,7 @@
 #include "indexer/float16.h"
 #include "indexer/index_job.h"
 #include "indexer/library.h"
+#include "indexer/search.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/clip/clip_model.h"
 
@@ -566,11 +574,13 @@ json modelOnly(
         {"load_avg_1m", load}};
 }
 
-json catalogPart(const fs::path& libraryDir, std::int64_t size, int threads, std::uint64_t seed)
+json catalogPart(pictor::ImageTextEmbedder& embedder, const fs::path& libraryDir, std::int64_t size,
+    int threads, std::uint64_t seed)
 {
     constexpr int kDim = 512;
     constexpr std::int64_t kPerTransaction = 1000;
-    const std::string modelId = "clip-00000000bench512";
+    PICTOR_CHECK(embedder.dimension() == kDim, "the catalog part needs a 512-d model");
+    const std::string modelId = embedder.modelId(); // so that SearchService finds these embeddings
     const double load = loadAverage();
     const double rssStart = currentRssMb();
     auto library = pictor::Library::openForWriting(libraryDir);
@@ -641,6 +651,29 @@ json catalogPart(const fs::path& libraryDir, std::int64_t size, int threads, std
         PICTOR_CHECK(hits.size() == 10, "the search returned ", hits.size(), " hits");
     }
     std::sort(searchMs.begin(), searchMs.end());
+
+    // A text query end to end, as `pictor search "..."` runs it once the model is loaded: tokenize,
+    // encode, vector search, hits from the catalog. Every text is new (no cache hit), then one repeats.
+    pictor::SearchService service(library, embedder);
+    std::vector<double> textMs;
+    const char* subjects[]
+        = {"dog", "cat", "beach", "mountain", "birthday cake", "city", "forest", "car", "child", "snow"};
+    for (int q = 0; q < 20; ++q) {
+        pictor::SearchQuery query;
+        query.text = std::string("a photo of a ") + subjects[q % 10] + (q < 10 ? " at sunset" : " at night");
+        query.limit = 20;
+        const auto start = Clock::now();
+        const auto hits = service.search(query);
+        textMs.push_back(1000 * secondsSince(start));
+        PICTOR_CHECK(hits.size() == 20, "the text search returned ", hits.size(), " hits");
+    }
+    std::sort(textMs.begin(), textMs.end());
+    pictor::SearchQuery repeated;
+    repeated.text = "a photo of a dog at sunset";
+    const auto cachedStart = Clock::now();
+    service.search(repeated);
+    const double cachedMs = 1000 * secondsSince(cachedStart);
+
     const auto megabytes = [](const fs::path& file) {
         std::error_code error;
         const auto bytes = fs::file_size(file, error);
@@ -654,6 +687,8 @@ json catalogPart(const fs::path& libraryDir, std::int64_t size, int threads, std
         {"vector_index_factory", index.config().factory},
         {"rss_after_vector_index_mb", round3(rssAfterIndex)},
         {"search_ms_p50", round3(searchMs[searchMs.size() / 2])}, {"search_ms_max", round3(searchMs.back())},
+        {"text_query_ms_p50", round3(textMs[textMs.size() / 2])},
+        {"text_query_ms_max", round3(textMs.back())}, {"text_query_cached_ms", round3(cachedMs)},
         {"rss_after_search_mb", round3(currentRssMb())}, {"peak_rss_mb", round3(peakRssMb())},
         {"catalog_mb", megabytes(catalog.file())}, {"wal_mb", megabytes(catalog.file().string() + "-wal")},
         {"vector_index_file_mb", megabytes(library.vectorIndexPath(modelId))}, {"load_avg_1m", load}};
@@ -732,12 +767,14 @@ int run(const Options& options)
         print(index);
         print(modelOnly(
             *embedder, index["images"].get<int>(), index["images_per_s"].get<double>(), options.seed));
+    } else {
+        print(modelOnly(*embedder, 40, 0, options.seed)); // --n 0: the model alone, no photos
     }
 
     if (options.catalogSize > 0) {
         const fs::path libraryDir = work / "catalog-100k";
         fs::remove_all(libraryDir);
-        print(catalogPart(libraryDir, options.catalogSize, options.threads, options.seed));
+        print(catalogPart(*embedder, libraryDir, options.catalogSize, options.threads, options.seed));
     }
 
     if (!options.keep)

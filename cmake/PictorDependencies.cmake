@@ -74,6 +74,8 @@ endif()
 if(NOT PICTOR_ENGINE_ONLY)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
   find_package(exiv2 REQUIRED)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(libheif REQUIRED IMPORTED_TARGET libheif) # HEIF/HEIC photos
   find_package(CLI11 REQUIRED)
   find_package(SQLite3 REQUIRED)
   find_package(faiss REQUIRED)

@@ -199,6 +199,12 @@ public:
     std::int64_t countEmbeddings(std::string_view modelId) const;
     std::vector<std::int64_t> embeddingIds(std::string_view modelId) const; // ascending
     std::vector<std::int64_t> photosWithoutEmbedding(std::string_view modelId) const; // ascending
+    // Every putEmbedding of a model takes the next revision of that model (1, 2, ...; never reused, not
+    // even after deletions). 0: the model has no embeddings written since schema version 2.
+    std::int64_t embeddingRevision(std::string_view modelId) const;
+    // Photos whose embedding of the model was written after `revision` (ascending ids): with the
+    // deleted ids, what a vector index saved at that revision is missing.
+    std::vector<std::int64_t> embeddingsChangedSince(std::string_view modelId, std::int64_t revision) const;
 
     // --- captions, tags, generations (with provenance)
     std::int64_t addCaption(

@@ -62,12 +62,25 @@ void Catalog::putEmbedding(std::int64_t photoId, std::string_view modelId, std::
         const std::uint16_t stored = toLittleEndian(half);
         std::memcpy(blob.data() + 2 * i, &stored, 2);
     }
+    // The counter and the row change together (one statement each inside the caller's transaction, or
+    // a savepoint of their own), so a revision is never taken without its row.
+    catalog_detail::Savepoint savepoint(impl_->db);
+    std::int64_t revision = 0;
+    {
+        auto next = impl_->db.query("INSERT INTO embedding_revisions(model_id, last) VALUES (?, 1) "
+                                    "ON CONFLICT(model_id) DO UPDATE SET last = last + 1 RETURNING last");
+        next.bindAll(modelId);
+        PICTOR_CHECK(next.step(), label, ": no embedding revision for model ", modelId);
+        revision = next.int64(0);
+        next.run();
+    }
     impl_->db
-        .query("INSERT INTO embeddings(photo_id, model_id, dim, vector, created_at) VALUES (?, ?, ?, ?, ?) "
-               "ON CONFLICT(photo_id, model_id) DO UPDATE SET dim = excluded.dim, vector = excluded.vector, "
-               "created_at = excluded.created_at")
-        .bindAll(photoId, modelId, static_cast<std::int64_t>(vector.size()), Blob {blob}, unixNow())
+        .query("INSERT INTO embeddings(photo_id, model_id, dim, vector, created_at, revision) "
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(photo_id, model_id) DO UPDATE SET dim = excluded.dim, "
+               "vector = excluded.vector, created_at = excluded.created_at, revision = excluded.revision")
+        .bindAll(photoId, modelId, static_cast<std::int64_t>(vector.size()), Blob {blob}, unixNow(), revision)
         .run();
+    savepoint.release();
 }
 
 std::optional<std::vector<float>> Catalog::embedding(std::int64_t photoId, std::string_view modelId) const
@@ -144,6 +157,25 @@ std::vector<std::int64_t> Catalog::embeddingIds(std::string_view modelId) const
     query.bindAll(modelId);
     while (query.step())
         ids.push_back(query.int64(0));
+    return ids;
+}
+
+std::int64_t Catalog::embeddingRevision(std::string_view modelId) const
+{
+    auto query = impl_->db.query("SELECT last FROM embedding_revisions WHERE model_id = ?");
+    query.bindAll(modelId);
+    return query.step() ? query.int64(0) : 0;
+}
+
+std::vector<std::int64_t> Catalog::embeddingsChangedSince(
+    std::string_view modelId, std::int64_t revision) const
+{
+    std::vector<std::int64_t> ids;
+    auto query = impl_->db.query("SELECT photo_id FROM embeddings WHERE model_id = ? AND revision > ?");
+    query.bindAll(modelId, revision);
+    while (query.step())
+        ids.push_back(query.int64(0));
+    std::sort(ids.begin(), ids.end());
     return ids;
 }
 

@@ -9,6 +9,11 @@
 // - embeddings.vector is dim little-endian float16 values.
 // - photo_fts (FTS5, rowid = photo id) is written by the catalog code (file and folder names are
 //   decoded from path bytes in C++); the trigger removes a photo's row on any deletion path.
+//
+// Migration 2: embedding revisions. Every write of a model's embedding takes the next value of that
+// model's counter (embedding_revisions.last, never decreasing, not even when rows are deleted), so a
+// vector index saved at revision R catches up with the catalog by re-reading the rows whose revision
+// is above R and dropping the ids the catalog no longer has. Rows from before the migration keep 0.
 #include "indexer/catalog_schema.h"
 
 #include <string>
@@ -102,6 +107,14 @@ INSERT INTO photo_fts(photo_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0, 2.0)
 CREATE TRIGGER photos_delete_fts AFTER DELETE ON photos BEGIN
     DELETE FROM photo_fts WHERE rowid = OLD.id;
 END;
+)sql"},
+    {2, R"sql(
+CREATE TABLE embedding_revisions (
+    model_id TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE embeddings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX embeddings_by_revision ON embeddings(model_id, revision);
 )sql"},
 };
 

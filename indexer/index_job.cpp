@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/imageio/decode.h"
+#include "core/log.h"
 #include "core/preprocess.h"
 #include "indexer/change_detection.h"
 #include "indexer/file_hash.h"
@@ -135,19 +136,31 @@ DecodedPhoto decodeForIndex(
         const std::vector<std::uint8_t> bytes = readImageFileBytes(item.path);
         DecodeOptions decodeOptions;
         decodeOptions.maxPixels = options.maxPixels;
-        if (options.reducedDecode)
+        if (options.reducedDecode) {
             decodeOptions.targetShortEdge = preprocess.doResize && preprocess.resizeHeight == 0
                 ? preprocess.shortestEdge
                 : std::max(preprocess.resizeHeight, preprocess.resizeWidth);
+            if (options.thumbnails) // a short edge >= the thumbnail size keeps its long edge sharp too
+                decodeOptions.targetShortEdge
+                    = std::max(decodeOptions.targetShortEdge, options.thumbnails->size());
+        }
         DecodedImage decoded = decodeImageBytes(bytes, item.path, decodeOptions);
         result.pixelValues = preprocessImage(decoded.image, preprocess);
+        const std::uint64_t contentHash = hashBytes(bytes.data(), bytes.size());
+        if (options.thumbnails && !options.thumbnails->contains(contentHash)) {
+            try {
+                options.thumbnails->store(contentHash, decoded.image);
+            } catch (const Error& e) {
+                PICTOR_LOG_WARN("no thumbnail for ", item.path.string(), ": ", e.what());
+            }
+        }
 
         PhotoRecord& record = result.record;
         record.rootId = item.rootId;
         record.path = item.path;
         record.size = static_cast<std::int64_t>(bytes.size());
         record.mtimeNs = item.mtimeNs;
-        record.contentHash = hashBytes(bytes.data(), bytes.size());
+        record.contentHash = contentHash;
         record.width = decoded.fileWidth;
         record.height = decoded.fileHeight;
         record.orientation = decoded.exifOrientation;
@@ -295,8 +308,11 @@ private:
             pixels.insert(pixels.end(), photo.pixelValues.begin(), photo.pixelValues.end());
         }
         EmbeddingMatrix embeddings;
-        if (!good.empty())
-            embeddings = embedder_.embedPixelValues(pixels.data(), static_cast<int>(good.size()));
+        if (!good.empty()) {
+            auto embed
+                = [&] { return embedder_.embedPixelValues(pixels.data(), static_cast<int>(good.size())); };
+            embeddings = options_.worker ? options_.worker->run(JobPriority::Bulk, embed) : embed();
+        }
         normalizeRows(embeddings); // the catalog and the index hold unit vectors: inner product = cosine
         Catalog::Transaction transaction(catalog_);
         for (std::size_t i = 0; i < good.size(); ++i) {
@@ -408,7 +424,9 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     reportPhase(options, IndexProgress::Phase::Finishing);
     Library::IndexState state;
     library.vectorIndex(embedder.modelId(), embedder.dimension(), &state);
-    summary.vectorIndex = state.rebuilt ? "rebuilt (" + state.reason + ")" : "up to date";
+    summary.vectorIndex = state.rebuilt ? "rebuilt (" + state.reason + ")"
+        : state.updated                 ? state.reason
+                                        : "up to date";
     summary.failures = catalog.failures(std::string_view(kIndexJobKind));
     summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary;

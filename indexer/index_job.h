@@ -1,5 +1,6 @@
 // Indexing a library's folders: scan -> change detection -> decode pool (CPU threads) -> bounded queue
-// -> embedding batches on the calling thread -> one catalog transaction per batch -> vector index sync.
+// -> embedding batches (on the compute worker when given, else the calling thread) -> one catalog
+// transaction per batch -> vector index catch-up. Thumbnails come from the same decoded pixels.
 // Resumable: what a cancelled or crashed run did not commit is simply found again the next time.
 #pragma once
 
@@ -11,8 +12,10 @@
 
 #include "core/embedder.h"
 #include "indexer/catalog.h"
+#include "indexer/compute_worker.h"
 #include "indexer/library.h"
 #include "indexer/scanner.h"
+#include "indexer/thumbnail_cache.h"
 
 namespace pictor {
 
@@ -31,6 +34,12 @@ struct IndexOptions {
     int decodeThreads = 0; // 0: one per core
     bool reducedDecode = true; // decode large JPEGs at 1/2..1/8 scale (see docs/ARCHITECTURE.md)
     std::int64_t maxPixels = 100'000'000;
+    // Runs the model batches as JobPriority::Bulk jobs, so interactive work (a query's embedding) waits
+    // at most one batch. nullptr: the calling thread runs them.
+    ComputeWorker* worker = nullptr;
+    // Thumbnails made from the pixels decoded for the model (nullptr: none). A thumbnail that cannot be
+    // written is logged, never a failure of the photo.
+    const ThumbnailCache* thumbnails = nullptr;
     std::function<void(const IndexProgress&)> progress;
     const std::atomic<bool>* cancel = nullptr;
 };

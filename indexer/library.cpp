@@ -1,7 +1,9 @@
 #include "indexer/library.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -83,39 +85,100 @@ VectorIndex Library::rebuildVectorIndex(const std::string& modelId, int dimensio
     config.dimension = dimension;
     config.factory = VectorIndex::defaultFactoryFor(catalog_->countEmbeddings(modelId), dimension);
     VectorIndex index(config);
+    // Read before the embeddings: a row written in between is then re-read by the next catch-up.
+    const std::int64_t revision = catalog_->embeddingRevision(modelId);
     catalog_->forEachEmbedding(modelId, [&](const EmbeddingBatch& batch) {
         PICTOR_CHECK(batch.dim == dimension, "catalog embeddings of ", modelId, " have dimension ", batch.dim,
             ", the model has ", dimension);
         index.add(batch.ids, batch.vectors);
     });
-    if (writable()) {
-        std::filesystem::create_directories(vectorIndexPath(modelId).parent_path());
-        index.save(vectorIndexPath(modelId));
-    }
+    index.setCatalogRevision(revision);
+    save(index, modelId);
     return index;
+}
+
+void Library::save(const VectorIndex& index, const std::string& modelId) const
+{
+    if (!writable())
+        return;
+    std::filesystem::create_directories(vectorIndexPath(modelId).parent_path());
+    index.save(vectorIndexPath(modelId));
+}
+
+// Applies the catalog's changes since the index's revision. Returns false (and leaves the reason in
+// `state`) when the index cannot catch up and must be rebuilt instead.
+bool Library::catchUp(VectorIndex& index, const std::string& modelId, IndexState& state)
+{
+    const VectorIndexInfo info = index.info();
+    const std::int64_t revision = catalog_->embeddingRevision(modelId);
+    if (info.catalogRevision < 0 || info.catalogRevision > revision) {
+        state = {true, false, "stale: saved without a matching catalog revision"};
+        return false;
+    }
+    const std::vector<std::int64_t> catalogIds = catalog_->embeddingIds(modelId); // ascending
+    const std::vector<std::int64_t> changed = catalog_->embeddingsChangedSince(modelId, info.catalogRevision);
+    std::vector<std::int64_t> indexIds = index.ids();
+    std::sort(indexIds.begin(), indexIds.end());
+    std::vector<std::int64_t> removed;
+    std::set_difference(
+        indexIds.begin(), indexIds.end(), catalogIds.begin(), catalogIds.end(), std::back_inserter(removed));
+    if (changed.empty() && removed.empty()) {
+        if (info.count == static_cast<std::int64_t>(catalogIds.size())
+            && info.idChecksum == IdChecksum::of(catalogIds))
+            return true;
+        state = {true, false, strCat("stale: ", info.count, " vectors, the catalog has ", catalogIds.size())};
+        return false;
+    }
+    // Catching up reads rows one by one; past a quarter of the library a rebuild (one sequential read) wins.
+    const std::size_t limit = std::max<std::size_t>(1024, catalogIds.size() / 4);
+    if (changed.size() + removed.size() > limit) {
+        state = {true, false, strCat("stale: ", changed.size(), " changed and ", removed.size(), " removed")};
+        return false;
+    }
+    index.remove(removed);
+    std::vector<float> vectors;
+    vectors.reserve(changed.size() * static_cast<std::size_t>(info.config.dimension));
+    for (const std::int64_t id : changed) {
+        const auto vector = catalog_->embedding(id, modelId);
+        PICTOR_CHECK(vector && static_cast<int>(vector->size()) == info.config.dimension,
+            "catalog embedding of ", "photo ", id, " (", modelId,
+            ") vanished or changed dimension while the index caught up");
+        vectors.insert(vectors.end(), vector->begin(), vector->end());
+    }
+    index.add(changed, vectors);
+    if (index.size() != static_cast<std::int64_t>(catalogIds.size())
+        || index.idChecksum() != IdChecksum::of(catalogIds)) {
+        state = {true, false, "stale: its ids still differ from the catalog's after catching up"};
+        return false;
+    }
+    // HNSW cannot delete nodes; once tombstones pass a fifth of the graph, rebuild it without them.
+    if (index.isHnsw() && index.removedRows() * 5 > index.size())
+        index.compact();
+    index.setCatalogRevision(revision);
+    state = {
+        false, true, strCat("updated: ", changed.size(), " added or changed, ", removed.size(), " removed")};
+    save(index, modelId);
+    return true;
 }
 
 VectorIndex Library::vectorIndex(const std::string& modelId, int dimension, IndexState* state)
 {
     IndexState local;
     IndexState& result = state ? *state : local;
+    result = {};
     const auto path = vectorIndexPath(modelId);
-    const std::vector<std::int64_t> ids = catalog_->embeddingIds(modelId);
     if (!std::filesystem::exists(path)) {
-        result = {true, "missing"};
+        result = {true, false, "missing"};
     } else {
         try {
             VectorIndex index = VectorIndex::load(path);
             const auto info = index.info();
             if (info.config.dimension != dimension || info.config.modelId != modelId)
-                result = {true, "built for another model"};
-            else if (info.count != static_cast<std::int64_t>(ids.size())
-                || info.idChecksum != IdChecksum::of(ids))
-                result = {true, strCat("stale: ", info.count, " vectors, the catalog has ", ids.size())};
-            else
+                result = {true, false, "built for another model"};
+            else if (catchUp(index, modelId, result))
                 return index;
         } catch (const Error& e) {
-            result = {true, strCat("corrupt: ", e.what())};
+            result = {true, false, strCat("corrupt: ", e.what())};
         }
     }
     PICTOR_LOG_INFO("rebuilding the vector index of ", modelId, " (", result.reason, ")");

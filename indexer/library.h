@@ -35,15 +35,21 @@ public:
 
     struct IndexState {
         bool rebuilt = false;
-        std::string reason; // why it was rebuilt ("missing", "stale: 12 vs 10 vectors", "corrupt: ...")
+        bool updated = false; // caught up incrementally
+        // Why it was rebuilt ("missing", "stale: ...", "corrupt: ...") or what the update did.
+        std::string reason;
     };
-    // The vector index of a model, checked against the catalog (count and id checksum) and rebuilt from
-    // the catalog's embeddings when missing, stale or corrupt (saved again when the library is writable).
+    // The vector index of a model, brought up to date with the catalog: an index saved at an older
+    // embedding revision catches up incrementally (re-reads the embeddings written since, drops deleted
+    // ids); a missing, corrupt or inconsistent one, or one with too many changes to catch up, is rebuilt
+    // from the catalog. The result is saved again when the library is writable.
     VectorIndex vectorIndex(const std::string& modelId, int dimension, IndexState* state = nullptr);
     VectorIndex rebuildVectorIndex(const std::string& modelId, int dimension);
 
 private:
     Library(std::filesystem::path dir, std::unique_ptr<LibraryLock> lock, Catalog catalog);
+    bool catchUp(VectorIndex& index, const std::string& modelId, IndexState& state);
+    void save(const VectorIndex& index, const std::string& modelId) const;
 
     std::filesystem::path dir_;
     std::unique_ptr<LibraryLock> lock_;

@@ -324,6 +324,7 @@ struct VectorIndex::Impl {
     std::vector<std::uint8_t> removed; // HNSW: 1 per tombstoned row (sized like the index)
     std::int64_t removedCount = 0;
     IdChecksum checksum;
+    std::int64_t catalogRevision = -1;
     mutable std::shared_mutex mutex;
 
     static std::unique_ptr<faiss::IndexIDMap2> create(const VectorIndexConfig& config);
@@ -659,7 +660,14 @@ std::uint64_t VectorIndex::idChecksum() const
 VectorIndexInfo VectorIndex::info() const
 {
     std::shared_lock lock(impl_->mutex);
-    return {impl_->config, impl_->live(), impl_->checksum.value(), impl_->removedCount};
+    return {
+        impl_->config, impl_->live(), impl_->checksum.value(), impl_->removedCount, impl_->catalogRevision};
+}
+
+void VectorIndex::setCatalogRevision(std::int64_t revision)
+{
+    std::unique_lock lock(impl_->mutex);
+    impl_->catalogRevision = revision;
 }
 
 std::int64_t VectorIndex::removedRows() const
@@ -980,6 +988,7 @@ Sidecar readSidecar(const fs::path& indexPath)
             "dimension, ef_search and ef_construction must be positive");
         out.info.count = json.at("count").get<std::int64_t>();
         out.info.idChecksum = parseHex64(json.at("id_checksum"), "id_checksum");
+        out.info.catalogRevision = json.value("catalog_revision", std::int64_t {-1});
         out.rows = json.at("rows").get<std::int64_t>();
         out.removedRows = json.at("removed_rows").get<std::vector<std::int64_t>>();
         out.info.removedRows = static_cast<std::int64_t>(out.removedRows.size());
@@ -1036,6 +1045,7 @@ void VectorIndex::save(const fs::path& path) const
     json["exact_filter_limit"] = s.config.exactFilterLimit;
     json["count"] = s.live();
     json["id_checksum"] = hex64(s.checksum.value());
+    json["catalog_revision"] = s.catalogRevision;
     json["rows"] = s.rows();
     std::vector<std::int64_t> removedRows;
     for (std::size_t row = 0; row < s.removed.size(); ++row)
@@ -1095,6 +1105,7 @@ VectorIndex VectorIndex::load(const fs::path& path)
         s.checksum.add(entry.first);
     PICTOR_CHECK(s.checksum.value() == sidecar.info.idChecksum, what,
         ": the id checksum of its vectors does not match its sidecar");
+    s.catalogRevision = sidecar.info.catalogRevision;
     return VectorIndex(std::move(impl));
 }
 

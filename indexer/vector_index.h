@@ -76,6 +76,9 @@ struct VectorIndexInfo {
     std::int64_t count = 0; // live vectors
     std::uint64_t idChecksum = 0; // IdChecksum of the live ids
     std::int64_t removedRows = 0; // HNSW tombstones (compact() drops them)
+    // The catalog's embedding revision (Catalog::embeddingRevision) this index reflects; -1: unknown
+    // (a new index, or a sidecar written before revisions existed).
+    std::int64_t catalogRevision = -1;
 };
 
 class VectorIndex {
@@ -136,6 +139,8 @@ public:
         std::optional<std::span<const std::int64_t>> allowed = std::nullopt) const;
 
     void setEfSearch(int efSearch);
+    // Recorded by the library after syncing with the catalog; saved in the sidecar.
+    void setCatalogRevision(std::int64_t revision);
 
     // Atomic: writes `path.tmp` (FAISS format) and `path.json.tmp` (the sidecar), fsyncs each, renames
     // over the old files and fsyncs the folder. The sidecar is renamed last and holds the index file's

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <span>
@@ -32,6 +33,7 @@
 
 #include "core/error.h"
 #include "core/file_descriptor.h"
+#include "core/imageio/heif_decode.h"
 #include "core/imageio/image_header.h"
 
 // The pixel loop gets an AVX2 clone picked at run time (the build targets baseline x86-64).
@@ -147,6 +149,27 @@ std::string trimmed(std::string text)
 
 // Orientation, date, camera and GPS. Broken metadata must never make an image undecodable, so any
 // exiv2 failure just leaves the fields empty.
+void readExifFields(const Exiv2::ExifData& exif, DecodedImage& decoded)
+{
+    if (const auto* orientation = findExif(exif, "Exif.Image.Orientation")) {
+        const std::int64_t value = exifInteger(*orientation);
+        decoded.exifOrientation = value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+    }
+    for (const char* key :
+        {"Exif.Photo.DateTimeOriginal", "Exif.Photo.DateTimeDigitized", "Exif.Image.DateTime"}) {
+        if (const auto* date = findExif(exif, key);
+            date && (decoded.takenAt = parseExifDate(date->toString())))
+            break;
+    }
+    if (const auto* make = findExif(exif, "Exif.Image.Make"))
+        decoded.cameraMake = trimmed(make->toString());
+    if (const auto* model = findExif(exif, "Exif.Image.Model"))
+        decoded.cameraModel = trimmed(model->toString());
+    decoded.gpsLatitude = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLatitude", "Exif.GPSInfo.GPSLatitudeRef");
+    decoded.gpsLongitude
+        = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLongitude", "Exif.GPSInfo.GPSLongitudeRef");
+}
+
 void readExifMetadata(std::span<const std::uint8_t> bytes, DecodedImage& decoded)
 {
     try {
@@ -154,26 +177,23 @@ void readExifMetadata(std::span<const std::uint8_t> bytes, DecodedImage& decoded
         if (!image.get())
             return;
         image->readMetadata();
-        const Exiv2::ExifData& exif = image->exifData();
-        if (const auto* orientation = findExif(exif, "Exif.Image.Orientation")) {
-            const std::int64_t value = exifInteger(*orientation);
-            decoded.exifOrientation = value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
-        }
-        for (const char* key :
-            {"Exif.Photo.DateTimeOriginal", "Exif.Photo.DateTimeDigitized", "Exif.Image.DateTime"}) {
-            if (const auto* date = findExif(exif, key);
-                date && (decoded.takenAt = parseExifDate(date->toString())))
-                break;
-        }
-        if (const auto* make = findExif(exif, "Exif.Image.Make"))
-            decoded.cameraMake = trimmed(make->toString());
-        if (const auto* model = findExif(exif, "Exif.Image.Model"))
-            decoded.cameraModel = trimmed(model->toString());
-        decoded.gpsLatitude
-            = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLatitude", "Exif.GPSInfo.GPSLatitudeRef");
-        decoded.gpsLongitude
-            = parseGpsCoordinate(exif, "Exif.GPSInfo.GPSLongitude", "Exif.GPSInfo.GPSLongitudeRef");
+        readExifFields(image->exifData(), decoded);
     } catch (...) { // exiv2 throws its own types for malformed metadata
+    }
+}
+
+// A bare TIFF-structured EXIF block (what HEIF files carry), with or without the JPEG "Exif\0\0" prefix.
+void readExifBlock(std::span<const std::uint8_t> block, DecodedImage& decoded)
+{
+    if (block.size() >= 6 && std::memcmp(block.data(), "Exif\0\0", 6) == 0)
+        block = block.subspan(6);
+    if (block.empty())
+        return;
+    try {
+        Exiv2::ExifData exif;
+        Exiv2::ExifParser::decode(exif, block.data(), static_cast<std::uint32_t>(block.size()));
+        readExifFields(exif, decoded);
+    } catch (...) {
     }
 }
 
@@ -330,8 +350,25 @@ ImageHeader checkedHeader(std::span<const std::uint8_t> bytes, const DecodeOptio
     return header;
 }
 
+// HEIF: libheif applies the file's own rotation and mirroring (irot/imir), which is the orientation
+// HEIF viewers honour; an EXIF Orientation inside is informational and not applied again.
+DecodedImage decodeHeifBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
+{
+    imageio_detail::HeifImage heif = imageio_detail::decodeHeif(bytes, options.maxPixels);
+    DecodedImage decoded;
+    decoded.fileWidth = heif.storedWidth;
+    decoded.fileHeight = heif.storedHeight;
+    readExifBlock(heif.exif, decoded);
+    decoded.exifOrientation = 1;
+    decoded.image = std::move(heif.image);
+    return decoded;
+}
+
 DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
 {
+    PICTOR_CHECK(!bytes.empty(), "empty file");
+    if (readImageHeader(bytes).format == ImageFormat::Heif)
+        return decodeHeifBytes(bytes, options);
     const ImageHeader header = checkedHeader(bytes, options);
     DecodedImage decoded;
     decoded.fileWidth = static_cast<int>(header.width);

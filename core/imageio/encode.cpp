@@ -1,5 +1,7 @@
 #include "core/imageio/encode.h"
 
+#include <algorithm>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -50,6 +52,21 @@ std::vector<std::uint8_t> encodeImage(const RgbImage& image, ImageFormat format,
         PICTOR_FAIL("cannot encode ", imageFormatName(format), " (OpenCV: ", e.msg, ")");
     }
     return bytes;
+}
+
+RgbImage scaleToFit(const RgbImage& image, int maxEdge)
+{
+    PICTOR_CHECK(maxEdge > 0, "scaleToFit: the longest edge must be positive, not ", maxEdge);
+    const int longest = std::max(image.width, image.height);
+    if (image.empty() || longest <= maxEdge)
+        return image;
+    const double scale = static_cast<double>(maxEdge) / longest;
+    RgbImage out(std::max(1, static_cast<int>(image.width * scale + 0.5)),
+        std::max(1, static_cast<int>(image.height * scale + 0.5)));
+    const cv::Mat in(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.data()));
+    cv::Mat target(out.height, out.width, CV_8UC3, out.pixels.data());
+    cv::resize(in, target, target.size(), 0, 0, cv::INTER_AREA); // writes into out.pixels
+    return out;
 }
 
 } // namespace pictor

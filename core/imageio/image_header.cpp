@@ -384,7 +384,7 @@ std::string_view imageFormatName(ImageFormat format)
 bool isDecodableFormat(ImageFormat format)
 {
     return format == ImageFormat::Jpeg || format == ImageFormat::Png || format == ImageFormat::WebP
-        || format == ImageFormat::Tiff || format == ImageFormat::Bmp;
+        || format == ImageFormat::Tiff || format == ImageFormat::Bmp || format == ImageFormat::Heif;
 }
 
 ImageHeader readImageHeader(std::span<const std::uint8_t> data)

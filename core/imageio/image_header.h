@@ -14,7 +14,8 @@ enum class ImageFormat { Unknown, Jpeg, Png, WebP, Tiff, Bmp, Gif, Heif };
 
 std::string_view imageFormatName(ImageFormat format);
 
-// Formats decodeImageFile accepts (GIF and HEIF/AVIF are recognised only to name them in errors).
+// Formats decodeImageFile accepts (GIF is recognised only to name it in errors; HEIF/AVIF headers are
+// parsed by libheif while decoding, so readImageHeader() gives them no size).
 bool isDecodableFormat(ImageFormat format);
 
 struct ImageHeader {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -15,8 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/imageio/decode.h"
 #include "core/safetensors.h"
+#include "indexer/library.h"
 #include "indexer/library_lock.h"
+#include "indexer/thumbnail_cache.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -68,7 +72,7 @@ protected:
     RunResult index(std::vector<std::string> extra = {})
     {
         std::vector<std::string> args {"index", "--library", library.string(), "--model", model().string(),
-            "--full-decode", "--json", photos.string()};
+            "--full-decode", "--json", "--thumbnails", (library / "thumbnails").string(), photos.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         return runPictor(args);
     }
@@ -319,6 +323,48 @@ TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
     EXPECT_EQ(after[0]["id"], before[0]["id"]); // a move keeps the row
     EXPECT_EQ(after[0]["path"], (photos / "trip" / "renamed.jpg").string());
     EXPECT_EQ(search({"--limit", "20", "a photo"}).size(), 9u);
+    // The vector index caught up instead of rebuilding, and the overwritten photo's vector is the new one.
+    EXPECT_EQ(summary["vector_index"], "updated: 1 added or changed, 1 removed");
+    const auto twins = search({"--limit", "2", "--image", (photos / "a00_square_224.png").string()});
+    ASSERT_EQ(twins.size(), 2u);
+    std::set<std::string> twinPaths;
+    for (const auto& hit : twins) {
+        EXPECT_GT(hit["score"].get<double>(), 0.999) << hit.dump();
+        twinPaths.insert(hit["path"].get<std::string>());
+    }
+    EXPECT_EQ(twinPaths,
+        (std::set<std::string> {
+            (photos / "a00_square_224.png").string(), (photos / "a03_photo_1600x1200.jpg").string()}));
+}
+
+TEST_F(LibraryCli, ThumbnailsComeFromTheIndexingRunKeyedByContent)
+{
+    ASSERT_EQ(index().status, 0);
+    Library reader = Library::openForReading(library);
+    const ThumbnailCache cache(library / "thumbnails");
+    int photosSeen = 0;
+    for (const auto& root : reader.catalog().roots())
+        for (const auto& photo : reader.catalog().listPhotosUnder(root.id)) {
+            ++photosSeen;
+            ASSERT_TRUE(cache.contains(photo.contentHash)) << photo.path;
+            const auto thumbnail = decodeImageFile(cache.pathFor(photo.contentHash));
+            const auto original = decodeImageFile(photo.path);
+            EXPECT_LE(std::max(thumbnail.image.width, thumbnail.image.height), ThumbnailCache::kDefaultSize);
+            if (std::max(original.image.width, original.image.height) >= ThumbnailCache::kDefaultSize) {
+                EXPECT_EQ(
+                    std::max(thumbnail.image.width, thumbnail.image.height), ThumbnailCache::kDefaultSize);
+            }
+            // Oriented like the photo: the aspect ratio survives (within a pixel of rounding).
+            EXPECT_NEAR(static_cast<double>(thumbnail.image.width) / thumbnail.image.height,
+                static_cast<double>(original.image.width) / original.image.height, 0.02)
+                << photo.path;
+        }
+    EXPECT_EQ(photosSeen, 10);
+    // A moved photo keeps its thumbnail (same content, same key); nothing is re-decoded for it.
+    std::filesystem::rename(photos / "a01_landscape_640x480.jpg", photos / "trip" / "moved.jpg");
+    const auto summary = lastJsonLine(index().out);
+    EXPECT_EQ(summary["moved"], 1);
+    EXPECT_EQ(summary["indexed"], 0);
 }
 
 } // namespace

@@ -718,6 +718,57 @@ TEST(CatalogEmbeddings, StoredAsFloat16)
     EXPECT_FALSE(catalog.integrityCheck().empty());
 }
 
+TEST(CatalogEmbeddings, RevisionsNeverGoBackSoAnIndexCanCatchUp)
+{
+    Library library("catalog-revisions");
+    auto& catalog = library.catalog;
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 4; ++i)
+        ids.push_back(
+            catalog.upsertPhoto(makePhoto(library.root, library.photos() / strCat("r", i, ".jpg"))));
+    EXPECT_EQ(catalog.embeddingRevision("m"), 0);
+    for (int i = 0; i < 3; ++i)
+        catalog.putEmbedding(ids[i], "m", makeVector(4, i));
+    catalog.putEmbedding(ids[3], "other", makeVector(4, 3));
+    EXPECT_EQ(catalog.embeddingRevision("m"), 3); // per model
+    EXPECT_EQ(catalog.embeddingRevision("other"), 1);
+    const std::int64_t saved = catalog.embeddingRevision("m");
+    EXPECT_TRUE(catalog.embeddingsChangedSince("m", saved).empty());
+    EXPECT_EQ(catalog.embeddingsChangedSince("m", 0), (std::vector<std::int64_t> {ids[0], ids[1], ids[2]}));
+
+    // Deleting the newest row does not lower the counter: the next write is still seen as new.
+    catalog.deletePhotos(std::vector<std::int64_t> {ids[2]});
+    EXPECT_EQ(catalog.embeddingRevision("m"), saved);
+    catalog.putEmbedding(ids[0], "m", makeVector(4, 9)); // a re-embedded photo keeps its id
+    EXPECT_EQ(catalog.embeddingRevision("m"), saved + 1);
+    EXPECT_EQ(catalog.embeddingsChangedSince("m", saved), std::vector<std::int64_t> {ids[0]});
+
+    // A write that fails (no such photo) takes no revision.
+    EXPECT_THROW(catalog.putEmbedding(9999, "m", makeVector(4, 1)), Error);
+    EXPECT_EQ(catalog.embeddingRevision("m"), saved + 1);
+}
+
+TEST(CatalogMigrations, VersionOneCatalogGainsRevisionsAndKeepsItsEmbeddings)
+{
+    const auto dir = test::scratchDir("catalog-v1");
+    {
+        catalog_detail::Db db(dir / Catalog::kFileName, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        catalog_detail::applyMigrations(db, catalog_detail::catalogMigrations().first(1));
+        db.exec("INSERT INTO roots(path, added_at) VALUES (x'2f70', 0)");
+        db.exec("INSERT INTO photos(root_id, path, size, mtime_ns, content_hash, indexed_at) "
+                "VALUES (1, x'2f702f612e6a7067', 1, 1, 1, 0)");
+        db.exec("INSERT INTO embeddings(photo_id, model_id, dim, vector, created_at) VALUES (1, 'm', 1, "
+                "x'003c', 0)");
+    }
+    auto catalog = Catalog::open(dir);
+    EXPECT_EQ(catalog.schemaVersion(), Catalog::currentSchemaVersion());
+    EXPECT_EQ(catalog.embedding(1, "m"), std::vector<float> {1.0f});
+    EXPECT_EQ(catalog.embeddingRevision("m"), 0);
+    EXPECT_TRUE(catalog.embeddingsChangedSince("m", 0).empty()); // old rows carry revision 0
+    catalog.putEmbedding(1, "m", std::vector<float> {2.0f});
+    EXPECT_EQ(catalog.embeddingsChangedSince("m", 0), std::vector<std::int64_t> {1});
+}
+
 TEST(CatalogEmbeddings, IterateInIdOrderInBatches)
 {
     Library library("catalog-iterate");
