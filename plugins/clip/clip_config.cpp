@@ -44,8 +44,10 @@ ClipVisionConfig readVisionConfig(
     vision.imageSize = jsonFieldOr<std::int64_t>(section, "image_size", vision.imageSize, file);
     vision.patchSize = jsonFieldOr<std::int64_t>(section, "patch_size", vision.patchSize, file);
     vision.numChannels = jsonFieldOr<std::int64_t>(section, "num_channels", vision.numChannels, file);
-    PICTOR_CHECK(vision.patchSize > 0 && vision.imageSize % vision.patchSize == 0, file.string(),
-        ": image_size ", vision.imageSize, " is not a multiple of patch_size ", vision.patchSize);
+    // Not necessarily a multiple: SigLIP so400m reads 384 px in 14 px patches (27 x 27; the stride-14
+    // convolution ignores the last 6 pixels, as in PyTorch).
+    PICTOR_CHECK(vision.patchSize > 0 && vision.imageSize >= vision.patchSize, file.string(), ": image_size ",
+        vision.imageSize, " must be at least patch_size ", vision.patchSize);
     return vision;
 }
 

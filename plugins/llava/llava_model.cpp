@@ -222,11 +222,15 @@ at::Tensor LlavaSession::run(const at::Tensor& inputs_embeds)
 at::Tensor LlavaSession::prefill(const at::Tensor& input_ids, const at::Tensor& image_features)
 {
     c10::InferenceMode guard;
-    const std::int64_t tokens = input_ids.dim() == 2 ? input_ids.size(1) : 0;
+    checkFits(input_ids.dim() == 2 ? input_ids.size(1) : 0);
+    return run(model_->embedPrompt(input_ids, image_features));
+}
+
+void LlavaSession::checkFits(std::int64_t tokens) const
+{
     PICTOR_CHECK(tokens <= roomLeft(), "the prompt has ", tokens, " tokens but only ", roomLeft(), " of the ",
         model_->config().text.maxPositions, " positions of the context window are left",
         cache_.length > 0 ? " (start a new session or shorten the history)" : " (shorten the prompt)");
-    return run(model_->embedPrompt(input_ids, image_features));
 }
 
 at::Tensor LlavaSession::decode(std::int64_t token)

@@ -87,6 +87,8 @@ public:
     // context window, the callback or the cancel flag; every emitted token is fed back (except the last).
     nn::GenerationResult generate(const at::Tensor& logits, const nn::GenerationOptions& options);
 
+    // Throws the message prefill gives when `tokens` more positions do not fit the context window.
+    void checkFits(std::int64_t tokens) const;
     std::int64_t length() const { return cache_.length; } // positions used
     std::int64_t roomLeft() const { return model_->config().text.maxPositions - cache_.length; }
     void reset() { cache_.clear(); }

@@ -2,6 +2,7 @@
 // (CLIP + Llama) and llava-tiny-qwen2 (SigLIP + Qwen2), with the tolerances of their READMEs. The model is
 // given the fixtures' pixel_values and expanded input_ids (the tokenizers are tested elsewhere).
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include <c10/core/InferenceMode.h>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_file.h"
+#include "plugins/llava/llava_family.h"
 #include "plugins/llava/llava_model.h"
 #include "tests/support/paths.h"
 #include "tests/support/tensor_compare.h"
@@ -202,6 +204,36 @@ INSTANTIATE_TEST_SUITE_P(LlavaTinyQwen2, LlavaParity,
         CaseId {"llava-tiny-qwen2", "q3_img200x500_multiturn"}, CaseId {"llava-tiny-qwen2", "q4_text_only"},
         CaseId {"llava-tiny-qwen2", "q5_two_images"}),
     caseLabel);
+
+// Through the Torch-free engine: decoded pixels (golden, so that JPEG decoding is not compared) and the
+// collapsed prompt ids in; preprocessing, image-token expansion, encoding, prefill and greedy decoding
+// inside.
+TEST_P(LlavaParity, EngineFromDecodedImagesGivesTheGreedyIds)
+{
+    static std::map<std::string, std::shared_ptr<const llava::LlavaEngine>> engines;
+    auto& engine = engines[GetParam().fixture];
+    if (!engine) {
+        llava::LlavaOptions options;
+        options.device = "cpu";
+        engine = llava::LlavaEngine::load(test::fixtureDir(GetParam().fixture), options);
+    }
+    const auto decoded = SafetensorsFile::open(
+        test::fixtureDir(GetParam().fixture) / "golden" / "decoded_images.safetensors");
+    std::vector<RgbImage> images;
+    for (const auto& name : expected.at("images").get<std::vector<std::string>>()) {
+        const TensorView& view = decoded->at(name);
+        RgbImage image(static_cast<int>(view.shape.at(1)), static_cast<int>(view.shape.at(0)));
+        std::memcpy(image.pixels.data(), view.data, image.pixels.size());
+        images.push_back(std::move(image));
+    }
+    auto session = engine->startSession();
+    session->append(expected.at("input_ids_collapsed").get<std::vector<std::int64_t>>(), images);
+    EXPECT_EQ(session->length(), expected.at("seq_len").get<std::int64_t>());
+    nn::GenerationOptions options;
+    options.maxNewTokens = 20;
+    EXPECT_EQ(session->generate(options).tokens, asVector(loadGolden(*golden, "generated_ids")));
+    EXPECT_EQ(engine->modelId().rfind("llava-", 0), 0u);
+}
 
 TEST(LlavaConfig, FixturesReadAsTheirReadmesDescribe)
 {

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/json_file.h"
+#include "plugins/llava/llava_family.h"
 #include "plugins/llava/llava_model.h"
 #include "tests/support/error_text.h"
 #include "tests/support/paths.h"
@@ -306,6 +307,32 @@ TEST_F(LlavaModelTest, TokenIdsOutsideTheVocabularyAreRefused)
         "token id 40000 at position 1 is outside the vocabulary of 32064 tokens");
     EXPECT_EQ(
         test::errorOf([&] { session.decode(-1); }), "token id -1 is outside the vocabulary of 32064 tokens");
+}
+
+TEST_F(LlavaModelTest, ChatSessionRefusesWhatItCannotAnswer)
+{
+    llava::LlavaOptions options;
+    options.device = "cpu";
+    const auto engine = llava::LlavaEngine::load(test::fixtureDir(kLlama), options);
+    auto session = engine->startSession();
+    EXPECT_EQ(test::errorOf([&] { session->generate({}); }), "nothing to answer: append a prompt first");
+    EXPECT_EQ(test::errorOf([&] {
+        session->append({1, 32000, 2});
+    }),
+        "the prompt has 1 image token(s) (id 32000) for 0 image(s)");
+    EXPECT_EQ(test::errorOf([&] { session->append(std::vector<std::int64_t>(600, 1)); }),
+        "the prompt has 600 tokens but only 512 of the 512 positions of the context window are left (shorten "
+        "the "
+        "prompt)");
+    EXPECT_EQ(session->length(), 0);
+    session->append({1, 2, 3});
+    nn::GenerationOptions generation;
+    generation.maxNewTokens = 30;
+    generation.stopTokenIds = {-1}; // no stop token
+    EXPECT_EQ(session->generate(generation).tokens.size(), 30u);
+    EXPECT_EQ(session->roomLeft(), 512 - 3 - 29);
+    EXPECT_EQ(
+        test::errorOf([&] { session->generate(generation); }), "nothing to answer: append a prompt first");
 }
 
 class LlavaGenerationTest : public LlavaModelTest {

@@ -1,0 +1,181 @@
+// LLaVA speed and memory in the real shapes of llava-interleave-qwen-0.5b (SigLIP so400m at 384 px, 26
+// layers, + Qwen2-0.5B), random weights made in memory (nothing is downloaded). Prints JSON lines:
+// image-encode ms, prefill tokens/s (one image + text), decode tokens/s, per thread count, and the peak
+// RSS while encoding and generating against the weights' size.
+// Usage: llava_bench [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <c10/core/InferenceMode.h>
+
+#include "plugins/llava/llava_model.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using pictor::llava::LlavaConfig;
+
+struct Options {
+    std::vector<int> threads {1, 2};
+    int decodeTokens = 16;
+    int textTokens = 32;
+    std::string device = "cpu";
+};
+
+Options parseOptions(int argc, char** argv)
+{
+    Options options;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string key = argv[i], value = argv[i + 1];
+        if (key == "--threads") {
+            options.threads.clear();
+            std::stringstream list(value);
+            for (std::string item; std::getline(list, item, ',');)
+                options.threads.push_back(std::stoi(item));
+        } else if (key == "--decode-tokens") {
+            options.decodeTokens = std::stoi(value);
+        } else if (key == "--text-tokens") {
+            options.textTokens = std::stoi(value);
+        } else if (key == "--device") {
+            options.device = value;
+        }
+    }
+    return options;
+}
+
+// llava-hf/llava-interleave-qwen-0.5b-hf's config.json.
+LlavaConfig interleaveQwen05b()
+{
+    LlavaConfig config;
+    config.vision.kind = pictor::llava::VisionTowerKind::Siglip;
+    config.vision.modelType = "siglip_vision_model";
+    config.vision.hiddenSize = 1152;
+    config.vision.intermediateSize = 4304;
+    config.vision.numHeads = 16;
+    config.vision.numLayers = 26;
+    config.vision.imageSize = 384;
+    config.vision.patchSize = 14;
+    config.vision.layerNormEps = 1e-6;
+    config.vision.hiddenAct = "gelu_pytorch_tanh";
+    config.visionFeatureLayers = {-1};
+    config.dropClassToken = false;
+    config.imageTokenIndex = 151646;
+    config.eosTokenIds = {151645};
+    auto& text = config.text;
+    text.modelType = "qwen2";
+    text.vocabSize = 152000;
+    text.hiddenSize = 896;
+    text.intermediateSize = 4864;
+    text.numLayers = 24;
+    text.numHeads = 14;
+    text.numKvHeads = 2;
+    text.headDim = 64;
+    text.maxPositions = 32768;
+    text.rmsNormEps = 1e-6;
+    text.ropeTheta = 1e6;
+    text.qkvBias = true;
+    text.tieWordEmbeddings = true;
+    return config;
+}
+
+double seconds(Clock::time_point since)
+{
+    return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// VmHWM (peak resident set) in MiB; resetPeakRss() starts a new peak (Linux clear_refs "5").
+double peakRssMiB()
+{
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return -1.0;
+}
+
+void resetPeakRss()
+{
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const Options options = parseOptions(argc, argv);
+    const auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
+    const LlavaConfig config = interleaveQwen05b();
+    std::int64_t parameters = 0;
+    for (const auto& [name, shape] : pictor::llava::LlavaModel::parameterShapes(config)) {
+        std::int64_t count = 1;
+        for (std::int64_t dim : shape)
+            count *= dim;
+        parameters += count;
+    }
+    const double weightsMiB
+        = parameters * static_cast<double>(c10::elementSize(device.dtype)) / (1024 * 1024);
+    auto start = Clock::now();
+    const auto model = pictor::llava::LlavaModel::withRandomWeights(config, device, 1234);
+    std::printf(
+        "{\"model\":\"llava-interleave-qwen-0.5b shapes (SigLIP so400m 384px 26 layers + Qwen2-0.5B), "
+        "random weights\",\"device\":\"%s\",\"parameters\":%lld,\"weights_mib\":%.0f,\"tokens_per_image\":"
+        "%lld,\"seconds_to_build\":%.1f}\n",
+        device.describe().c_str(), static_cast<long long>(parameters), weightsMiB,
+        static_cast<long long>(config.tokensPerImage()), seconds(start));
+    std::fflush(stdout);
+
+    c10::InferenceMode guard;
+    // <|im_start|>user\n<image>\n + text + <|im_end|>\n<|im_start|>assistant\n, with random text ids.
+    const at::Tensor text = at::randint(0, 151643, {options.textTokens}, at::kLong).contiguous();
+    std::vector<std::int64_t> ids {151644, 872, 198, config.imageTokenIndex, 198};
+    ids.insert(ids.end(), text.data_ptr<std::int64_t>(), text.data_ptr<std::int64_t>() + text.numel());
+    ids.insert(ids.end(), {151645, 198, 151644, 77091, 198});
+    ids = pictor::llava::expandImageTokens(ids, config.imageTokenIndex, config.tokensPerImage());
+    const at::Tensor inputIds = at::tensor(ids).view({1, static_cast<std::int64_t>(ids.size())});
+    const at::Tensor pixels
+        = at::randn({1, 3, config.vision.imageSize, config.vision.imageSize}).to(device.device, device.dtype);
+
+    resetPeakRss();
+    const double rssBefore = peakRssMiB();
+    for (int threads : options.threads) {
+        pictor::nn::setCpuThreads(threads);
+        model->encodeImages(pixels); // warm-up (oneDNN primitive creation, allocator)
+        start = Clock::now();
+        const at::Tensor features = model->encodeImages(pixels).image_features;
+        const double encode = seconds(start);
+        std::printf(
+            "{\"bench\":\"image_encode\",\"threads\":%d,\"images\":1,\"ms\":%.0f}\n", threads, encode * 1e3);
+        std::fflush(stdout);
+
+        pictor::llava::LlavaSession session(model);
+        start = Clock::now();
+        const at::Tensor logits = session.prefill(inputIds, features);
+        const double prefill = seconds(start);
+        std::printf(
+            "{\"bench\":\"prefill\",\"threads\":%d,\"tokens\":%lld,\"ms\":%.0f,\"tokens_per_s\":%.1f}\n",
+            threads, static_cast<long long>(ids.size()), prefill * 1e3, ids.size() / prefill);
+        std::fflush(stdout);
+
+        pictor::nn::GenerationOptions generation;
+        generation.maxNewTokens = options.decodeTokens + 1; // the first token comes from the prefill logits
+        generation.stopTokenIds = {-1}; // random weights: never stop early
+        start = Clock::now();
+        const auto result = session.generate(logits, generation);
+        const double decode = seconds(start);
+        const auto fed = static_cast<double>(result.tokens.size()) - 1; // forward passes run
+        std::printf(
+            "{\"bench\":\"decode\",\"threads\":%d,\"context\":%lld,\"tokens\":%.0f,\"ms_per_token\":%.1f,"
+            "\"tokens_per_s\":%.2f}\n",
+            threads, static_cast<long long>(ids.size()), fed, decode * 1e3 / fed, fed / decode);
+        std::fflush(stdout);
+    }
+    const double peak = peakRssMiB();
+    std::printf("{\"bench\":\"memory\",\"weights_mib\":%.0f,\"rss_before_mib\":%.0f,\"peak_rss_mib\":%.0f,"
+                "\"peak_over_weights\":%.2f}\n",
+        weightsMiB, rssBefore, peak, peak / weightsMiB);
+    return 0;
+}
