@@ -1,0 +1,109 @@
+// Interactive work during indexing: with a compute worker, a query's text embedding waits at most one
+// indexing batch, not the rest of the job (DESIGN.md "Threads and jobs").
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/imageio/encode.h"
+#include "indexer/compute_worker.h"
+#include "indexer/index_job.h"
+#include "plugins/clip/clip_family.h"
+#include "tests/support/paths.h"
+
+namespace pictor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kBatchTime = std::chrono::milliseconds(80);
+
+// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop.
+class SlowBatchEmbedder final : public ImageTextEmbedder {
+public:
+    explicit SlowBatchEmbedder(ImageTextEmbedder& model) : model_(model) { }
+    std::string modelId() const override { return model_.modelId(); }
+    std::string family() const override { return model_.family(); }
+    int dimension() const override { return model_.dimension(); }
+    const ImagePreprocessConfig& preprocessing() const override { return model_.preprocessing(); }
+    std::string deviceDescription() const override { return model_.deviceDescription(); }
+    float logitScale() const override { return model_.logitScale(); }
+    EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
+    {
+        return model_.embedTexts(texts);
+    }
+    EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
+    {
+        std::this_thread::sleep_for(kBatchTime);
+        return model_.embedPixelValues(pixelValues, count);
+    }
+
+private:
+    ImageTextEmbedder& model_;
+};
+
+void writePhotos(const std::filesystem::path& dir, int count)
+{
+    std::mt19937 rng(7);
+    for (int i = 0; i < count; ++i) {
+        RgbImage image(48, 40);
+        for (auto& value : image.pixels)
+            value = static_cast<std::uint8_t>(rng() % 256);
+        const auto bytes = encodeImage(image, ImageFormat::Png);
+        std::FILE* file = std::fopen((dir / ("p" + std::to_string(i) + ".png")).c_str(), "wb");
+        ASSERT_NE(file, nullptr);
+        std::fwrite(bytes.data(), 1, bytes.size(), file);
+        std::fclose(file);
+    }
+}
+
+TEST(IndexWithWorker, AQueryDuringIndexingWaitsAtMostOneBatch)
+{
+    const auto photos = test::scratchDir("worker-photos");
+    writePhotos(photos, 160); // 20 batches of 8: at least 1.6 s of model time
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    SlowBatchEmbedder slow(*model);
+    const auto expected = model->embedTexts({"a dog on a beach"});
+
+    Library library = Library::openForWriting(test::scratchDir("worker-library"));
+    ComputeWorker worker;
+    std::atomic<std::int64_t> done {0};
+    IndexOptions options;
+    options.worker = &worker;
+    options.progress = [&](const IndexProgress& progress) {
+        if (progress.phase == IndexProgress::Phase::Indexing)
+            done = progress.done;
+    };
+    IndexSummary summary;
+    std::thread indexing([&] { summary = indexLibrary(library, slow, {photos}, options); });
+
+    while (done < 16) // a few batches in: the worker is busy with bulk work
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::vector<double> waitsMs;
+    for (int query = 0; query < 5; ++query) {
+        const auto start = Clock::now();
+        const auto embedding
+            = worker.submit(JobPriority::Interactive, [&] { return model->embedTexts({"a dog on a beach"}); })
+                  .get();
+        waitsMs.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        EXPECT_EQ(embedding.values, expected.values);
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    const std::int64_t doneWhenQueriesEnded = done;
+    indexing.join();
+
+    const double longest = *std::max_element(waitsMs.begin(), waitsMs.end());
+    std::printf("query waits during indexing (ms):");
+    for (const double wait : waitsMs)
+        std::printf(" %.1f", wait);
+    std::printf("; one batch takes >= %lld ms\n", static_cast<long long>(kBatchTime.count()));
+    EXPECT_EQ(summary.indexed, 160);
+    EXPECT_LT(doneWhenQueriesEnded, 160) << "the queries ran after indexing, not during it";
+    // One batch plus scheduling slack; waiting for the rest of the job would take over a second.
+    EXPECT_LT(longest, 2.0 * static_cast<double>(kBatchTime.count()) + 40.0);
+}
+
+} // namespace
+} // namespace pictor
