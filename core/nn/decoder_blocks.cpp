@@ -98,6 +98,15 @@ at::Tensor GroupedQueryAttention::forward(const at::Tensor& hidden_states, const
     valueCache.narrow(2, past, tokens).copy_(value_states);
     // repeat_kv: each KV head serves heads / kv_heads consecutive query heads.
     const std::int64_t groups = heads / kvHeads;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+    if (tokens == 1 && groups > 1) {
+        // Decoding: fold each group's queries into one KV head's rows instead of copying the cache
+        // `groups` times ([batch, kv_heads, groups, head_dim] against [batch, kv_heads, total, head_dim]).
+        at::Tensor attn_output
+            = scaledDotProductAttention(query_states.reshape({batch, kvHeads, groups, headDim}),
+                keyCache.narrow(2, 0, total), valueCache.narrow(2, 0, total), std::nullopt, scale);
+        return o_proj.forward(attn_output.reshape({batch, 1, heads * headDim}));
+    }
     auto repeat_kv = [&](const at::Tensor& cached) {
         const at::Tensor filled = cached.narrow(2, 0, total);
         if (groups == 1)
@@ -107,7 +116,6 @@ at::Tensor GroupedQueryAttention::forward(const at::Tensor& hidden_states, const
             .reshape({batch, heads, total, headDim});
     };
     const at::Tensor mask = chunkCausalMask(past, tokens, query_states.options());
-    const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
     at::Tensor attn_output = scaledDotProductAttention(query_states, repeat_kv(keyCache),
         repeat_kv(valueCache), mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt, scale);
     attn_output = attn_output.transpose(1, 2).reshape({batch, tokens, heads * headDim});

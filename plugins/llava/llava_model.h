@@ -83,8 +83,9 @@ public:
     at::Tensor prefill(const at::Tensor& input_ids, const at::Tensor& image_features = {});
     // Feeds one token; returns the next logits [vocab] (float32, CPU).
     at::Tensor decode(std::int64_t token);
-    // Samples from `logits` (what prefill returned) until a stop token, the token budget, the end of the
-    // context window, the callback or the cancel flag; every emitted token is fed back (except the last).
+    // Samples from `logits` (what prefill returned) until a stop token (the generation config's EOS ids
+    // when `options` names none), the token budget, the end of the context window, the callback or the
+    // cancel flag; every emitted token is fed back except the last.
     nn::GenerationResult generate(const at::Tensor& logits, const nn::GenerationOptions& options);
 
     // Throws the message prefill gives when `tokens` more positions do not fit the context window.
