@@ -107,7 +107,7 @@ int runIndex(const IndexArgs& args, const ModelRegistry& registry)
     const bool bar = !args.json && isatty(STDERR_FILENO);
     options.progress = [&](const IndexProgress& p) {
         if (args.json)
-            std::cout << progressJson(p).dump() << std::endl;
+            std::cout << jsonText(progressJson(p)) << std::endl;
         else if (bar)
             printBar(p);
     };
@@ -116,7 +116,7 @@ int runIndex(const IndexArgs& args, const ModelRegistry& registry)
     if (bar)
         std::fputc('\n', stderr);
     if (args.json)
-        std::cout << summaryJson(summary).dump() << std::endl;
+        std::cout << jsonText(summaryJson(summary)) << std::endl;
     else
         printSummary(summary);
     return summary.cancelled ? 130 : 0;

@@ -88,7 +88,7 @@ int runSearch(const SearchArgs& args, const ModelRegistry& registry)
         for (const auto& hit : hits)
             out.push_back(
                 {{"id", hit.id}, {"path", hit.path.string()}, {"score", hit.score}, {"why", hit.why}});
-        std::cout << out.dump(2) << '\n';
+        std::cout << jsonText(out, 2) << '\n';
         return 0;
     }
     for (const auto& hit : hits)

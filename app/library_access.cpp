@@ -22,4 +22,9 @@ std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
     return registry.loadEmbedder(model);
 }
 
+std::string jsonText(const nlohmann::json& value, int indent)
+{
+    return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 } // namespace pictor::app

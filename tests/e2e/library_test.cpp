@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -21,6 +23,7 @@
 #include "indexer/library.h"
 #include "indexer/library_lock.h"
 #include "indexer/thumbnail_cache.h"
+#include "tests/support/crafted_images.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -335,6 +338,80 @@ TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
     EXPECT_EQ(twinPaths,
         (std::set<std::string> {
             (photos / "a00_square_224.png").string(), (photos / "a03_photo_1600x1200.jpg").string()}));
+}
+
+// The corpus of bad files in one folder beside good ones: each bad file is listed with its
+// reason, every good photo (including the odd but valid ones) is indexed, and the run exits 0.
+TEST_F(LibraryCli, BadFileCorpusIsListedWithReasonsAndEveryGoodPhotoIsIndexed)
+{
+    const auto corpus = test::scratchDir("corpus");
+    const auto cases = test::fixtureDir("clip-tiny-a") / "cases";
+    auto copy = [&](const std::filesystem::path& from, const std::string& name) {
+        std::filesystem::copy_file(from, corpus / name);
+    };
+    auto write = [&](const std::string& name, const std::vector<std::uint8_t>& bytes) {
+        std::ofstream(corpus / name, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    };
+    auto bytesOf = [](const std::filesystem::path& file) {
+        std::ifstream in(file, std::ios::binary);
+        std::vector<std::uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+        EXPECT_GT(bytes.size(), 1000u) << file;
+        return bytes;
+    };
+    // Good, some of them unusual.
+    copy(cases / "a01_landscape_640x480.jpg", "good.jpg");
+    copy(cases / "a02_portrait_480x640.png", "good.png");
+    copy(cases / "a00_square_224.png", "png-with-a-jpg-name.jpg"); // wrong extension: sniffed
+    copy(test::realInputsDir() / "pngsuite" / "png" / "basn2c16.png", "rgb-16-bit.png");
+    copy(test::realInputsDir() / "pngsuite" / "png" / "basn0g16.png", "grey-16-bit.png");
+    test::writeCmykJpeg(corpus / "cmyk.jpg", 120, 90);
+    copy(cases / "a03_photo_1600x1200.jpg", std::string("caf\xe9-latin1-name.jpg")); // not UTF-8
+    // Bad.
+    write("zero-bytes.jpg", {});
+    write(std::string("\xff\xfe-empty-not-utf8.jpg"), {}); // listed in JSON with U+FFFD for the bad bytes
+    const auto jpeg = bytesOf(cases / "a04_large_3000x2000.jpg");
+    write("truncated.jpg",
+        std::vector<std::uint8_t>(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(jpeg.size() / 3)));
+    const auto png = bytesOf(cases / "a02_portrait_480x640.png");
+    write("truncated.png",
+        std::vector<std::uint8_t>(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(png.size() / 2)));
+    const std::string text = "not a photo at all\n";
+    write("text-with-a-jpg-name.jpg", std::vector<std::uint8_t>(text.begin(), text.end()));
+    write("declares-50000x50000.png", test::pngDeclaring(50000, 50000));
+    std::filesystem::create_directories(corpus / "loop");
+    std::filesystem::create_directory_symlink("..", corpus / "loop" / "back-up");
+    const std::set<std::string> good {"good.jpg", "good.png", "png-with-a-jpg-name.jpg", "rgb-16-bit.png",
+        "grey-16-bit.png", "cmyk.jpg", std::string("caf\xe9-latin1-name.jpg")};
+    const std::map<std::string, std::string> bad {{"zero-bytes.jpg", "empty"}, {"truncated.jpg", "truncated"},
+        {"truncated.png", "truncated"}, {"text-with-a-jpg-name.jpg", "not an image"},
+        {"declares-50000x50000.png", "too large"}, {"\uFFFD\uFFFD-empty-not-utf8.jpg", "empty"}};
+
+    const auto result = runPictor({"index", "--library", library.string(), "--model", model().string(),
+        "--json", "--no-thumbnails", corpus.string()});
+    ASSERT_EQ(result.status, 0) << result.out;
+    const auto summary = lastJsonLine(result.out);
+    EXPECT_EQ(summary["indexed"], static_cast<int>(good.size())) << summary.dump(1);
+    std::map<std::string, std::string> listed;
+    for (const auto& failure : summary["failures"])
+        listed[std::filesystem::path(failure["path"].get<std::string>()).filename().string()]
+            = failure["reason"].get<std::string>();
+    for (const auto& [name, reason] : bad) {
+        ASSERT_TRUE(listed.count(name)) << name << " is not listed: " << summary.dump(1);
+        EXPECT_NE(listed[name].find(reason), std::string::npos) << name << ": " << listed[name];
+    }
+    EXPECT_TRUE(std::any_of(listed.begin(), listed.end(),
+        [](const auto& entry) { return entry.second.find("loop") != std::string::npos; }))
+        << "the symlink loop is not listed: " << summary.dump(1);
+    EXPECT_EQ(listed.size(), bad.size() + 1) << summary.dump(1);
+
+    Library reader = Library::openForReading(library);
+    std::set<std::string> indexed;
+    for (const auto& root : reader.catalog().roots())
+        for (const auto& photo : reader.catalog().listPhotosUnder(root.id))
+            indexed.insert(photo.path.filename().string());
+    EXPECT_EQ(indexed, good);
+    EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
 }
 
 TEST_F(LibraryCli, ThumbnailsComeFromTheIndexingRunKeyedByContent)

@@ -19,6 +19,7 @@
 #include "core/imageio/decode.h"
 #include "core/imageio/encode.h"
 #include "core/imageio/image_header.h"
+#include "tests/support/crafted_images.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -82,45 +83,16 @@ RgbImage gradientImage(int width, int height)
     return image;
 }
 
-// PNG chunk CRC (ISO 3309), computed independently of the decoder's.
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size)
-{
-    std::uint32_t crc = 0xFFFFFFFFu;
-    for (std::size_t i = 0; i < size; ++i) {
-        crc ^= data[i];
-        for (int k = 0; k < 8; ++k)
-            crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
-
-void appendBigEndian(Bytes& out, std::uint32_t value)
-{
-    for (int shift = 24; shift >= 0; shift -= 8)
-        out.push_back(static_cast<std::uint8_t>(value >> shift));
-}
-
 void appendPngChunk(Bytes& out, const std::string& type, const Bytes& data)
 {
-    appendBigEndian(out, static_cast<std::uint32_t>(data.size()));
-    Bytes typed(type.begin(), type.end());
-    typed.insert(typed.end(), data.begin(), data.end());
-    out.insert(out.end(), typed.begin(), typed.end());
-    appendBigEndian(out, crc32(typed.data(), typed.size()));
+    const auto chunk = test::pngChunk(type, data);
+    out.insert(out.end(), chunk.begin(), chunk.end());
 }
 
-// A structurally valid PNG header declaring width x height RGB pixels, with a token IDAT.
 Bytes pngDeclaring(std::uint32_t width, std::uint32_t height)
 {
-    Bytes png {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    Bytes header;
-    appendBigEndian(header, width);
-    appendBigEndian(header, height);
-    header.insert(header.end(), {8, 2, 0, 0, 0}); // 8-bit RGB, deflate, no filter set, not interlaced
-    appendPngChunk(png, "IHDR", header);
-    appendPngChunk(png, "IDAT", {0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
-    appendPngChunk(png, "IEND", {});
-    return png;
+    const auto bytes = test::pngDeclaring(width, height);
+    return Bytes(bytes.begin(), bytes.end());
 }
 
 // ---------------------------------------------------------------------------------------------------
