@@ -5,18 +5,30 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/model_module.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "plugins/clip/clip_family.h"
 
 #ifndef PICTOR_VERSION
 #define PICTOR_VERSION "0.0.0"
 #endif
 
+namespace pictor::app {
+bool isGuiInvocation(int argc, char** argv); // gui_main.cpp
+int runGui(int argc, char** argv);
+} // namespace pictor::app
+
 int main(int argc, char** argv)
 {
+    if (pictor::app::isGuiInvocation(argc, argv))
+        return pictor::app::runGui(argc, argv);
     pictor::ModelRegistry registry;
-    pictor::clip::registerClipFamily(registry);
+    try {
+        pictor::app::loadModelFamilies(registry);
+    } catch (const pictor::Error& e) {
+        std::fprintf(stderr, "pictor: error: %s\n", e.what());
+        return 1;
+    }
     const pictor::app::CommandContext context {registry};
 
     CLI::App app {"Pictor: search, understand and create photos, locally.", "pictor"};

@@ -79,6 +79,11 @@ if(NOT PICTOR_ENGINE_ONLY)
   find_package(CLI11 REQUIRED)
   find_package(SQLite3 REQUIRED)
   find_package(faiss REQUIRED)
+  # --- Qt 6 (Debian's qt6-base-dev): the desktop app; Qt Test for its tests.
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Widgets Concurrent)
+  if(PICTOR_BUILD_TESTS)
+    find_package(Qt6 6.4 REQUIRED COMPONENTS Test)
+  endif()
 endif()
 
 if(PICTOR_BUILD_TESTS)

@@ -1,0 +1,14 @@
+// The entry point of the model module (pictor_models.so): registers every model family. The module has
+// its own copy of the core library, so its log messages are forwarded to the executable's sink.
+#include <string_view>
+
+#include "core/log.h"
+#include "plugins/clip/clip_family.h"
+
+extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamilies(
+    pictor::ModelRegistry& registry, void (*log)(pictor::LogLevel, std::string_view))
+{
+    pictor::setLogLevel(pictor::LogLevel::Debug); // the executable's sink decides what is shown
+    pictor::setLogSink([log](pictor::LogLevel level, std::string_view message) { log(level, message); });
+    pictor::clip::registerClipFamily(registry);
+}

@@ -1,0 +1,70 @@
+#include "app/model_module.h"
+
+#include <filesystem>
+#include <mutex>
+
+#include <dlfcn.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+#ifndef PICTOR_MODULE_INSTALL_DIR
+#define PICTOR_MODULE_INSTALL_DIR ""
+#endif
+
+namespace pictor::app {
+namespace {
+
+constexpr const char* kModuleName = "pictor_models.so";
+constexpr const char* kEntryPoint = "pictorRegisterModelFamilies";
+using Entry = void (*)(ModelRegistry&, void (*)(LogLevel, std::string_view));
+
+// Beside the executable (the build tree), then the installed lib/pictor folder.
+std::vector<std::filesystem::path> candidates()
+{
+    std::vector<std::filesystem::path> out;
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) {
+        out.push_back(self.parent_path() / kModuleName);
+        out.push_back(self.parent_path().parent_path() / "lib" / "pictor" / kModuleName);
+    }
+    if (*PICTOR_MODULE_INSTALL_DIR)
+        out.push_back(std::filesystem::path(PICTOR_MODULE_INSTALL_DIR) / kModuleName);
+    return out;
+}
+
+Entry loadEntry()
+{
+    static std::mutex mutex;
+    static Entry entry = nullptr;
+    std::lock_guard lock(mutex);
+    if (entry)
+        return entry;
+    std::string reasons;
+    for (const auto& file : candidates()) {
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(file, error))
+            continue;
+        // Never closed: the embedders it makes outlive any scope here.
+        void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+            reasons += std::string("; ") + dlerror();
+            continue;
+        }
+        entry = reinterpret_cast<Entry>(dlsym(handle, kEntryPoint));
+        PICTOR_CHECK(entry, "the model module ", file.string(), " has no ", kEntryPoint);
+        return entry;
+    }
+    PICTOR_FAIL("cannot load the model module ", kModuleName,
+        " (looked beside the executable and in lib/pictor", reasons, "): reinstall Pictor");
+}
+
+} // namespace
+
+void loadModelFamilies(ModelRegistry& registry)
+{
+    loadEntry()(registry, &logMessage);
+}
+
+} // namespace pictor::app

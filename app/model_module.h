@@ -1,0 +1,14 @@
+// The model families (LibTorch and everything built on it) live in a loadable module, pictor_models.so,
+// so that `pictor` starts without LibTorch (loading it costs 1.5-3 s on the development machine): the
+// CLI loads the module before running a command, the desktop app on the compute worker at first use.
+#pragma once
+
+#include "core/embedder.h"
+
+namespace pictor::app {
+
+// Loads the module (once per process) and registers its families. Throws pictor::Error naming the
+// module file when it cannot be loaded.
+void loadModelFamilies(ModelRegistry& registry);
+
+} // namespace pictor::app

@@ -1,0 +1,551 @@
+// The desktop app end to end under Qt Test (QT_QPA_PLATFORM=offscreen): a generated photo folder is
+// added through the window, indexed with the clip-tiny-a fixture, and searched by text, by a dropped
+// photo and by photo + text; the ids must equal `pictor search --json` for the same queries. Also: cutoff
+// and date sort, the context-menu actions, settings persistence, the event loop's longest stall while a
+// large folder indexes, time to first paint and type-to-results latency (printed).
+#include <QAbstractButton>
+#include <QApplication>
+#include <QClipboard>
+#include <QDesktopServices>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPainter>
+#include <QProcess>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStackedWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <algorithm>
+#include <filesystem>
+
+#include <sys/time.h>
+
+#include "app/model_module.h"
+#include "tests/support/paths.h"
+#include "ui/app_settings.h"
+#include "ui/filter_bar.h"
+#include "ui/gallery_model.h"
+#include "ui/gallery_view.h"
+#include "ui/indexing_jobs.h"
+#include "ui/main_window.h"
+#include "ui/photo_viewer.h"
+#include "ui/search_bar.h"
+
+using namespace pictor;
+using namespace pictor::ui;
+
+namespace {
+
+constexpr int kIndexTimeoutMs = 240'000;
+
+// Distinct photos: a colour field, a shape and a stripe pattern that vary with `seed`; the file's
+// modification time steps back one day per seed so date sorting has something to order.
+void makePhotos(const QString& dir, int count, QSize size, int firstSeed = 0)
+{
+    QDir().mkpath(dir);
+    for (int i = 0; i < count; ++i) {
+        const int seed = firstSeed + i;
+        QImage image(size, QImage::Format_RGB32);
+        image.fill(QColor::fromHsv((seed * 47) % 360, 90 + seed * 13 % 160, 120 + seed * 29 % 130));
+        QPainter painter(&image);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setBrush(QColor::fromHsv((seed * 97 + 180) % 360, 220, 230));
+        const int w = size.width(), h = size.height();
+        if (seed % 3 == 0)
+            painter.drawEllipse(QRect(w / 5 + seed % 7 * 5, h / 5, w / 2, h / 2));
+        else if (seed % 3 == 1)
+            painter.drawRect(QRect(w / 4, h / 4 + seed % 5 * 6, w / 2, h / 3));
+        else
+            painter.drawPolygon(
+                QPolygon({QPoint(w / 2, h / 8), QPoint(w / 8, h * 7 / 8), QPoint(w * 7 / 8, h * 7 / 8)}));
+        painter.setPen(QPen(QColor::fromHsv(seed * 31 % 360, 255, 80), 3 + seed % 4));
+        for (int x = 0; x < w; x += 16 + seed % 9 * 4)
+            painter.drawLine(x, 0, x + h / 3, h);
+        painter.end();
+        const QString file = QStringLiteral("%1/photo_%2.jpg").arg(dir).arg(seed, 4, 10, QLatin1Char('0'));
+        QVERIFY(image.save(file, "JPEG", 90));
+        const time_t when = 1'600'000'000 - static_cast<time_t>(seed) * 86'400;
+        const timeval times[2] = {{when, 0}, {when, 0}};
+        QCOMPARE(utimes(file.toLocal8Bit().constData(), times), 0);
+    }
+}
+
+QList<qint64> cliIds(const QStringList& args)
+{
+    QProcess process;
+    process.start(QStringLiteral(PICTOR_BINARY), args);
+    if (!process.waitForFinished(120'000) || process.exitCode() != 0) {
+        qWarning() << "pictor" << args << "failed:" << process.readAllStandardError();
+        return {};
+    }
+    QList<qint64> ids;
+    for (const QJsonValue& hit : QJsonDocument::fromJson(process.readAllStandardOutput()).array())
+        ids.append(hit.toObject().value(QStringLiteral("id")).toInteger());
+    return ids;
+}
+
+QList<qint64> shownIds(MainWindow& window)
+{
+    GalleryModel* model = window.galleryModel();
+    while (model->canFetchMore({}))
+        model->fetchMore({});
+    QList<qint64> ids;
+    for (int row = 0; row < model->rowCount(); ++row)
+        ids.append(model->idAt(row));
+    return ids;
+}
+
+// Waits until `signal` of `window` has been emitted once more than when called.
+template <class Signal> bool waitForSignal(MainWindow& window, Signal signal, int timeoutMs = 60'000)
+{
+    int count = 0;
+    const auto connection = QObject::connect(&window, signal, &window, [&count] { ++count; });
+    QElapsedTimer timer;
+    timer.start();
+    while (count == 0 && timer.elapsed() < timeoutMs)
+        QTest::qWait(5);
+    QObject::disconnect(connection);
+    return count > 0;
+}
+
+bool waitForSearch(MainWindow& window)
+{
+    return waitForSignal(window, &MainWindow::searchFinished);
+}
+
+void dropFile(QWidget* target, const QString& file)
+{
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(file)});
+    const QPoint at = target->rect().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+}
+
+MainWindow::Options optionsFor(const QString& library)
+{
+    return {std::filesystem::path(library.toStdString()),
+        [](ModelRegistry& registry) { app::loadModelFamilies(registry); }};
+}
+
+class UrlRecorder : public QObject {
+    Q_OBJECT
+public:
+    QList<QUrl> urls;
+public slots:
+    void open(const QUrl& url) { urls.append(url); }
+};
+
+} // namespace
+
+class GuiTest : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void firstPaintIsQuick();
+    void browsesWithoutModelAndSaysWhatIsMissing();
+    void searchesLikeTheCli();
+    void contextMenuActions();
+    void settingsPersist();
+    void staysResponsiveWhileIndexing();
+
+private:
+    void waitForIndexing(MainWindow& window);
+    QString fixtureModel() const { return QString::fromStdString(test::fixtureDir("clip-tiny-a").string()); }
+    std::unique_ptr<QTemporaryDir> scratch_;
+};
+
+void GuiTest::init()
+{
+    scratch_ = std::make_unique<QTemporaryDir>();
+    QVERIFY(scratch_->isValid());
+}
+
+void GuiTest::waitForIndexing(MainWindow& window)
+{
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
+    QTimer::singleShot(0, &window, &MainWindow::reloadLibrary);
+    QVERIFY(waitForSignal(window, &MainWindow::listingReloaded));
+    for (const JobInfo& job : window.jobs()->jobs())
+        QVERIFY2(job.state == JobInfo::State::Done, qPrintable(job.label + ": " + job.message));
+}
+
+void GuiTest::firstPaintIsQuick()
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PICTOR_REPORT_STARTUP"), QStringLiteral("1"));
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    process.setProcessEnvironment(env);
+    process.start(
+        QStringLiteral(PICTOR_BINARY), {QStringLiteral("--library"), scratch_->filePath("library")});
+    QByteArray err;
+    QElapsedTimer timer;
+    timer.start();
+    while (
+        !err.contains("first paint") && timer.elapsed() < 20'000 && process.state() != QProcess::NotRunning) {
+        process.waitForReadyRead(100);
+        err += process.readAllStandardError();
+    }
+    process.terminate();
+    process.waitForFinished(10'000);
+    const auto at = err.indexOf("first paint ");
+    QVERIFY2(at >= 0, err.constData());
+    const int ms = err.mid(at + 12).split(' ').front().toInt();
+    std::printf("time to first paint of `pictor` (process start -> window painted): %d ms\n", ms);
+    QVERIFY2(ms < 1000, "the window must appear within a second");
+}
+
+void GuiTest::browsesWithoutModelAndSaysWhatIsMissing()
+{
+    const QString photos = scratch_->filePath("photos");
+    makePhotos(photos, 12, {320, 240});
+    MainWindow window(optionsFor(scratch_->filePath("library")));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.windowTitle().contains(QStringLiteral("Pictor")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+    QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget()->objectName(), QStringLiteral("welcome"));
+
+    window.addFolders({photos});
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), 60'000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->librarySize(), std::size_t(12), 30'000);
+    // Browsing works without a model: newest first by file date.
+    qint64 previous = std::numeric_limits<qint64>::max();
+    for (int row = 0; row < window.galleryModel()->rowCount(); ++row) {
+        const qint64 date = window.galleryModel()->index(row).data(GalleryModel::DateRole).toLongLong();
+        QVERIFY(date <= previous);
+        previous = date;
+    }
+    QVERIFY(window.galleryModel()->pathAt(0).endsWith(QStringLiteral("photo_0000.jpg")));
+    QVERIFY(window.jobs()->jobs().back().message.contains(QStringLiteral("embedding model")));
+
+    window.searchBar()->setText(QStringLiteral("a red circle"));
+    QVERIFY(waitForSearch(window));
+    QVERIFY2(window.searchMessage().contains(QStringLiteral("needs an embedding model")),
+        qPrintable(window.searchMessage()));
+    QVERIFY(window.searchMessage().contains(QStringLiteral("Settings")));
+}
+
+void GuiTest::searchesLikeTheCli()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    makePhotos(photos, 40, {400, 300});
+    const QString outside = scratch_->filePath("outside");
+    makePhotos(outside, 1, {400, 300}, 1000);
+    const QString dropped = outside + QStringLiteral("/photo_1000.jpg");
+    AppSettings().setModelDir(fixtureModel());
+
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.addFolders({photos});
+    waitForIndexing(window);
+    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(40));
+
+    const QStringList base {QStringLiteral("search"), QStringLiteral("--library"), library,
+        QStringLiteral("--json"), QStringLiteral("--limit"), QStringLiteral("200")};
+    // Text.
+    window.searchBar()->setText(QStringLiteral("a blue circle on a red background"));
+    QVERIFY(waitForSearch(window));
+    QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
+    const QList<qint64> text
+        = cliIds(base + QStringList {QStringLiteral("a blue circle on a red background")});
+    QCOMPARE(text.size(), 40);
+    QCOMPARE(shownIds(window), text);
+    QVERIFY(window.galleryModel()
+                ->index(0)
+                .data(GalleryModel::WhyRole)
+                .toString()
+                .contains(QStringLiteral("score")));
+    QVERIFY(window.galleryModel()
+                ->index(0)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("vector score")));
+
+    // Cutoff: the same ids as --min-score, every score above it.
+    // (the slider has steps of 0.01: take the lowest-ranked of the first ten hits that leaves a positive
+    // cutoff)
+    double cutoff = 0;
+    for (int row = 10; row > 0 && cutoff <= 0; --row)
+        cutoff = std::floor(window.galleryModel()->index(row).data(GalleryModel::ScoreRole).toDouble() * 100)
+            / 100;
+    QVERIFY2(cutoff > 0, "the best hits of the fixture model score above 0.01");
+    window.filterBar()->setMinScore(cutoff);
+    QVERIFY(waitForSearch(window));
+    const QList<qint64> cut = cliIds(base
+        + QStringList {QStringLiteral("--min-score"), QString::number(window.filterBar()->minScore()),
+            QStringLiteral("a blue circle on a red background")});
+    QVERIFY(cut.size() < 40 && !cut.isEmpty());
+    for (int row = 0; row < window.galleryModel()->rowCount(); ++row)
+        QVERIFY(window.galleryModel()->index(row).data(GalleryModel::ScoreRole).toDouble() >= cutoff);
+    QCOMPARE(shownIds(window), cut);
+    window.filterBar()->setMinScore(0);
+    QVERIFY(waitForSearch(window));
+
+    // Date sort: newest first, as --sort date.
+    window.filterBar()->setSortByDate(true);
+    QVERIFY(waitForSearch(window));
+    const QList<qint64> byDate = cliIds(base
+        + QStringList {QStringLiteral("--sort"), QStringLiteral("date"),
+            QStringLiteral("a blue circle on a red background")});
+    QCOMPARE(shownIds(window), byDate);
+    for (int row = 1; row < window.galleryModel()->rowCount(); ++row)
+        QVERIFY(window.galleryModel()->index(row - 1).data(GalleryModel::DateRole).toLongLong()
+            >= window.galleryModel()->index(row).data(GalleryModel::DateRole).toLongLong());
+    window.filterBar()->setSortByDate(false);
+    QVERIFY(waitForSearch(window));
+
+    // A photo dropped from outside the library: the same as --image.
+    window.searchBar()->clear(); // back to browsing at once
+    dropFile(window.searchBar(), dropped);
+    QVERIFY(waitForSearch(window));
+    QCOMPARE(shownIds(window), cliIds(base + QStringList {QStringLiteral("--image"), dropped}));
+
+    // Photo + text with the weight slider: the same as --image F --weight W TEXT.
+    window.searchBar()->setTextWeight(0.3);
+    window.searchBar()->setText(QStringLiteral("at night"));
+    QVERIFY(waitForSearch(window));
+    QCOMPARE(shownIds(window),
+        cliIds(base
+            + QStringList {QStringLiteral("--image"), dropped, QStringLiteral("--weight"),
+                QStringLiteral("0.3"), QStringLiteral("at night")}));
+
+    // Type-to-results: keystrokes in the field until the results are painted (debounce included).
+    std::vector<double> latencies;
+    for (const char* query : {"sunset", "a dog", "green field", "red", "snow", "city at night", "beach",
+             "cat", "tree", "blue sky", "car"}) {
+        window.searchBar()->clear();
+        QTest::keyClicks(window.searchBar()->lineEdit(), QString::fromLatin1(query));
+        QVERIFY(waitForSearch(window));
+        latencies.push_back(window.lastSearchLatencyMs());
+    }
+    std::sort(latencies.begin(), latencies.end());
+    std::printf(
+        "type-to-results (last key -> results painted, %d ms debounce included), %zu queries, %zu photos: "
+        "median %.1f ms, max %.1f ms\n",
+        SearchBar::kDebounceMs, latencies.size(), window.galleryModel()->librarySize(),
+        latencies[latencies.size() / 2], latencies.back());
+    QVERIFY(latencies[latencies.size() / 2] < 1000);
+}
+
+void GuiTest::contextMenuActions()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    makePhotos(photos, 16, {320, 240});
+    AppSettings().setModelDir(fixtureModel());
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.addFolders({photos});
+    waitForIndexing(window);
+    const int row = 3;
+    const QString path = window.galleryModel()->pathAt(row);
+    const qint64 id = window.galleryModel()->idAt(row);
+    QVERIFY(id > 0);
+
+    auto action = [&](const char* name) {
+        QMenu* menu = window.contextMenuFor(row);
+        QAction* found = nullptr;
+        for (QAction* candidate : menu->actions())
+            if (candidate->objectName() == QLatin1String(name))
+                found = candidate;
+        if (found)
+            found->trigger();
+        menu->deleteLater();
+        return found != nullptr;
+    };
+
+    QVERIFY(action("copyPath"));
+    QCOMPARE(QApplication::clipboard()->text(), path);
+
+    UrlRecorder recorder;
+    QDesktopServices::setUrlHandler(QStringLiteral("file"), &recorder, "open");
+    QVERIFY(action("openFolder"));
+    QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+    QCOMPARE(recorder.urls, QList<QUrl> {QUrl::fromLocalFile(QFileInfo(path).absolutePath())});
+
+    QVERIFY(action("revealInViewer"));
+    QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget(), window.viewer());
+    QCOMPARE(window.viewer()->path(), path);
+    QTRY_VERIFY_WITH_TIMEOUT(window.viewer()->infoText().contains(QStringLiteral("Dimensions")), 10'000);
+    QVERIFY(window.viewer()->infoText().contains(QStringLiteral("320 × 240")));
+    QVERIFY(window.viewer()->infoText().contains(path));
+    window.viewer()->next();
+    QCOMPARE(window.viewer()->row(), row + 1);
+    window.viewer()->previous();
+    QCOMPARE(window.viewer()->path(), path);
+    window.viewer()->setFitToWindow(false);
+    QVERIFY(!window.viewer()->fitToWindow());
+    QTest::keyClick(window.viewer(), Qt::Key_Escape);
+    QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget()->objectName(),
+        window.gallery()->parentWidget()->objectName());
+
+    // Find similar: the photo itself comes first, as `pictor search --photo ID`.
+    QSignalSpy finished(&window, &MainWindow::searchFinished);
+    QVERIFY(action("findSimilar"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.searchRunning() && finished.count() > 0, 60'000);
+    QCOMPARE(window.galleryModel()->idAt(0), id);
+    QCOMPARE(shownIds(window),
+        cliIds({QStringLiteral("search"), QStringLiteral("--library"), library, QStringLiteral("--json"),
+            QStringLiteral("--limit"), QStringLiteral("200"), QStringLiteral("--photo"),
+            QString::number(id)}));
+
+    // Search with this photo + text: a chip plus words.
+    window.searchBar()->clear(); // back to browsing at once
+    QVERIFY(action("searchWithPhoto"));
+    QCOMPARE(window.searchBar()->photos().size(), std::size_t(1));
+    QCOMPARE(window.searchBar()->photos().front().photoId.value_or(0), id);
+    QVERIFY(window.searchBar()->lineEdit()->hasFocus() || !window.isActiveWindow());
+
+    // Ctrl+C copies the selected paths; Delete removes from the library after confirmation, never the file.
+    window.searchBar()->clear(); // back to browsing at once
+    window.gallery()->setFocus();
+    window.gallery()->setCurrentIndex(window.galleryModel()->index(0));
+    const QString first = window.galleryModel()->pathAt(0);
+    QTest::keyClick(window.gallery(), Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QApplication::clipboard()->text(), first);
+    QTimer::singleShot(200, [] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+            box->button(QMessageBox::Yes)->click();
+    });
+    QTest::keyClick(window.gallery(), Qt::Key_Delete);
+    waitForIndexing(window);
+    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(15));
+    QVERIFY(QFileInfo::exists(first));
+}
+
+void GuiTest::settingsPersist()
+{
+    {
+        AppSettings settings;
+        settings.setLibraryDir(QStringLiteral("/srv/photos-library"));
+        settings.setModelsDir(QStringLiteral("/srv/models"));
+        settings.setModelDir(fixtureModel());
+        settings.setDevice(QStringLiteral("cpu"));
+        settings.setCpuThreads(3);
+        settings.setExcludedPatterns({QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")});
+        settings.setThumbnailSize(200);
+        settings.setSavedSearches({{QStringLiteral("Beach"), QStringLiteral("sunset on a beach")}});
+        settings.sync();
+    }
+    AppSettings again;
+    QCOMPARE(again.libraryDir(), QStringLiteral("/srv/photos-library"));
+    QCOMPARE(again.modelsDir(), QStringLiteral("/srv/models"));
+    QCOMPARE(again.modelDir(), fixtureModel());
+    QCOMPARE(again.device(), QStringLiteral("cpu"));
+    QCOMPARE(again.cpuThreads(), 3);
+    QCOMPARE(
+        again.excludedPatterns(), (QStringList {QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")}));
+    QCOMPARE(again.thumbnailSize(), 200);
+    QCOMPARE(again.savedSearches().size(), 1);
+    QVERIFY(
+        QFileInfo(qEnvironmentVariable("XDG_CONFIG_HOME") + QStringLiteral("/pictor/pictor.ini")).isFile());
+
+    // Window geometry comes back.
+    QRect geometry;
+    {
+        MainWindow window(optionsFor(scratch_->filePath("library")));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.resize(1013, 677);
+        QTest::qWait(50);
+        geometry = window.geometry();
+        window.close();
+    }
+    MainWindow window(optionsFor(scratch_->filePath("library")));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.size(), geometry.size());
+}
+
+void GuiTest::staysResponsiveWhileIndexing()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    const int count = qEnvironmentVariableIntValue("PICTOR_GUI_STALL_PHOTOS") > 0
+        ? qEnvironmentVariableIntValue("PICTOR_GUI_STALL_PHOTOS")
+        : 400;
+    makePhotos(photos, count, {1600, 1200});
+    AppSettings().setModelDir(fixtureModel());
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+
+    // A 10 ms heartbeat: the longest gap between two beats is the longest stall of the event loop.
+    QElapsedTimer clock;
+    clock.start();
+    qint64 last = 0, longest = 0, beats = 0;
+    bool measuring = false;
+    QTimer heartbeat;
+    heartbeat.setTimerType(Qt::PreciseTimer);
+    heartbeat.setInterval(10);
+    QObject::connect(&heartbeat, &QTimer::timeout, [&] {
+        const qint64 now = clock.elapsed();
+        if (measuring) {
+            longest = std::max(longest, now - last);
+            ++beats;
+        }
+        last = now;
+    });
+    // Meanwhile the user scrolls and searches.
+    QTimer user;
+    user.setInterval(250);
+    int step = 0;
+    QObject::connect(&user, &QTimer::timeout, [&] {
+        QScrollBar* bar = window.gallery()->verticalScrollBar();
+        bar->setValue((bar->value() + bar->pageStep()) % (bar->maximum() + 1));
+        if (++step % 4 == 0)
+            window.searchBar()->setText(QStringLiteral("query %1").arg(step));
+    });
+    window.addFolders({photos});
+    heartbeat.start();
+    user.start();
+    QTest::qWait(20);
+    measuring = true;
+    QElapsedTimer job;
+    job.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
+    measuring = false;
+    user.stop();
+    heartbeat.stop();
+    std::printf(
+        "longest event-loop stall while indexing %d photos of 1600x1200 (%.1f s, %lld heartbeats of 10 ms, "
+        "scrolling and searching meanwhile): %lld ms\n",
+        count, job.elapsed() / 1000.0, static_cast<long long>(beats), static_cast<long long>(longest));
+    QCOMPARE(window.jobs()->jobs().front().state, JobInfo::State::Done);
+    QVERIFY(beats > 50);
+    QVERIFY2(longest < 50, "the GUI thread stalled for 50 ms or more");
+}
+
+// Settings, thumbnails and the default library stay in a folder of this process: the variables are set
+// before QApplication exists (Qt reads the config location once).
+int main(int argc, char** argv)
+{
+    QTemporaryDir home;
+    for (const char* variable : {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"})
+        qputenv(variable, (home.path() + '/' + QString::fromLatin1(variable)).toLocal8Bit());
+    QApplication app(argc, argv);
+    GuiTest test;
+    return QTest::qExec(&test, argc, argv);
+}
+#include "gui_test.moc"

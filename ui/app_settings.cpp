@@ -1,0 +1,136 @@
+#include "ui/app_settings.h"
+
+#include <QSettings>
+
+namespace pictor::ui {
+namespace {
+
+QSettings store()
+{
+    return QSettings(
+        QSettings::IniFormat, QSettings::UserScope, QStringLiteral("pictor"), QStringLiteral("pictor"));
+}
+
+} // namespace
+
+AppSettings::AppSettings() = default;
+
+QString AppSettings::libraryDir() const
+{
+    return store().value("library/dir").toString();
+}
+void AppSettings::setLibraryDir(const QString& dir)
+{
+    store().setValue("library/dir", dir);
+}
+QString AppSettings::modelsDir() const
+{
+    return store().value("models/folder").toString();
+}
+void AppSettings::setModelsDir(const QString& dir)
+{
+    store().setValue("models/folder", dir);
+}
+QString AppSettings::modelDir() const
+{
+    return store().value("models/embedding").toString();
+}
+void AppSettings::setModelDir(const QString& dir)
+{
+    store().setValue("models/embedding", dir);
+}
+
+QString AppSettings::device() const
+{
+    const QString device = store().value("compute/device", "auto").toString();
+    return device == "cpu" || device == "cuda" ? device : QStringLiteral("auto");
+}
+void AppSettings::setDevice(const QString& device)
+{
+    store().setValue("compute/device", device);
+}
+
+int AppSettings::cpuThreads() const
+{
+    return qMax(0, store().value("compute/cpuThreads", 0).toInt());
+}
+void AppSettings::setCpuThreads(int threads)
+{
+    store().setValue("compute/cpuThreads", qMax(0, threads));
+}
+
+QStringList AppSettings::excludedPatterns() const
+{
+    return store().value("library/excludedPatterns").toStringList();
+}
+void AppSettings::setExcludedPatterns(const QStringList& patterns)
+{
+    store().setValue("library/excludedPatterns", patterns);
+}
+
+int AppSettings::thumbnailSize() const
+{
+    return qBound(64, store().value("gallery/thumbnailSize", 160).toInt(), 320);
+}
+void AppSettings::setThumbnailSize(int size)
+{
+    store().setValue("gallery/thumbnailSize", qBound(64, size, 320));
+}
+
+QList<SavedSearch> AppSettings::savedSearches() const
+{
+    QSettings settings = store();
+    QList<SavedSearch> out;
+    const int count = settings.beginReadArray("savedSearches");
+    for (int i = 0; i < count; ++i) {
+        settings.setArrayIndex(i);
+        out.append({settings.value("name").toString(), settings.value("text").toString()});
+    }
+    settings.endArray();
+    return out;
+}
+
+void AppSettings::setSavedSearches(const QList<SavedSearch>& searches)
+{
+    QSettings settings = store();
+    settings.remove("savedSearches");
+    settings.beginWriteArray("savedSearches", static_cast<int>(searches.size()));
+    for (int i = 0; i < searches.size(); ++i) {
+        settings.setArrayIndex(i);
+        settings.setValue("name", searches[i].name);
+        settings.setValue("text", searches[i].text);
+    }
+    settings.endArray();
+}
+
+QByteArray AppSettings::windowGeometry() const
+{
+    return store().value("window/geometry").toByteArray();
+}
+void AppSettings::setWindowGeometry(const QByteArray& geometry)
+{
+    store().setValue("window/geometry", geometry);
+}
+QByteArray AppSettings::windowState() const
+{
+    return store().value("window/state").toByteArray();
+}
+void AppSettings::setWindowState(const QByteArray& state)
+{
+    store().setValue("window/state", state);
+}
+QByteArray AppSettings::splitterState() const
+{
+    return store().value("window/splitter").toByteArray();
+}
+void AppSettings::setSplitterState(const QByteArray& state)
+{
+    store().setValue("window/splitter", state);
+}
+
+void AppSettings::sync()
+{
+    store().sync();
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,53 @@
+// The desktop app's settings: typed accessors over QSettings (INI format in the XDG config folder,
+// ~/.config/pictor/pictor.ini). One place knows the keys and the defaults.
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace pictor::ui {
+
+struct SavedSearch {
+    QString name;
+    QString text;
+    bool operator==(const SavedSearch&) const = default;
+};
+
+class AppSettings {
+public:
+    AppSettings();
+
+    // Empty: the default library folder ($XDG_DATA_HOME/pictor).
+    QString libraryDir() const;
+    void setLibraryDir(const QString& dir);
+    // Where the user keeps model folders (each a Hugging Face folder); empty: ~/models when it exists.
+    QString modelsDir() const;
+    void setModelsDir(const QString& dir);
+    // The embedding model folder; empty: the one the library was last indexed with.
+    QString modelDir() const;
+    void setModelDir(const QString& dir);
+    QString device() const; // "auto", "cpu" or "cuda"
+    void setDevice(const QString& device);
+    int cpuThreads() const; // 0: every core
+    void setCpuThreads(int threads);
+    QStringList excludedPatterns() const;
+    void setExcludedPatterns(const QStringList& patterns);
+    int thumbnailSize() const; // pixels, the longest edge in the grid
+    void setThumbnailSize(int size);
+
+    QList<SavedSearch> savedSearches() const;
+    void setSavedSearches(const QList<SavedSearch>& searches);
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray& geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray& state);
+    QByteArray splitterState() const;
+    void setSplitterState(const QByteArray& state);
+
+    void sync();
+};
+
+} // namespace pictor::ui

@@ -1,0 +1,168 @@
+#include "ui/filter_bar.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateEdit>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSlider>
+#include <QTimeZone>
+
+namespace pictor::ui {
+namespace {
+
+// Dates taken are stored as wall-clock time in UTC seconds (as `pictor search --after` reads them).
+std::int64_t dayStart(const QDate& date)
+{
+    return QDateTime(date, QTime(0, 0), QTimeZone::utc()).toSecsSinceEpoch();
+}
+
+} // namespace
+
+FilterBar::FilterBar(QWidget* parent)
+    : QWidget(parent),
+      cutoff_(new QSlider(Qt::Horizontal, this)),
+      cutoffLabel_(new QLabel(this)),
+      byDate_(new QCheckBox(tr("Newest first"), this)),
+      folder_(new QComboBox(this)),
+      fromEnabled_(new QCheckBox(tr("From"), this)),
+      from_(new QDateEdit(this)),
+      toEnabled_(new QCheckBox(tr("to"), this)),
+      to_(new QDateEdit(this)),
+      camera_(new QLineEdit(this)),
+      type_(new QComboBox(this))
+{
+    auto* row = new QHBoxLayout(this);
+    row->setContentsMargins(0, 0, 0, 0);
+    cutoff_->setObjectName(QStringLiteral("cutoff"));
+    cutoff_->setRange(0, 100);
+    cutoff_->setFixedWidth(100);
+    cutoff_->setToolTip(tr("Relevance cutoff: hide photos scoring below this cosine similarity"));
+    row->addWidget(new QLabel(tr("Cutoff"), this));
+    row->addWidget(cutoff_);
+    cutoffLabel_->setMinimumWidth(cutoffLabel_->fontMetrics().horizontalAdvance(QStringLiteral("0.000")));
+    row->addWidget(cutoffLabel_);
+    byDate_->setObjectName(QStringLiteral("sortByDate"));
+    byDate_->setToolTip(tr("Show the best matches newest first instead of best first"));
+    row->addWidget(byDate_);
+    row->addSpacing(12);
+    folder_->setObjectName(QStringLiteral("folderFilter"));
+    folder_->addItem(tr("All folders"), QString());
+    folder_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    row->addWidget(folder_);
+    for (QDateEdit* edit : {from_, to_}) {
+        edit->setCalendarPopup(true);
+        edit->setDisplayFormat(QStringLiteral("yyyy-MM-dd"));
+        edit->setDate(QDate::currentDate());
+        edit->setEnabled(false);
+    }
+    from_->setObjectName(QStringLiteral("fromDate"));
+    to_->setObjectName(QStringLiteral("toDate"));
+    toEnabled_->setToolTip(tr("Up to and including this day"));
+    row->addWidget(fromEnabled_);
+    row->addWidget(from_);
+    row->addWidget(toEnabled_);
+    row->addWidget(to_);
+    camera_->setObjectName(QStringLiteral("cameraFilter"));
+    camera_->setPlaceholderText(tr("Camera"));
+    camera_->setClearButtonEnabled(true);
+    camera_->setMaximumWidth(140);
+    row->addWidget(camera_);
+    type_->setObjectName(QStringLiteral("typeFilter"));
+    type_->addItem(tr("All types"), QString());
+    for (const char* type : {"jpeg", "png", "webp", "tiff", "bmp", "heif"})
+        type_->addItem(QString::fromLatin1(type).toUpper(), QString::fromLatin1(type));
+    row->addWidget(type_);
+    row->addStretch(1);
+
+    connect(cutoff_, &QSlider::valueChanged, this, [this] {
+        cutoffLabel_->setText(minScore() > 0 ? QString::number(minScore(), 'f', 2) : tr("off"));
+        emit changed();
+    });
+    cutoffLabel_->setText(tr("off"));
+    connect(byDate_, &QCheckBox::toggled, this, &FilterBar::changed);
+    connect(folder_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
+    connect(fromEnabled_, &QCheckBox::toggled, from_, &QWidget::setEnabled);
+    connect(toEnabled_, &QCheckBox::toggled, to_, &QWidget::setEnabled);
+    connect(fromEnabled_, &QCheckBox::toggled, this, &FilterBar::changed);
+    connect(toEnabled_, &QCheckBox::toggled, this, &FilterBar::changed);
+    connect(from_, &QDateEdit::dateChanged, this, &FilterBar::changed);
+    connect(to_, &QDateEdit::dateChanged, this, &FilterBar::changed);
+    connect(camera_, &QLineEdit::editingFinished, this, &FilterBar::changed);
+    connect(type_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
+}
+
+void FilterBar::setFolders(const QStringList& folders)
+{
+    const QString current = folder_->currentData().toString();
+    const QSignalBlocker blocker(folder_);
+    while (folder_->count() > 1)
+        folder_->removeItem(1);
+    for (const QString& folder : folders)
+        folder_->addItem(folder, folder);
+    folder_->setCurrentIndex(qMax(0, folder_->findData(current)));
+}
+
+double FilterBar::minScore() const
+{
+    return cutoff_->value() / 100.0;
+}
+void FilterBar::setMinScore(double score)
+{
+    cutoff_->setValue(qRound(score * 100));
+}
+bool FilterBar::sortByDate() const
+{
+    return byDate_->isChecked();
+}
+void FilterBar::setSortByDate(bool byDate)
+{
+    byDate_->setChecked(byDate);
+}
+void FilterBar::setFolder(const QString& folder)
+{
+    folder_->setCurrentIndex(qMax(0, folder_->findData(folder)));
+}
+void FilterBar::setCamera(const QString& camera)
+{
+    camera_->setText(camera);
+    emit changed();
+}
+void FilterBar::setFileType(const QString& type)
+{
+    type_->setCurrentIndex(qMax(0, type_->findData(type)));
+}
+
+void FilterBar::setDateRange(const QDate& from, const QDate& to)
+{
+    const QSignalBlocker a(fromEnabled_), b(toEnabled_), c(from_), d(to_);
+    fromEnabled_->setChecked(from.isValid());
+    from_->setEnabled(from.isValid());
+    if (from.isValid())
+        from_->setDate(from);
+    toEnabled_->setChecked(to.isValid());
+    to_->setEnabled(to.isValid());
+    if (to.isValid())
+        to_->setDate(to);
+    emit changed();
+}
+
+void FilterBar::apply(SearchRequest& request) const
+{
+    if (minScore() > 0)
+        request.minScore = minScore();
+    request.sortByDate = sortByDate();
+    if (const QString folder = folder_->currentData().toString(); !folder.isEmpty())
+        request.filter.folder = folder.toStdString();
+    if (fromEnabled_->isChecked())
+        request.filter.takenFrom = dayStart(from_->date());
+    if (toEnabled_->isChecked())
+        request.filter.takenBefore = dayStart(to_->date().addDays(1));
+    if (const QString camera = camera_->text().trimmed(); !camera.isEmpty())
+        request.filter.camera = camera.toStdString();
+    if (const QString type = type_->currentData().toString(); !type.isEmpty())
+        request.filter.fileTypes = {type.toStdString()};
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,51 @@
+// Under the search bar: the relevance cutoff, "newest first" for results, and the filters (folder,
+// date range, camera, file type). Each change asks for a new search at once.
+#pragma once
+
+#include <QWidget>
+
+#include "ui/search_request.h"
+
+class QCheckBox;
+class QComboBox;
+class QDateEdit;
+class QLabel;
+class QLineEdit;
+class QSlider;
+
+namespace pictor::ui {
+
+class FilterBar : public QWidget {
+    Q_OBJECT
+public:
+    explicit FilterBar(QWidget* parent = nullptr);
+
+    void setFolders(const QStringList& folders);
+    void apply(SearchRequest& request) const;
+
+    double minScore() const; // 0: no cutoff
+    void setMinScore(double score);
+    bool sortByDate() const;
+    void setSortByDate(bool byDate);
+    void setFolder(const QString& folder); // empty: all folders
+    void setCamera(const QString& camera);
+    void setFileType(const QString& type); // "jpeg", ...; empty: all
+    void setDateRange(const QDate& from, const QDate& to); // invalid dates: no bound
+
+signals:
+    void changed();
+
+private:
+    QSlider* cutoff_;
+    QLabel* cutoffLabel_;
+    QCheckBox* byDate_;
+    QComboBox* folder_;
+    QCheckBox* fromEnabled_;
+    QDateEdit* from_;
+    QCheckBox* toEnabled_;
+    QDateEdit* to_;
+    QLineEdit* camera_;
+    QComboBox* type_;
+};
+
+} // namespace pictor::ui

@@ -1,0 +1,92 @@
+#include "ui/gallery_view.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QKeyEvent>
+#include <QMimeData>
+#include <QScrollBar>
+#include <algorithm>
+
+#include "ui/gallery_model.h"
+#include "ui/photo_delegate.h"
+
+namespace pictor::ui {
+
+GalleryView::GalleryView(QWidget* parent) : QListView(parent), delegate_(new PhotoDelegate(this))
+{
+    setObjectName(QStringLiteral("gallery"));
+    setViewMode(QListView::IconMode);
+    setMovement(QListView::Static);
+    setResizeMode(QListView::Adjust);
+    setUniformItemSizes(true);
+    setLayoutMode(QListView::Batched);
+    setBatchSize(1000);
+    setSelectionMode(QAbstractItemView::ExtendedSelection);
+    setSelectionRectVisible(true);
+    setDragEnabled(true);
+    setDragDropMode(QAbstractItemView::DragOnly);
+    setDefaultDropAction(Qt::CopyAction);
+    setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    setMouseTracking(true);
+    setContextMenuPolicy(Qt::CustomContextMenu);
+    setItemDelegate(delegate_);
+    setThumbnailSize(delegate_->thumbnailSize());
+    connect(this, &QListView::activated, this, &GalleryView::openRequested);
+}
+
+void GalleryView::setThumbnailSize(int size)
+{
+    delegate_->setThumbnailSize(size);
+    setGridSize(delegate_->cellSize(fontMetrics()));
+    verticalScrollBar()->setSingleStep(gridSize().height() / 4);
+}
+
+QList<int> GalleryView::selectedRows() const
+{
+    QList<int> rows;
+    for (const QModelIndex& index : selectionModel()->selectedIndexes())
+        rows.append(index.row());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+QStringList GalleryView::selectedPaths() const
+{
+    QStringList paths;
+    for (int row : selectedRows())
+        paths.append(model()->index(row, 0).data(GalleryModel::PathRole).toString());
+    return paths;
+}
+
+void GalleryView::copySelectedPaths() const
+{
+    const QStringList paths = selectedPaths();
+    if (paths.isEmpty())
+        return;
+    auto* mime = new QMimeData;
+    mime->setText(paths.join('\n'));
+    QList<QUrl> urls;
+    for (const QString& path : paths)
+        urls.append(QUrl::fromLocalFile(path));
+    mime->setUrls(urls);
+    QApplication::clipboard()->setMimeData(mime);
+}
+
+void GalleryView::keyPressEvent(QKeyEvent* event)
+{
+    if (event->matches(QKeySequence::Copy)) {
+        copySelectedPaths();
+        return;
+    }
+    if (event->key() == Qt::Key_Delete && !selectedRows().isEmpty()) {
+        emit removeRequested();
+        return;
+    }
+    if (event->key() == Qt::Key_Space && event->modifiers() == Qt::NoModifier && currentIndex().isValid()) {
+        emit openRequested(currentIndex());
+        return;
+    }
+    QListView::keyPressEvent(event);
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,81 @@
+// Background library jobs (add folders, re-scan, remove a folder, remove photos), one at a time on a
+// thread of their own, each cancellable through its std::atomic<bool>. Indexing runs indexLibrary with
+// its forward passes queued on the ComputeWorker at bulk priority (interactive queries go first).
+// State lives on the GUI thread; the job thread reports through queued calls only.
+#pragma once
+
+#include <QList>
+#include <QObject>
+#include <QStringList>
+#include <QThreadPool>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "indexer/index_job.h"
+
+namespace pictor::ui {
+
+class SearchEngine;
+
+struct JobInfo {
+    enum class State { Queued, Running, Done, Failed, Cancelled };
+    int id = 0;
+    QString label;
+    State state = State::Queued;
+    IndexProgress progress;
+    QString message; // the summary or the error
+    std::vector<std::filesystem::path> roots; // the folders it works on (empty: all)
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+
+    bool finished() const { return state != State::Queued && state != State::Running; }
+};
+
+class IndexingJobs : public QObject {
+    Q_OBJECT
+public:
+    IndexingJobs(SearchEngine& engine, QObject* parent = nullptr);
+    ~IndexingJobs() override; // cancels everything and waits for the running job
+
+    void setLibraryDir(const std::filesystem::path& dir) { libraryDir_ = dir; }
+    void setScanOptions(const QStringList& excludedPatterns) { excluded_ = excludedPatterns; }
+    // The model folder to remember for the library (like `pictor index --model`); empty: keep the library's.
+    void setModelDir(const std::filesystem::path& dir) { modelDir_ = dir; }
+
+    int addFolders(const QStringList& folders);
+    int rescan(const std::vector<std::filesystem::path>& roots = {}); // none: every folder
+    int removeFolder(const std::filesystem::path& root);
+    int removePhotos(const std::vector<std::int64_t>& ids, const QString& label);
+
+    void cancel(int id);
+    void cancelAll();
+    const QList<JobInfo>& jobs() const { return jobs_; }
+    const JobInfo* job(int id) const;
+    const JobInfo* running() const;
+    bool busy() const;
+    void waitForIdle();
+
+signals:
+    void jobChanged(int id);
+    // The catalog may have changed: reload what is shown.
+    void jobFinished(int id);
+
+private:
+    enum class Kind { Index, RemoveFolder, RemovePhotos };
+    int enqueue(
+        Kind kind, QString label, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids);
+    void run(int id, Kind kind, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids,
+        std::shared_ptr<std::atomic<bool>> cancel);
+    void report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message);
+
+    SearchEngine& engine_;
+    std::filesystem::path libraryDir_;
+    std::filesystem::path modelDir_;
+    QStringList excluded_;
+    QList<JobInfo> jobs_;
+    int nextId_ = 1;
+    QThreadPool pool_; // one thread: one writer at a time
+};
+
+} // namespace pictor::ui

@@ -1,0 +1,55 @@
+// The sidebar: the library's folders with their indexing state (add with a folder dialog or by dropping
+// a folder, remove, re-scan) and the saved searches.
+#pragma once
+
+#include <QWidget>
+
+#include "ui/app_settings.h"
+
+class QPushButton;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace pictor::ui {
+
+struct FolderState {
+    QString path;
+    QString state; // "1,204 photos", "indexing 45 %", "queued", "12 waiting for a model", …
+};
+
+class LibrarySidebar : public QWidget {
+    Q_OBJECT
+public:
+    explicit LibrarySidebar(QWidget* parent = nullptr);
+
+    void setFolders(const QList<FolderState>& folders);
+    void setSavedSearches(const QList<SavedSearch>& searches);
+    QString selectedFolder() const;
+    QTreeWidget* tree() const { return tree_; }
+
+signals:
+    void addFolderRequested(); // the folder dialog
+    void foldersDropped(const QStringList& folders);
+    void removeFolderRequested(const QString& folder);
+    void rescanRequested(const QString& folder); // empty: every folder
+    void folderActivated(const QString& folder); // filter the search to it
+    void savedSearchActivated(const SavedSearch& search);
+    void saveSearchRequested();
+    void savedSearchRemoved(const QString& name);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void updateButtons();
+
+    QTreeWidget* tree_;
+    QTreeWidgetItem* folders_;
+    QTreeWidgetItem* searches_;
+    QPushButton* remove_;
+    QPushButton* rescan_;
+    QPushButton* forget_;
+};
+
+} // namespace pictor::ui

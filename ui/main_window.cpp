@@ -1,0 +1,632 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDesktopServices>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTimer>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <fstream>
+#include <sstream>
+
+#include <QtConcurrent/QtConcurrentRun>
+#include <unistd.h>
+
+#include "indexer/library.h"
+#include "indexer/thumbnail_cache.h"
+#include "ui/filter_bar.h"
+#include "ui/gallery_view.h"
+#include "ui/indexing_jobs.h"
+#include "ui/job_list_dialog.h"
+#include "ui/job_status_widget.h"
+#include "ui/library_sidebar.h"
+#include "ui/photo_viewer.h"
+#include "ui/search_bar.h"
+#include "ui/settings_dialog.h"
+#include "ui/thumbnail_loader.h"
+#include "ui/welcome_page.h"
+
+namespace pictor::ui {
+namespace {
+
+QString toQString(const std::filesystem::path& path)
+{
+    return QString::fromStdString(path.string());
+}
+
+// fnmatch(3) escape, so a removed photo's relative path excludes exactly that file from later scans.
+QString fnmatchEscaped(const QString& text)
+{
+    QString out;
+    for (const QChar c : text) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+qint64 MainWindow::msSinceProcessStart()
+{
+    // Field 22 of /proc/self/stat: start time in clock ticks after boot; /proc/uptime: now.
+    std::ifstream stat("/proc/self/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos)
+        return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i) { }
+    double uptime = 0;
+    std::ifstream("/proc/uptime") >> uptime;
+    const double started = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    return static_cast<qint64>((uptime - started) * 1000);
+}
+
+MainWindow::MainWindow(Options options, QWidget* parent)
+    : QMainWindow(parent),
+      libraryOverride_(std::move(options.libraryDir)),
+      engine_(std::make_unique<SearchEngine>(std::move(options.loadFamilies))),
+      jobs_(std::make_unique<IndexingJobs>(*engine_)),
+      thumbnails_(std::make_unique<ThumbnailLoader>(std::make_shared<const ThumbnailCache>())),
+      model_(new GalleryModel(*thumbnails_, this)),
+      splitter_(new QSplitter(this)),
+      sidebar_(new LibrarySidebar(this)),
+      pages_(new QStackedWidget(this)),
+      welcome_(new WelcomePage(this)),
+      galleryPage_(new QWidget(this)),
+      searchBar_(new SearchBar(this)),
+      filterBar_(new FilterBar(this)),
+      browseOrder_(new QComboBox(this)),
+      gallery_(new GalleryView(this)),
+      viewer_(new PhotoViewer(this)),
+      jobStatus_(new JobStatusWidget(*jobs_, this)),
+      modelLabel_(new QLabel(this)),
+      sizeLabel_(new QLabel(this)),
+      resultLabel_(new QLabel(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Pictor"));
+    setAcceptDrops(false);
+
+    auto* column = new QVBoxLayout(galleryPage_);
+    column->setContentsMargins(6, 6, 6, 0);
+    column->addWidget(searchBar_);
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(filterBar_, 1);
+    browseOrder_->setObjectName(QStringLiteral("browseOrder"));
+    browseOrder_->addItem(tr("Newest first"), static_cast<int>(GalleryModel::BrowseOrder::DateNewestFirst));
+    browseOrder_->addItem(tr("By name"), static_cast<int>(GalleryModel::BrowseOrder::Name));
+    browseOrder_->setToolTip(tr("Order of the photos when not searching"));
+    filters->addWidget(browseOrder_);
+    column->addLayout(filters);
+    gallery_->setModel(model_);
+    column->addWidget(gallery_, 1);
+    pages_->addWidget(welcome_);
+    pages_->addWidget(galleryPage_);
+    pages_->addWidget(viewer_);
+    pages_->setCurrentWidget(galleryPage_);
+    splitter_->addWidget(sidebar_);
+    splitter_->addWidget(pages_);
+    splitter_->setStretchFactor(1, 1);
+    splitter_->setSizes({240, 960});
+    setCentralWidget(splitter_);
+
+    statusBar()->addWidget(jobStatus_, 1);
+    resultLabel_->setObjectName(QStringLiteral("resultLabel"));
+    statusBar()->addPermanentWidget(resultLabel_);
+    modelLabel_->setObjectName(QStringLiteral("modelLabel"));
+    modelLabel_->setText(tr("Model: not loaded yet"));
+    statusBar()->addPermanentWidget(modelLabel_);
+    sizeLabel_->setObjectName(QStringLiteral("librarySize"));
+    statusBar()->addPermanentWidget(sizeLabel_);
+
+    buildMenus();
+    applySettings();
+    restoreGeometry(settings_.windowGeometry());
+    restoreState(settings_.windowState());
+    splitter_->restoreState(settings_.splitterState());
+    sidebar_->setSavedSearches(settings_.savedSearches());
+
+    connect(searchBar_, &SearchBar::queryChanged, this, &MainWindow::runSearch);
+    connect(searchBar_->lineEdit(), &QLineEdit::textEdited, this, [this] { sinceEdit_.start(); });
+    connect(filterBar_, &FilterBar::changed, this, [this] {
+        sinceEdit_.start();
+        runSearch();
+    });
+    // Re-reading is as cheap as re-sorting and picks up changes; both happen off the GUI thread.
+    connect(browseOrder_, &QComboBox::currentIndexChanged, this, &MainWindow::reloadLibrary);
+    connect(gallery_, &GalleryView::openRequested, this,
+        [this](const QModelIndex& index) { openViewer(index.row()); });
+    connect(gallery_, &GalleryView::removeRequested, this, &MainWindow::removeSelectedFromLibrary);
+    connect(gallery_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = gallery_->indexAt(at);
+        if (!index.isValid())
+            return;
+        QMenu* menu = contextMenuFor(index.row());
+        menu->popup(gallery_->viewport()->mapToGlobal(at));
+    });
+    connect(viewer_, &PhotoViewer::closeRequested, this, &MainWindow::closeViewer);
+    connect(viewer_, &PhotoViewer::rowChanged, this,
+        [this](int row) { gallery_->setCurrentIndex(model_->index(row, 0)); });
+    connect(sidebar_, &LibrarySidebar::addFolderRequested, this, [this] {
+        const QString folder
+            = QFileDialog::getExistingDirectory(this, tr("Add a folder of photos"), QDir::homePath());
+        if (!folder.isEmpty())
+            addFolders({folder});
+    });
+    connect(welcome_, &WelcomePage::addFolderRequested, sidebar_, &LibrarySidebar::addFolderRequested);
+    connect(welcome_, &WelcomePage::chooseModelRequested, this, &MainWindow::chooseModelFolder);
+    connect(sidebar_, &LibrarySidebar::foldersDropped, this, &MainWindow::addFolders);
+    connect(sidebar_, &LibrarySidebar::removeFolderRequested, this, [this](const QString& folder) {
+        const auto answer = QMessageBox::question(this, tr("Remove folder"),
+            tr("Remove %1 and its photos from the library?\nThe files stay where they are.").arg(folder));
+        if (answer == QMessageBox::Yes)
+            jobs_->removeFolder(folder.toStdString());
+    });
+    connect(sidebar_, &LibrarySidebar::rescanRequested, this, [this](const QString& folder) {
+        jobs_->rescan(folder.isEmpty() ? std::vector<std::filesystem::path> {}
+                                       : std::vector<std::filesystem::path> {folder.toStdString()});
+        updateFolderStates();
+    });
+    connect(sidebar_, &LibrarySidebar::folderActivated, filterBar_, &FilterBar::setFolder);
+    connect(sidebar_, &LibrarySidebar::saveSearchRequested, this, &MainWindow::saveCurrentSearch);
+    connect(sidebar_, &LibrarySidebar::savedSearchActivated, this, [this](const SavedSearch& search) {
+        showGalleryPage();
+        searchBar_->clear();
+        searchBar_->setText(search.text);
+    });
+    connect(sidebar_, &LibrarySidebar::savedSearchRemoved, this, [this](const QString& name) {
+        auto searches = settings_.savedSearches();
+        searches.removeIf([&](const SavedSearch& s) { return s.name == name; });
+        settings_.setSavedSearches(searches);
+        sidebar_->setSavedSearches(searches);
+    });
+    connect(jobStatus_, &JobStatusWidget::clicked, this, [this] {
+        auto* dialog = new JobListDialog(*jobs_, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    });
+    connect(jobs_.get(), &IndexingJobs::jobChanged, this, &MainWindow::updateFolderStates);
+    connect(jobs_.get(), &IndexingJobs::jobFinished, this, [this] {
+        engine_->invalidateIndex();
+        reloadLibrary();
+        if (!searchBar_->empty())
+            runSearch();
+    });
+    connect(
+        engine_.get(), &SearchEngine::modelStatusChanged, this, [this](const QString& status, bool ready) {
+            modelLabel_->setText(tr("Model: %1").arg(status));
+            welcome_->setModelState(status, ready);
+        });
+}
+
+MainWindow::~MainWindow()
+{
+    jobs_.reset(); // cancels and waits for the job thread before the engine goes
+    search_.cancel();
+    engine_.reset();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* add = file->addAction(tr("&Add folder…"), sidebar_, &LibrarySidebar::addFolderRequested);
+    add->setShortcut(QKeySequence(tr("Ctrl+O")));
+    file->addAction(tr("Re-scan all folders"), this, [this] { jobs_->rescan(); });
+    QAction* settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+    settings->setShortcut(QKeySequence::Preferences);
+    settings->setShortcuts({QKeySequence(tr("Ctrl+,"))});
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* find = edit->addAction(tr("&Find"), this, [this] {
+        showGalleryPage();
+        searchBar_->focusSearch();
+    });
+    find->setShortcut(QKeySequence::Find);
+    edit->addAction(tr("&Copy paths"), gallery_, &GalleryView::copySelectedPaths);
+    edit->addAction(tr("&Remove from library…"), this, &MainWindow::removeSelectedFromLibrary);
+    edit->addAction(tr("Save search…"), this, &MainWindow::saveCurrentSearch);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Jobs…"), this, [this] {
+        auto* dialog = new JobListDialog(*jobs_, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    });
+
+    // Esc anywhere in the gallery page: clear the search (the search field handles its own Esc first).
+    auto* escape = new QShortcut(QKeySequence(Qt::Key_Escape), galleryPage_);
+    escape->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(escape, &QShortcut::activated, this, [this] {
+        if (!searchBar_->empty())
+            searchBar_->clear();
+    });
+}
+
+void MainWindow::applySettings()
+{
+    libraryDir_ = libraryOverride_         ? *libraryOverride_
+        : settings_.libraryDir().isEmpty() ? Library::defaultDir()
+                                           : std::filesystem::path(settings_.libraryDir().toStdString());
+    engine_->setLibraryDir(libraryDir_);
+    EmbedderOptions options;
+    options.device = settings_.device().toStdString();
+    options.cpuThreads = settings_.cpuThreads();
+    engine_->setModel(settings_.modelDir().toStdString(), options);
+    jobs_->setLibraryDir(libraryDir_);
+    jobs_->setModelDir(settings_.modelDir().toStdString());
+    jobs_->setScanOptions(settings_.excludedPatterns());
+    viewer_->setLibraryDir(libraryDir_);
+    const int size = settings_.thumbnailSize();
+    gallery_->setThumbnailSize(size);
+    thumbnails_->setDisplaySize(size, devicePixelRatioF());
+    gallery_->viewport()->update();
+}
+
+void MainWindow::paintEvent(QPaintEvent* event)
+{
+    QMainWindow::paintEvent(event);
+    if (painted_)
+        return;
+    painted_ = true;
+    const qint64 ms = msSinceProcessStart();
+    if (qEnvironmentVariableIsSet("PICTOR_REPORT_STARTUP"))
+        std::fprintf(
+            stderr, "pictor: first paint %lld ms after the process started\n", static_cast<long long>(ms));
+    emit firstPainted(ms);
+    // Everything slow starts after the first paint: the listing now, the model a moment later.
+    QTimer::singleShot(0, this, &MainWindow::reloadLibrary);
+    QTimer::singleShot(300, this, [this] {
+        if (CatalogReader::hasCatalog(libraryDir_) || !settings_.modelDir().isEmpty())
+            engine_->preload();
+    });
+}
+
+void MainWindow::reloadLibrary()
+{
+    const quint64 generation = ++listingGeneration_;
+    const auto order = static_cast<GalleryModel::BrowseOrder>(browseOrder_->currentData().toInt());
+    QStringList excluded = settings_.excludedPatterns();
+    QtConcurrent::run([dir = libraryDir_, order, excluded] {
+        ScanOptions scan;
+        for (const QString& pattern : excluded)
+            scan.excludePatterns.push_back(pattern.toStdString());
+        LibraryListing listing;
+        try {
+            listing = CatalogReader::list(dir, scan, true);
+        } catch (const std::exception&) {
+            // A catalog being created or migrated right now: the next reload reads it.
+        }
+        auto sorted = std::make_shared<const std::vector<GalleryEntry>>(
+            GalleryModel::sorted(std::move(listing.entries), order));
+        listing.entries.clear();
+        return std::make_pair(std::move(listing), sorted);
+    })
+        .then(this,
+            [this, generation](
+                const std::pair<LibraryListing, std::shared_ptr<const std::vector<GalleryEntry>>>& result) {
+                if (generation == listingGeneration_)
+                    showListing(result.first, result.second);
+            });
+}
+
+void MainWindow::showListing(
+    const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted)
+{
+    listing_ = listing;
+    const auto order = static_cast<GalleryModel::BrowseOrder>(browseOrder_->currentData().toInt());
+    const std::size_t count = sorted->size();
+    model_->setListing(std::move(sorted), order);
+    listingLoaded_ = true;
+    QStringList folders;
+    for (const RootState& root : listing_.roots)
+        folders.append(toQString(root.path));
+    filterBar_->setFolders(folders);
+    sizeLabel_->setText(tr("%1 photos").arg(QLocale().toString(static_cast<qlonglong>(count))));
+    updateFolderStates();
+    if (listing_.roots.empty() && !jobs_->busy()) {
+        if (pages_->currentWidget() == galleryPage_)
+            pages_->setCurrentWidget(welcome_);
+    } else if (pages_->currentWidget() == welcome_) {
+        pages_->setCurrentWidget(galleryPage_);
+    }
+    emit listingReloaded();
+}
+
+void MainWindow::updateFolderStates()
+{
+    QList<FolderState> folders;
+    auto jobFor = [this](const std::filesystem::path& root) -> const JobInfo* {
+        for (const JobInfo& job : jobs_->jobs())
+            if (!job.finished())
+                for (const auto& path : job.roots)
+                    if (path.empty() || isUnder(root, path) || path == root)
+                        return &job;
+        return nullptr;
+    };
+    bool anyRescanAll = false;
+    for (const JobInfo& job : jobs_->jobs())
+        anyRescanAll = anyRescanAll || (!job.finished() && job.roots.empty());
+    for (const RootState& root : listing_.roots) {
+        FolderState state;
+        state.path = toQString(root.path);
+        const JobInfo* job = jobFor(root.path);
+        if (!job && anyRescanAll)
+            job = jobs_->running();
+        if (root.missing)
+            state.state = tr("cannot be read");
+        else if (job && job->state == JobInfo::State::Running && job->progress.total > 0)
+            state.state = tr("indexing %1 %").arg(100 * job->progress.done / job->progress.total);
+        else if (job && job->state == JobInfo::State::Running)
+            state.state = tr("scanning…");
+        else if (job)
+            state.state = tr("queued");
+        else if (root.waiting > 0)
+            state.state = tr("%1 photos, %2 not indexed").arg(root.cataloged).arg(root.waiting);
+        else
+            state.state = tr("%1 photos").arg(root.cataloged);
+        folders.append(state);
+    }
+    // Folders being added are not in the catalog yet.
+    for (const JobInfo& job : jobs_->jobs()) {
+        if (job.finished())
+            continue;
+        for (const auto& path : job.roots) {
+            std::error_code error;
+            const auto canonical = std::filesystem::weakly_canonical(path, error);
+            bool known = false;
+            for (const RootState& root : listing_.roots)
+                known = known || root.path == canonical;
+            if (!known)
+                folders.append({toQString(canonical),
+                    job.state == JobInfo::State::Running ? tr("adding…") : tr("queued")});
+        }
+    }
+    sidebar_->setFolders(folders);
+}
+
+void MainWindow::addFolders(const QStringList& folders)
+{
+    if (folders.isEmpty())
+        return;
+    jobs_->addFolders(folders);
+    showGalleryPage();
+    updateFolderStates();
+}
+
+void MainWindow::showGalleryPage()
+{
+    if (pages_->currentWidget() != galleryPage_)
+        pages_->setCurrentWidget(galleryPage_);
+}
+
+void MainWindow::setMessage(const QString& message)
+{
+    message_ = message;
+    searchBar_->setMessage(message);
+}
+
+void MainWindow::runSearch()
+{
+    search_.cancel(); // superseded: dropped before it starts or before its vector search
+    const quint64 generation = ++searchGeneration_;
+    if (searchBar_->empty()) {
+        searchRunning_ = false;
+        model_->clearResults();
+        resultLabel_->clear();
+        setMessage({});
+        emit searchFinished();
+        return;
+    }
+    SearchRequest request;
+    request.text = searchBar_->text().toStdString();
+    request.photos = searchBar_->photos();
+    request.textWeight = searchBar_->textWeight();
+    filterBar_->apply(request);
+    searchRunning_ = true;
+    if (!sinceEdit_.isValid())
+        sinceEdit_.start();
+    search_ = engine_->search(request);
+    search_
+        .then(this,
+            [this, generation](const SearchResults& results) {
+                if (generation != searchGeneration_)
+                    return;
+                searchRunning_ = false;
+                showGalleryPage();
+                model_->setResults(results.hits);
+                gallery_->scrollToTop();
+                gallery_->viewport()->repaint(); // painted now: the latency below includes it
+                lastLatencyMs_ = static_cast<double>(sinceEdit_.nsecsElapsed()) / 1e6;
+                sinceEdit_.invalidate();
+                resultLabel_->setText(
+                    tr("%n photo(s) in %1 ms", nullptr, static_cast<int>(results.hits.size()))
+                        .arg(qRound(results.seconds * 1000)));
+                resultLabel_->setToolTip(
+                    tr("From the last key to results painted: %1 ms").arg(lastLatencyMs_, 0, 'f', 1));
+                setMessage(results.hits.empty()
+                        ? tr("No photos matched. Lower the cutoff or loosen the filters.")
+                        : QString());
+                emit searchFinished();
+            })
+        .onFailed(this, [this, generation](const std::exception& e) {
+            if (generation != searchGeneration_)
+                return;
+            searchRunning_ = false;
+            sinceEdit_.invalidate();
+            model_->setResults({});
+            setMessage(QString::fromUtf8(e.what()));
+            emit searchFailed(message_);
+            emit searchFinished();
+        });
+}
+
+PhotoTerm MainWindow::termFor(int row) const
+{
+    PhotoTerm term;
+    term.file = model_->pathAt(row).toStdString();
+    if (const qint64 id = model_->idAt(row); id > 0)
+        term.photoId = id;
+    return term;
+}
+
+void MainWindow::findSimilar(int row)
+{
+    const PhotoTerm term = termFor(row);
+    showGalleryPage();
+    searchBar_->clear();
+    sinceEdit_.start();
+    searchBar_->addPhoto(term);
+}
+
+void MainWindow::searchWithPhoto(int row)
+{
+    const PhotoTerm term = termFor(row);
+    showGalleryPage();
+    searchBar_->addPhoto(term);
+    searchBar_->focusSearch();
+}
+
+QMenu* MainWindow::contextMenuFor(int row)
+{
+    auto* menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    const QString path = model_->pathAt(row);
+    QAction* similar = menu->addAction(tr("Find similar"), this, [this, row] { findSimilar(row); });
+    similar->setObjectName(QStringLiteral("findSimilar"));
+    QAction* withText
+        = menu->addAction(tr("Search with this photo + text"), this, [this, row] { searchWithPhoto(row); });
+    withText->setObjectName(QStringLiteral("searchWithPhoto"));
+    menu->addSeparator();
+    QAction* folder = menu->addAction(tr("Open containing folder"), this,
+        [path] { QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(path).absolutePath())); });
+    folder->setObjectName(QStringLiteral("openFolder"));
+    QAction* copy
+        = menu->addAction(tr("Copy path"), this, [path] { QApplication::clipboard()->setText(path); });
+    copy->setObjectName(QStringLiteral("copyPath"));
+    QAction* reveal = menu->addAction(tr("Reveal in viewer"), this, [this, row] { openViewer(row); });
+    reveal->setObjectName(QStringLiteral("revealInViewer"));
+    return menu;
+}
+
+void MainWindow::openViewer(int row)
+{
+    if (row < 0 || row >= model_->rowCount())
+        return;
+    pages_->setCurrentWidget(viewer_);
+    viewer_->show(model_, row);
+    viewer_->setFocus();
+}
+
+void MainWindow::closeViewer()
+{
+    showGalleryPage();
+    gallery_->setFocus();
+    if (viewer_->row() >= 0)
+        gallery_->scrollTo(model_->index(viewer_->row(), 0));
+}
+
+void MainWindow::removeSelectedFromLibrary()
+{
+    const QList<int> rows = gallery_->selectedRows();
+    if (rows.isEmpty())
+        return;
+    QMessageBox confirm(QMessageBox::Question, tr("Remove from library"),
+        tr("Remove %n photo(s) from the library?\nThe files are not deleted; later scans skip them.", nullptr,
+            static_cast<int>(rows.size())),
+        QMessageBox::Yes | QMessageBox::Cancel, this);
+    confirm.setObjectName(QStringLiteral("confirmRemove"));
+    confirm.setDefaultButton(QMessageBox::Cancel);
+    if (confirm.exec() != QMessageBox::Yes)
+        return;
+    std::vector<std::int64_t> ids;
+    QStringList patterns = settings_.excludedPatterns();
+    for (int row : rows) {
+        if (const qint64 id = model_->idAt(row); id > 0)
+            ids.push_back(id);
+        const std::filesystem::path file = model_->pathAt(row).toStdString();
+        for (const RootState& root : listing_.roots)
+            if (isUnder(file, root.path)) {
+                const QString pattern = fnmatchEscaped(toQString(file.lexically_relative(root.path)));
+                if (!patterns.contains(pattern))
+                    patterns.append(pattern);
+            }
+    }
+    settings_.setExcludedPatterns(patterns);
+    jobs_->setScanOptions(patterns);
+    jobs_->removePhotos(
+        ids, tr("Remove %n photo(s) from the library", nullptr, static_cast<int>(rows.size())));
+}
+
+void MainWindow::openSettings()
+{
+    SettingsDialog dialog(this);
+    dialog.load(settings_);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    dialog.save(settings_);
+    applySettings();
+    reloadLibrary();
+}
+
+void MainWindow::chooseModelFolder()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a CLIP model folder"),
+        settings_.modelsDir().isEmpty() ? QDir::homePath() : settings_.modelsDir());
+    if (dir.isEmpty())
+        return;
+    settings_.setModelDir(dir);
+    applySettings();
+    engine_->preload();
+}
+
+void MainWindow::saveCurrentSearch()
+{
+    const QString text = searchBar_->text().trimmed();
+    if (text.isEmpty())
+        return;
+    bool ok = false;
+    const QString name
+        = QInputDialog::getText(this, tr("Save search"), tr("Name"), QLineEdit::Normal, text, &ok);
+    if (!ok || name.trimmed().isEmpty())
+        return;
+    auto searches = settings_.savedSearches();
+    searches.removeIf([&](const SavedSearch& s) { return s.name == name.trimmed(); });
+    searches.append({name.trimmed(), text});
+    settings_.setSavedSearches(searches);
+    sidebar_->setSavedSearches(searches);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    settings_.setWindowGeometry(saveGeometry());
+    settings_.setWindowState(saveState());
+    settings_.setSplitterState(splitter_->saveState());
+    settings_.sync();
+    jobs_->cancelAll();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,134 @@
+// The main window: sidebar (folders, saved searches) | search bar + filters + photo grid | viewer page,
+// and the status bar (job progress, model and device, library size). It routes: library reads, thumbnails
+// and images run on the thread pool, indexing on the job thread, model work on the compute worker; this
+// class only applies their results.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QFuture>
+#include <QMainWindow>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "ui/app_settings.h"
+#include "ui/catalog_reader.h"
+#include "ui/gallery_model.h"
+#include "ui/search_engine.h"
+
+class QComboBox;
+class QLabel;
+class QMenu;
+class QSplitter;
+class QStackedWidget;
+
+namespace pictor::ui {
+
+class FilterBar;
+class GalleryView;
+class IndexingJobs;
+class JobStatusWidget;
+class LibrarySidebar;
+class PhotoViewer;
+class SearchBar;
+class ThumbnailLoader;
+class WelcomePage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    struct Options {
+        std::optional<std::filesystem::path> libraryDir; // --library; else the settings, else the default
+        SearchEngine::FamilyLoader loadFamilies;
+    };
+    explicit MainWindow(Options options, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // For tests and scripting; the same paths the widgets take.
+    SearchBar* searchBar() const { return searchBar_; }
+    FilterBar* filterBar() const { return filterBar_; }
+    GalleryView* gallery() const { return gallery_; }
+    GalleryModel* galleryModel() const { return model_; }
+    PhotoViewer* viewer() const { return viewer_; }
+    IndexingJobs* jobs() const { return jobs_.get(); }
+    SearchEngine* engine() const { return engine_.get(); }
+    LibrarySidebar* sidebar() const { return sidebar_; }
+    JobStatusWidget* jobStatus() const { return jobStatus_; }
+    QLabel* modelLabel() const { return modelLabel_; }
+    QLabel* librarySizeLabel() const { return sizeLabel_; }
+    const std::filesystem::path& libraryDir() const { return libraryDir_; }
+    bool listingLoaded() const { return listingLoaded_; }
+    bool searchRunning() const { return searchRunning_; }
+    double lastSearchLatencyMs() const { return lastLatencyMs_; } // last keystroke -> results painted
+    QString searchMessage() const { return message_; }
+    // The context menu for a row; its actions are the ones the right-click shows.
+    QMenu* contextMenuFor(int row);
+    static qint64 msSinceProcessStart();
+
+public slots:
+    void addFolders(const QStringList& folders);
+    void openViewer(int row);
+    void closeViewer();
+    void findSimilar(int row);
+    void searchWithPhoto(int row);
+    void removeSelectedFromLibrary();
+    void openSettings();
+    void reloadLibrary();
+
+signals:
+    void firstPainted(qint64 msSinceStart);
+    void listingReloaded();
+    void searchFinished(); // results shown, or the reason there are none
+    void searchFailed(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void paintEvent(QPaintEvent* event) override;
+
+private:
+    void buildMenus();
+    void applySettings();
+    void runSearch();
+    void showListing(const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted);
+    void updateFolderStates();
+    void setMessage(const QString& message);
+    void saveCurrentSearch();
+    PhotoTerm termFor(int row) const;
+    void chooseModelFolder();
+    void showGalleryPage();
+
+    AppSettings settings_;
+    std::optional<std::filesystem::path> libraryOverride_;
+    std::filesystem::path libraryDir_;
+    std::unique_ptr<SearchEngine> engine_;
+    std::unique_ptr<IndexingJobs> jobs_;
+    std::unique_ptr<ThumbnailLoader> thumbnails_;
+    GalleryModel* model_;
+    QSplitter* splitter_;
+    LibrarySidebar* sidebar_;
+    QStackedWidget* pages_;
+    WelcomePage* welcome_;
+    QWidget* galleryPage_;
+    SearchBar* searchBar_;
+    FilterBar* filterBar_;
+    QComboBox* browseOrder_;
+    GalleryView* gallery_;
+    PhotoViewer* viewer_;
+    JobStatusWidget* jobStatus_;
+    QLabel* modelLabel_;
+    QLabel* sizeLabel_;
+    QLabel* resultLabel_;
+
+    LibraryListing listing_; // roots and counts of the last listing (entries live in the model)
+    bool listingLoaded_ = false;
+    quint64 listingGeneration_ = 0;
+    QFuture<SearchResults> search_;
+    quint64 searchGeneration_ = 0;
+    bool searchRunning_ = false;
+    QElapsedTimer sinceEdit_;
+    double lastLatencyMs_ = -1;
+    QString message_;
+    bool painted_ = false;
+};
+
+} // namespace pictor::ui

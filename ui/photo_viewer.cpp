@@ -1,0 +1,261 @@
+#include "ui/photo_viewer.h"
+
+#include <QAbstractItemModel>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLocale>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QTimeZone>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "ui/catalog_reader.h"
+#include "ui/gallery_model.h"
+
+namespace pictor::ui {
+namespace {
+
+struct Loaded {
+    QImage image;
+    QString error;
+    std::optional<PhotoDetails> details;
+    qint64 fileSize = 0;
+};
+
+QString escaped(const std::string& text)
+{
+    return QString::fromStdString(text).toHtmlEscaped();
+}
+
+QString detailsHtml(const QString& path, const Loaded& loaded)
+{
+    QString html = QStringLiteral("<table cellspacing='4'>");
+    auto row = [&](const QString& name, const QString& value) {
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(name, value);
+    };
+    row(QObject::tr("Path"), path.toHtmlEscaped());
+    row(QObject::tr("Size"), QLocale().formattedDataSize(loaded.fileSize));
+    if (!loaded.image.isNull())
+        row(QObject::tr("Dimensions"),
+            QStringLiteral("%1 × %2").arg(loaded.image.width()).arg(loaded.image.height()));
+    if (loaded.details) {
+        const PhotoRecord& photo = loaded.details->photo;
+        row(QObject::tr("Type"), escaped(photo.fileType));
+        if (photo.takenAt)
+            row(QObject::tr("Taken"),
+                QDateTime::fromSecsSinceEpoch(*photo.takenAt, QTimeZone::utc())
+                    .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+        row(QObject::tr("Modified"),
+            QDateTime::fromSecsSinceEpoch(photo.mtimeNs / 1'000'000'000)
+                .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+        const std::string camera
+            = photo.cameraMake + (photo.cameraMake.empty() ? "" : " ") + photo.cameraModel;
+        row(QObject::tr("Camera"), camera.empty() ? QObject::tr("unknown") : escaped(camera));
+        row(QObject::tr("GPS"),
+            photo.gpsLat && photo.gpsLon
+                ? QStringLiteral("%1, %2").arg(*photo.gpsLat, 0, 'f', 6).arg(*photo.gpsLon, 0, 'f', 6)
+                : QObject::tr("none"));
+        QStringList captions;
+        for (const auto& caption : loaded.details->captions)
+            captions.append(
+                escaped(caption.text) + QStringLiteral(" <i>(%1)</i>").arg(escaped(caption.modelId)));
+        row(QObject::tr("Captions"),
+            captions.isEmpty() ? QObject::tr("none") : captions.join(QStringLiteral("<br>")));
+        QStringList tags;
+        for (const auto& tag : loaded.details->tags)
+            tags.append(escaped(tag.tag));
+        row(QObject::tr("Tags"), tags.isEmpty() ? QObject::tr("none") : tags.join(QStringLiteral(", ")));
+        row(QObject::tr("Library id"), QString::number(photo.id));
+    } else {
+        row(QObject::tr("Library"), QObject::tr("not indexed yet"));
+    }
+    if (!loaded.error.isEmpty())
+        row(QObject::tr("Error"), loaded.error.toHtmlEscaped());
+    return html + QStringLiteral("</table>");
+}
+
+} // namespace
+
+PhotoViewer::PhotoViewer(QWidget* parent)
+    : QWidget(parent),
+      scroll_(new QScrollArea(this)),
+      canvas_(new QLabel(this)),
+      info_(new QTextBrowser(this)),
+      zoom_(new QToolButton(this)),
+      title_(new QLabel(this))
+{
+    setObjectName(QStringLiteral("viewer"));
+    auto* layout = new QVBoxLayout(this);
+    auto* bar = new QHBoxLayout;
+    auto* back = new QToolButton(this);
+    back->setText(tr("Back to photos"));
+    back->setToolTip(tr("Esc"));
+    auto* previous = new QToolButton(this);
+    previous->setObjectName(QStringLiteral("previous"));
+    previous->setText(tr("◀ Previous"));
+    auto* next = new QToolButton(this);
+    next->setObjectName(QStringLiteral("next"));
+    next->setText(tr("Next ▶"));
+    zoom_->setObjectName(QStringLiteral("zoom"));
+    zoom_->setCheckable(true);
+    zoom_->setText(tr("100 %"));
+    zoom_->setToolTip(tr("Show at 100 % (otherwise: fit to the window)"));
+    bar->addWidget(back);
+    bar->addWidget(previous);
+    bar->addWidget(next);
+    bar->addWidget(zoom_);
+    bar->addWidget(title_, 1);
+    layout->addLayout(bar);
+    auto* split = new QSplitter(this);
+    scroll_->setWidget(canvas_);
+    scroll_->setAlignment(Qt::AlignCenter);
+    scroll_->setWidgetResizable(false);
+    canvas_->setAlignment(Qt::AlignCenter);
+    split->addWidget(scroll_);
+    info_->setObjectName(QStringLiteral("info"));
+    info_->setOpenLinks(false);
+    split->addWidget(info_);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    layout->addWidget(split, 1);
+    connect(back, &QToolButton::clicked, this, &PhotoViewer::closeRequested);
+    connect(previous, &QToolButton::clicked, this, &PhotoViewer::previous);
+    connect(next, &QToolButton::clicked, this, &PhotoViewer::next);
+    connect(zoom_, &QToolButton::toggled, this, [this](bool actual) { setFitToWindow(!actual); });
+}
+
+void PhotoViewer::show(QAbstractItemModel* model, int row)
+{
+    model_ = model;
+    row_ = row;
+    load();
+    emit rowChanged(row_);
+}
+
+void PhotoViewer::next()
+{
+    if (model_ && row_ + 1 < model_->rowCount()) {
+        ++row_;
+        load();
+        emit rowChanged(row_);
+    }
+}
+
+void PhotoViewer::previous()
+{
+    if (model_ && row_ > 0) {
+        --row_;
+        load();
+        emit rowChanged(row_);
+    }
+}
+
+QString PhotoViewer::infoText() const
+{
+    return info_->toPlainText();
+}
+
+void PhotoViewer::setFitToWindow(bool fit)
+{
+    fit_ = fit;
+    const QSignalBlocker blocker(zoom_);
+    zoom_->setChecked(!fit);
+    render();
+}
+
+void PhotoViewer::load()
+{
+    const QModelIndex index = model_->index(row_, 0);
+    path_ = index.data(GalleryModel::PathRole).toString();
+    const qint64 id = index.data(GalleryModel::IdRole).toLongLong();
+    title_->setText(QStringLiteral("%1  (%2 / %3)")
+                        .arg(index.data(Qt::DisplayRole).toString())
+                        .arg(row_ + 1)
+                        .arg(model_->rowCount()));
+    image_ = {};
+    canvas_->setText(tr("Loading…"));
+    info_->clear();
+    const quint64 request = ++request_;
+    QtConcurrent::run([path = path_, id, library = libraryDir_] {
+        Loaded loaded;
+        QImageReader reader(path);
+        reader.setAutoTransform(true);
+        loaded.image = reader.read();
+        if (loaded.image.isNull())
+            loaded.error = reader.errorString();
+        loaded.fileSize = QFileInfo(path).size();
+        try {
+            loaded.details = CatalogReader::details(library, id);
+        } catch (const std::exception& e) {
+            loaded.error += QString::fromUtf8(e.what());
+        }
+        return loaded;
+    }).then(this, [this, request](const Loaded& loaded) {
+        if (request != request_)
+            return; // the user moved on
+        image_ = loaded.image;
+        info_->setHtml(detailsHtml(path_, loaded));
+        if (image_.isNull())
+            canvas_->setText(tr("Cannot show this photo: %1").arg(loaded.error));
+        render();
+    });
+}
+
+void PhotoViewer::render()
+{
+    if (image_.isNull())
+        return;
+    const qreal ratio = devicePixelRatioF();
+    QImage shown = image_;
+    if (fit_) {
+        const QSize room = scroll_->viewport()->size() * ratio;
+        if (shown.width() > room.width() || shown.height() > room.height())
+            shown = shown.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    }
+    QPixmap pixmap = QPixmap::fromImage(shown);
+    pixmap.setDevicePixelRatio(fit_ ? ratio : 1.0);
+    canvas_->setPixmap(pixmap);
+    canvas_->resize(pixmap.deviceIndependentSize().toSize());
+}
+
+void PhotoViewer::keyPressEvent(QKeyEvent* event)
+{
+    switch (event->key()) {
+    case Qt::Key_Escape:
+        emit closeRequested();
+        return;
+    case Qt::Key_Right:
+    case Qt::Key_Space:
+        next();
+        return;
+    case Qt::Key_Left:
+    case Qt::Key_Backspace:
+        previous();
+        return;
+    case Qt::Key_1:
+        setFitToWindow(false);
+        return;
+    case Qt::Key_F:
+        setFitToWindow(true);
+        return;
+    default:
+        QWidget::keyPressEvent(event);
+    }
+}
+
+void PhotoViewer::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    if (fit_)
+        render();
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,59 @@
+// The large view of one photo (a page of the main window): previous/next through the grid's rows, zoom
+// to fit or 100 %, and an info panel (path, size, dimensions, date taken, camera, GPS, captions, tags).
+// The image and the catalog details are read on the thread pool; this widget only shows them.
+#pragma once
+
+#include <QImage>
+#include <QWidget>
+#include <filesystem>
+
+class QAbstractItemModel;
+class QLabel;
+class QScrollArea;
+class QTextBrowser;
+class QToolButton;
+
+namespace pictor::ui {
+
+class PhotoViewer : public QWidget {
+    Q_OBJECT
+public:
+    explicit PhotoViewer(QWidget* parent = nullptr);
+
+    void setLibraryDir(const std::filesystem::path& dir) { libraryDir_ = dir; }
+    void show(QAbstractItemModel* model, int row);
+    int row() const { return row_; }
+    QString path() const { return path_; }
+    QString infoText() const;
+    bool fitToWindow() const { return fit_; }
+    void setFitToWindow(bool fit);
+    void next();
+    void previous();
+
+signals:
+    void closeRequested();
+    void rowChanged(int row);
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    void load();
+    void render();
+
+    std::filesystem::path libraryDir_;
+    QAbstractItemModel* model_ = nullptr;
+    int row_ = -1;
+    QString path_;
+    QImage image_;
+    bool fit_ = true;
+    quint64 request_ = 0;
+    QScrollArea* scroll_;
+    QLabel* canvas_;
+    QTextBrowser* info_;
+    QToolButton* zoom_;
+    QLabel* title_;
+};
+
+} // namespace pictor::ui

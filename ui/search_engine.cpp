@@ -1,0 +1,188 @@
+#include "ui/search_engine.h"
+
+#include <QElapsedTimer>
+#include <QPromise>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "ui/catalog_reader.h"
+
+namespace pictor::ui {
+namespace {
+
+constexpr const char* kNoModel
+    = "Search needs an embedding model and none is chosen: open Settings (Ctrl+,) and choose a CLIP model "
+      "folder (a Hugging Face folder with config.json, model.safetensors, vocab.json, merges.txt and "
+      "preprocessor_config.json, e.g. from `huggingface-cli download openai/clip-vit-base-patch32`). The "
+      "README's \"Getting real model weights\" says how to get one.";
+
+QString describe(const ImageTextEmbedder& model, const std::filesystem::path& dir)
+{
+    return QStringLiteral("%1 (%2, %3) · %4")
+        .arg(QString::fromStdString(dir.filename().string()), QString::fromStdString(model.family()),
+            QString::fromStdString(model.modelId()), QString::fromStdString(model.deviceDescription()));
+}
+
+} // namespace
+
+SearchEngine::SearchEngine(FamilyLoader loadFamilies, QObject* parent)
+    : QObject(parent), loadFamilies_(std::move(loadFamilies)), worker_(std::make_unique<ComputeWorker>())
+{
+    // The worker (and the math threads it starts) yields to the GUI thread when the cores are busy.
+    worker_->submit(
+        JobPriority::Interactive, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5); });
+}
+
+SearchEngine::~SearchEngine()
+{
+    worker_.reset(); // finishes the running job, drops the queued ones
+}
+
+void SearchEngine::setLibraryDir(const std::filesystem::path& dir)
+{
+    std::lock_guard lock(mutex_);
+    if (config_.libraryDir == dir)
+        return;
+    config_.libraryDir = dir;
+    ++config_.version;
+}
+
+void SearchEngine::setModel(const std::filesystem::path& modelDir, const EmbedderOptions& options)
+{
+    std::lock_guard lock(mutex_);
+    if (config_.modelDir == modelDir && config_.options.device == options.device
+        && config_.options.cpuThreads == options.cpuThreads)
+        return;
+    config_.modelDir = modelDir;
+    config_.options = options;
+    ++config_.version;
+}
+
+void SearchEngine::invalidateIndex()
+{
+    std::lock_guard lock(mutex_);
+    indexStale_ = true;
+}
+
+SearchEngine::Config SearchEngine::config() const
+{
+    std::lock_guard lock(mutex_);
+    return config_;
+}
+
+std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel()
+{
+    const Config wanted = config();
+    if (model_ && modelVersion_ == wanted.version)
+        return model_;
+    service_.reset();
+    reader_.reset();
+    model_.reset();
+    std::filesystem::path dir = wanted.modelDir;
+    if (dir.empty() && CatalogReader::hasCatalog(wanted.libraryDir))
+        dir = Library::openForReading(wanted.libraryDir).modelDir().value_or(std::filesystem::path());
+    if (dir.empty()) {
+        emit modelStatusChanged(QStringLiteral("No embedding model"), false);
+        PICTOR_FAIL(kNoModel);
+    }
+    emit modelStatusChanged(
+        QStringLiteral("Loading model %1…").arg(QString::fromStdString(dir.filename().string())), false);
+    try {
+        if (!familiesLoaded_ && loadFamilies_) {
+            loadFamilies_(registry_);
+            familiesLoaded_ = true;
+        }
+        model_ = registry_.loadEmbedder(dir, wanted.options);
+    } catch (const Error& e) {
+        emit modelStatusChanged(QStringLiteral("Model not loaded: %1").arg(e.what()), false);
+        throw;
+    }
+    modelVersion_ = wanted.version;
+    modelDir_ = dir;
+    emit modelStatusChanged(describe(*model_, dir), true);
+    return model_;
+}
+
+SearchService& SearchEngine::ensureService()
+{
+    auto model = ensureModel();
+    const Config wanted = config();
+    bool stale = false;
+    {
+        std::lock_guard lock(mutex_);
+        std::swap(stale, indexStale_);
+    }
+    if (service_ && !stale && serviceVersion_ == wanted.version)
+        return *service_;
+    service_.reset();
+    reader_.reset();
+    PICTOR_CHECK(CatalogReader::hasCatalog(wanted.libraryDir),
+        "The library is empty: add a folder of photos first (Add folder… in the sidebar, or drop a folder on "
+        "it).");
+    reader_.emplace(Library::openForReading(wanted.libraryDir));
+    service_ = std::make_unique<SearchService>(*reader_, *model);
+    serviceVersion_ = wanted.version;
+    return *service_;
+}
+
+QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
+{
+    auto promise = std::make_shared<QPromise<SearchResults>>();
+    QFuture<SearchResults> future = promise->future();
+    promise->start();
+    SearchQuery query;
+    try {
+        query = request.toQuery();
+    } catch (...) {
+        promise->setException(std::current_exception());
+        promise->finish();
+        return future;
+    }
+    worker_->submit(JobPriority::Interactive, [this, promise, query = std::move(query)] {
+        if (!promise->isCanceled()) {
+            QElapsedTimer timer;
+            timer.start();
+            try {
+                SearchService& service = ensureService();
+                if (!promise->isCanceled()) { // superseded while the model loaded
+                    SearchResults results;
+                    results.hits = service.search(query);
+                    results.seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
+                    promise->addResult(std::move(results));
+                }
+            } catch (...) {
+                promise->setException(std::current_exception());
+            }
+        }
+        promise->finish();
+    });
+    return future;
+}
+
+void SearchEngine::preload()
+{
+    worker_->submit(JobPriority::Interactive, [this] {
+        try {
+            ensureModel();
+        } catch (const std::exception&) {
+            // Reported through modelStatusChanged; a search says it again in full.
+        }
+    });
+}
+
+std::shared_ptr<ImageTextEmbedder> SearchEngine::modelForIndexing()
+{
+    return worker_->run(JobPriority::Interactive, [this] { return ensureModel(); });
+}
+
+std::filesystem::path SearchEngine::loadedModelDir()
+{
+    return worker_->run(JobPriority::Interactive, [this] {
+        ensureModel();
+        return modelDir_;
+    });
+}
+
+} // namespace pictor::ui

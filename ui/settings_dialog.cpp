@@ -1,0 +1,110 @@
+#include "ui/settings_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QThread>
+
+#include "indexer/library.h"
+
+namespace pictor::ui {
+namespace {
+
+QWidget* withBrowse(QLineEdit* edit, QWidget* parent, const QString& caption)
+{
+    auto* row = new QWidget(parent);
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(edit, 1);
+    auto* browse = new QPushButton(QObject::tr("Choose…"), row);
+    QObject::connect(browse, &QPushButton::clicked, row, [edit, parent, caption] {
+        const QString dir = QFileDialog::getExistingDirectory(parent, caption, edit->text());
+        if (!dir.isEmpty())
+            edit->setText(dir);
+    });
+    layout->addWidget(browse);
+    return row;
+}
+
+} // namespace
+
+SettingsDialog::SettingsDialog(QWidget* parent)
+    : QDialog(parent),
+      libraryDir_(new QLineEdit(this)),
+      modelsDir_(new QLineEdit(this)),
+      modelDir_(new QLineEdit(this)),
+      device_(new QComboBox(this)),
+      threads_(new QSpinBox(this)),
+      excluded_(new QPlainTextEdit(this)),
+      thumbnailSize_(new QSpinBox(this))
+{
+    setObjectName(QStringLiteral("settings"));
+    setWindowTitle(tr("Settings — Pictor"));
+    auto* form = new QFormLayout(this);
+    libraryDir_->setObjectName(QStringLiteral("libraryDir"));
+    libraryDir_->setPlaceholderText(QString::fromStdString(Library::defaultDir().string()));
+    form->addRow(tr("Library location"), withBrowse(libraryDir_, this, tr("Library folder")));
+    modelsDir_->setObjectName(QStringLiteral("modelsDir"));
+    modelsDir_->setPlaceholderText(tr("where you keep Hugging Face model folders"));
+    form->addRow(tr("Models folder"), withBrowse(modelsDir_, this, tr("Models folder")));
+    modelDir_->setObjectName(QStringLiteral("modelDir"));
+    modelDir_->setPlaceholderText(tr("the library's model (from the last indexing)"));
+    form->addRow(tr("Embedding model"), withBrowse(modelDir_, this, tr("CLIP model folder")));
+    device_->setObjectName(QStringLiteral("device"));
+    device_->addItem(tr("Automatic (CUDA when available)"), QStringLiteral("auto"));
+    device_->addItem(tr("CPU"), QStringLiteral("cpu"));
+    device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
+    form->addRow(tr("Device"), device_);
+    threads_->setObjectName(QStringLiteral("cpuThreads"));
+    threads_->setRange(0, 256);
+    threads_->setSpecialValueText(tr("all cores (%1)").arg(QThread::idealThreadCount()));
+    form->addRow(tr("CPU threads"), threads_);
+    excluded_->setObjectName(QStringLiteral("excluded"));
+    excluded_->setPlaceholderText(tr("one pattern a line, e.g. 2019/raw or *.tmp.jpg"));
+    excluded_->setMaximumHeight(90);
+    form->addRow(tr("Excluded folders"), excluded_);
+    thumbnailSize_->setObjectName(QStringLiteral("thumbnailSize"));
+    thumbnailSize_->setRange(64, 320);
+    thumbnailSize_->setSingleStep(16);
+    thumbnailSize_->setSuffix(tr(" px"));
+    form->addRow(tr("Thumbnail size"), thumbnailSize_);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    form->addRow(buttons);
+}
+
+void SettingsDialog::load(const AppSettings& settings)
+{
+    libraryDir_->setText(settings.libraryDir());
+    modelsDir_->setText(settings.modelsDir());
+    modelDir_->setText(settings.modelDir());
+    device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
+    threads_->setValue(settings.cpuThreads());
+    excluded_->setPlainText(settings.excludedPatterns().join('\n'));
+    thumbnailSize_->setValue(settings.thumbnailSize());
+}
+
+void SettingsDialog::save(AppSettings& settings) const
+{
+    settings.setLibraryDir(libraryDir_->text().trimmed());
+    settings.setModelsDir(modelsDir_->text().trimmed());
+    settings.setModelDir(modelDir_->text().trimmed());
+    settings.setDevice(device_->currentData().toString());
+    settings.setCpuThreads(threads_->value());
+    QStringList patterns;
+    for (const QString& line : excluded_->toPlainText().split('\n'))
+        if (!line.trimmed().isEmpty())
+            patterns.append(line.trimmed());
+    settings.setExcludedPatterns(patterns);
+    settings.setThumbnailSize(thumbnailSize_->value());
+    settings.sync();
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,56 @@
+#include "ui/welcome_page.h"
+
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace pictor::ui {
+
+WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLabel(this))
+{
+    setObjectName(QStringLiteral("welcome"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addStretch(1);
+    auto* title = new QLabel(
+        tr("<h1>Welcome to Pictor</h1>"
+           "<p>Find your photos by what they show, on your own machine. Nothing is uploaded.</p>"),
+        this);
+    title->setAlignment(Qt::AlignCenter);
+    layout->addWidget(title);
+    auto* first = new QLabel(tr("<h3>1. Add a folder of photos</h3>"
+                                "<p>Pictor lists them at once and you can browse them by date.</p>"),
+        this);
+    first->setAlignment(Qt::AlignCenter);
+    layout->addWidget(first);
+    auto* add = new QPushButton(tr("Add folder…"), this);
+    add->setObjectName(QStringLiteral("welcomeAddFolder"));
+    layout->addWidget(add, 0, Qt::AlignCenter);
+    auto* second = new QLabel(
+        tr("<h3>2. Get a model</h3>"
+           "<p>Search by words or by photo needs a CLIP model: a Hugging Face folder with config.json, "
+           "model.safetensors, vocab.json, merges.txt and preprocessor_config.json.<br>For example: "
+           "<code>huggingface-cli download openai/clip-vit-base-patch32 --local-dir "
+           "~/models/clip-vit-base-patch32</code>"
+           "<br>A model already in your Hugging Face cache works too (its snapshots/&lt;hash&gt; "
+           "folder).</p>"),
+        this);
+    second->setAlignment(Qt::AlignCenter);
+    second->setWordWrap(true);
+    second->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(second);
+    auto* choose = new QPushButton(tr("Choose model folder…"), this);
+    choose->setObjectName(QStringLiteral("welcomeChooseModel"));
+    layout->addWidget(choose, 0, Qt::AlignCenter);
+    modelState_->setAlignment(Qt::AlignCenter);
+    layout->addWidget(modelState_);
+    layout->addStretch(2);
+    connect(add, &QPushButton::clicked, this, &WelcomePage::addFolderRequested);
+    connect(choose, &QPushButton::clicked, this, &WelcomePage::chooseModelRequested);
+}
+
+void WelcomePage::setModelState(const QString& state, bool ready)
+{
+    modelState_->setText(ready ? tr("Model ready: %1").arg(state) : state);
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,25 @@
+// First run: the two steps (add a folder, get a model), each with its button. The gallery works after
+// the first step alone; search needs the second.
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+
+namespace pictor::ui {
+
+class WelcomePage : public QWidget {
+    Q_OBJECT
+public:
+    explicit WelcomePage(QWidget* parent = nullptr);
+    void setModelState(const QString& state, bool ready);
+
+signals:
+    void addFolderRequested();
+    void chooseModelRequested();
+
+private:
+    QLabel* modelState_;
+};
+
+} // namespace pictor::ui
