@@ -2,15 +2,21 @@
 // layers, + Qwen2-0.5B), random weights made in memory (nothing is downloaded). Prints JSON lines:
 // image-encode ms, prefill tokens/s (one image + text), decode tokens/s, per thread count, and the peak
 // RSS while encoding and generating against the weights' size.
+// With --folder DIR the weights are written there first (config.json + model.safetensors in
+// --checkpoint-dtype, default f16 like the published checkpoint) and loaded the way a real model is
+// (mapped, converted to the working dtype), so the RSS figures include what loading leaves behind.
 // Usage: llava_bench [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
+//                    [--folder DIR [--checkpoint-dtype f16|bf16|f32]]
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
 
 #include "plugins/llava/llava_model.h"
 
@@ -24,6 +30,8 @@ struct Options {
     int decodeTokens = 16;
     int textTokens = 32;
     std::string device = "cpu";
+    std::string folder;
+    std::string checkpointDtype = "f16";
 };
 
 Options parseOptions(int argc, char** argv)
@@ -42,6 +50,10 @@ Options parseOptions(int argc, char** argv)
             options.textTokens = std::stoi(value);
         } else if (key == "--device") {
             options.device = value;
+        } else if (key == "--folder") {
+            options.folder = value;
+        } else if (key == "--checkpoint-dtype") {
+            options.checkpointDtype = value;
         }
     }
     return options;
@@ -82,6 +94,46 @@ LlavaConfig interleaveQwen05b()
     return config;
 }
 
+// A llava folder in these shapes: config.json, generation_config.json and random weights in `dtype`.
+void writeFolder(const std::filesystem::path& dir, const LlavaConfig& config, const std::string& dtype)
+{
+    std::filesystem::create_directories(dir);
+    const auto& v = config.vision;
+    const auto& t = config.text;
+    const nlohmann::json json {{"model_type", "llava"}, {"image_token_index", config.imageTokenIndex},
+        {"vision_feature_layer", config.visionFeatureLayers.front()},
+        {"vision_feature_select_strategy", config.dropClassToken ? "default" : "full"},
+        {"projector_hidden_act", config.projectorHiddenAct},
+        {"vision_config",
+            {{"model_type", v.modelType}, {"hidden_size", v.hiddenSize},
+                {"intermediate_size", v.intermediateSize}, {"num_attention_heads", v.numHeads},
+                {"num_hidden_layers", v.numLayers}, {"image_size", v.imageSize}, {"patch_size", v.patchSize},
+                {"layer_norm_eps", v.layerNormEps}, {"hidden_act", v.hiddenAct}, {"vision_use_head", false}}},
+        {"text_config",
+            {{"model_type", t.modelType}, {"vocab_size", t.vocabSize}, {"hidden_size", t.hiddenSize},
+                {"intermediate_size", t.intermediateSize}, {"num_hidden_layers", t.numLayers},
+                {"num_attention_heads", t.numHeads}, {"num_key_value_heads", t.numKvHeads},
+                {"max_position_embeddings", t.maxPositions}, {"rms_norm_eps", t.rmsNormEps},
+                {"rope_theta", t.ropeTheta}, {"tie_word_embeddings", t.tieWordEmbeddings}}}};
+    std::ofstream(dir / "config.json") << json.dump(2);
+    std::ofstream(dir / "generation_config.json")
+        << nlohmann::json {{"eos_token_id", config.eosTokenIds}}.dump(2);
+
+    const at::ScalarType type = dtype == "f32" ? at::kFloat : dtype == "bf16" ? at::kBFloat16 : at::kHalf;
+    const pictor::DType fileType = dtype == "f32" ? pictor::DType::F32
+        : dtype == "bf16"                         ? pictor::DType::BF16
+                                                  : pictor::DType::F16;
+    at::manual_seed(1234);
+    std::vector<at::Tensor> keep;
+    std::vector<pictor::TensorToWrite> tensors;
+    for (const auto& [name, shape] : pictor::llava::LlavaModel::parameterShapes(config)) {
+        keep.push_back((at::randn(shape) * 0.02).to(type).contiguous());
+        tensors.push_back({name, fileType, shape,
+            std::span(static_cast<const std::byte*>(keep.back().data_ptr()), keep.back().nbytes())});
+    }
+    pictor::writeSafetensors(dir / "model.safetensors", tensors);
+}
+
 double seconds(Clock::time_point since)
 {
     return std::chrono::duration<double>(Clock::now() - since).count();
@@ -93,6 +145,15 @@ double peakRssMiB()
     std::ifstream status("/proc/self/status");
     for (std::string line; std::getline(status, line);)
         if (line.rfind("VmHWM:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return -1.0;
+}
+
+double currentRssMiB()
+{
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0)
             return std::stod(line.substr(6)) / 1024.0;
     return -1.0;
 }
@@ -119,7 +180,19 @@ int main(int argc, char** argv)
     const double weightsMiB
         = parameters * static_cast<double>(c10::elementSize(device.dtype)) / (1024 * 1024);
     auto start = Clock::now();
-    const auto model = pictor::llava::LlavaModel::withRandomWeights(config, device, 1234);
+    std::shared_ptr<const pictor::llava::LlavaModel> model;
+    if (options.folder.empty()) {
+        model = pictor::llava::LlavaModel::withRandomWeights(config, device, 1234);
+    } else {
+        if (!std::filesystem::exists(std::filesystem::path(options.folder) / "model.safetensors"))
+            writeFolder(options.folder, config, options.checkpointDtype);
+        resetPeakRss();
+        start = Clock::now();
+        model = pictor::llava::LlavaModel::load(options.folder, device);
+        std::printf("{\"bench\":\"load\",\"checkpoint_dtype\":\"%s\",\"seconds\":%.1f,\"peak_rss_mib\":%.0f,"
+                    "\"rss_mib\":%.0f}\n",
+            options.checkpointDtype.c_str(), seconds(start), peakRssMiB(), currentRssMiB());
+    }
     std::printf(
         "{\"model\":\"llava-interleave-qwen-0.5b shapes (SigLIP so400m 384px 26 layers + Qwen2-0.5B), "
         "random weights\",\"device\":\"%s\",\"parameters\":%lld,\"weights_mib\":%.0f,\"tokens_per_image\":"

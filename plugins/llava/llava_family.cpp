@@ -6,7 +6,6 @@
 #include <c10/core/InferenceMode.h>
 
 #include "core/error.h"
-#include "plugins/clip/model_id.h"
 #include "plugins/llava/llava_model.h"
 
 namespace pictor::llava {
@@ -34,8 +33,7 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
         (modelDir / "preprocessor_config.json").string(), ": produces ",
         engine->impl_->preprocess.outputWidth(), "x", engine->impl_->preprocess.outputHeight(),
         " images but the vision tower takes ", vision.imageSize);
-    engine->impl_->modelId
-        = computeModelId("llava", modelDir / "config.json", engine->impl_->model->checkpoint());
+    engine->impl_->modelId = engine->impl_->model->modelId();
     return engine;
 }
 

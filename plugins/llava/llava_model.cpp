@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/nn/binder.h"
 #include "plugins/clip/clip_model.h"
+#include "plugins/clip/model_id.h"
 #include "plugins/llava/llava_names.h"
 #include "plugins/llava/siglip_vision.h"
 
@@ -114,10 +115,15 @@ std::shared_ptr<const LlavaModel> LlavaModel::load(
     options.dtype = device.dtype;
     options.device = device.device;
     options.ignorableKeys = ignorableKeys();
+    if (model->config_.text.tieWordEmbeddings) // transformers re-ties a saved copy to embed_tokens on load
+        options.ignorableKeys.push_back(std::string(names.lmHead) + ".weight");
     const nn::BindReport report = nn::bindParameters(table, model->checkpoint_, options);
     model->language_model_.tieWeights();
+    model->modelId_ = computeModelId("llava", modelDir / "config.json", model->checkpoint_);
+    if (report.zeroCopy == 0)
+        model->checkpoint_ = Checkpoint();
     PICTOR_LOG_INFO(model->config_.summary(), "; ", report.bound, " tensors (", report.bytes / (1024 * 1024),
-        " MiB, names of ", names.scheme, ") on ", device.describe());
+        " MiB, names of ", names.scheme, ", ", report.zeroCopy, " used in place) on ", device.describe());
     return model;
 }
 
@@ -157,14 +163,18 @@ VisionFeatures LlavaModel::encodeImages(const at::Tensor& pixel_values) const
     const std::vector<int> indices = config_.featureLayerIndices();
     const int deepest = *std::max_element(indices.begin(), indices.end());
     const nn::Encoder& encoder = vision_tower_->encoder();
-    // hidden_states[i] is the output of encoder layer i; the layers after the deepest one read are skipped.
-    std::vector<at::Tensor> hidden_states {vision_tower_->embed(pixel_values.to(device_.device))};
-    for (int i = 0; i < deepest; ++i)
-        hidden_states.push_back(
-            encoder.layers[static_cast<std::size_t>(i)].forward(hidden_states.back(), std::nullopt));
-    std::vector<at::Tensor> chosen;
-    for (int index : indices)
-        chosen.push_back(hidden_states[static_cast<std::size_t>(index)]);
+    // hidden_states[i] is the output of encoder layer i; only the ones read are kept, and the layers
+    // after the deepest one read are not run.
+    std::vector<at::Tensor> chosen(indices.size());
+    at::Tensor hidden_states = vision_tower_->embed(pixel_values.to(device_.device));
+    for (int i = 0;; ++i) {
+        for (std::size_t k = 0; k < indices.size(); ++k)
+            if (indices[k] == i)
+                chosen[k] = hidden_states;
+        if (i == deepest)
+            break;
+        hidden_states = encoder.layers[static_cast<std::size_t>(i)].forward(hidden_states, std::nullopt);
+    }
     at::Tensor selected = chosen.size() == 1 ? chosen.front() : at::cat(chosen, -1);
     if (config_.dropClassToken)
         selected = selected.slice(1, 1);

@@ -51,7 +51,8 @@ public:
 
     const LlavaConfig& config() const { return config_; }
     const nn::ComputeDevice& device() const { return device_; }
-    const Checkpoint& checkpoint() const { return checkpoint_; }
+    // "llava-<16 hex>" (computed at load; empty for random weights).
+    const std::string& modelId() const { return modelId_; }
     const nn::CausalDecoder& languageModel() const { return language_model_; }
 
     LlavaModel(const LlavaModel&) = delete;
@@ -64,7 +65,10 @@ private:
 
     LlavaConfig config_;
     nn::ComputeDevice device_;
-    Checkpoint checkpoint_; // keeps the mapped weights alive (CPU tensors alias them)
+    // Keeps the mapped weights alive while CPU tensors alias them; released after loading when every
+    // tensor was converted (float16/bfloat16 files), so the file's pages do not stay resident.
+    Checkpoint checkpoint_;
+    std::string modelId_;
     std::unique_ptr<VisionTower> vision_tower_;
     nn::Linear linear_1_, linear_2_; // multi_modal_projector
     nn::Activation projector_act_ = nn::Activation::Gelu;

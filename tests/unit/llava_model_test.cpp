@@ -215,6 +215,17 @@ TEST_F(LlavaModelTest, LegacyBuffersAreIgnored)
         at::equal(textOnlyLogits(load(dir), "c4_text_only"), textOnlyLogits(llama(), "c4_text_only")));
 }
 
+TEST_F(LlavaModelTest, TiedModelIgnoresASavedLmHeadCopy)
+{
+    // Some tied checkpoints still carry lm_head; transformers overwrites it with embed_tokens on load.
+    const auto dir = folderWith(kQwen, "tied_copy", [](TensorMap& t) {
+        t["language_model.lm_head.weight"] = at::zeros_like(t.at("language_model.model.embed_tokens.weight"));
+    });
+    EXPECT_TRUE(
+        test::tensorsClose("prefill logits (tied, lm_head saved)", textOnlyLogits(load(dir), "q4_text_only"),
+            goldenTensor(kQwen, "q4_text_only", "prefill_last_logits"), 2e-3));
+}
+
 TEST_F(LlavaModelTest, NotALlavaCheckpoint)
 {
     const auto message = loadError(folderWith(kLlama, "not_llava", [](TensorMap& t) {
