@@ -1,5 +1,6 @@
-// Interactive work during indexing: with a compute worker, a query's text embedding waits at most one
-// indexing batch, not the rest of the job (DESIGN.md "Threads and jobs").
+// The indexing job in process: with a compute worker, a query's text embedding waits at most one
+// indexing batch, not the rest of the job (DESIGN.md "Threads and jobs"); files that vanish while the
+// job runs are failures of their own, never of the run.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -103,6 +104,38 @@ TEST(IndexWithWorker, AQueryDuringIndexingWaitsAtMostOneBatch)
     EXPECT_LT(doneWhenQueriesEnded, 160) << "the queries ran after indexing, not during it";
     // One batch plus scheduling slack; waiting for the rest of the job would take over a second.
     EXPECT_LT(longest, 2.0 * static_cast<double>(kBatchTime.count()) + 40.0);
+}
+
+TEST(IndexJob, AFileDeletedBetweenScanAndDecodeIsListedAndTheRestIsIndexed)
+{
+    const auto photos = test::scratchDir("vanishing-photos");
+    writePhotos(photos, 120);
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    SlowBatchEmbedder slow(*model); // keeps the decoders far enough ahead to delete behind them
+    Library library = Library::openForWriting(test::scratchDir("vanishing-library"));
+    const auto victim = photos / "p99.png"; // decoded long after the first batch (files go in order)
+    bool deleted = false;
+    IndexOptions options;
+    options.decodeThreads = 1;
+    options.progress = [&](const IndexProgress& progress) {
+        if (progress.phase == IndexProgress::Phase::Indexing && !deleted) {
+            deleted = std::filesystem::remove(victim); // after the scan and the plan, before its decode
+        }
+    };
+    const IndexSummary summary = indexLibrary(library, slow, {photos}, options);
+    ASSERT_TRUE(deleted);
+    EXPECT_EQ(summary.indexed, 119);
+    ASSERT_EQ(summary.failures.size(), 1u);
+    EXPECT_EQ(summary.failures[0].path, victim);
+    EXPECT_NE(summary.failures[0].reason.find("No such file"), std::string::npos)
+        << summary.failures[0].reason;
+    EXPECT_FALSE(library.catalog().findByPath(victim));
+
+    // The next run forgets the failure of a file that is gone for good, and changes nothing else.
+    const IndexSummary again = indexLibrary(library, slow, {}, {});
+    EXPECT_EQ(again.indexed, 0);
+    EXPECT_EQ(again.unchanged, 119);
+    EXPECT_TRUE(again.failures.empty());
 }
 
 } // namespace
