@@ -54,23 +54,6 @@ endif()
 # --- ICU: Unicode classes, normalisation and case mapping for the tokenizers.
 find_package(ICU 70 REQUIRED COMPONENTS uc i18n)
 
-# --- SentencePiece (Llama tokenizers): Debian's libsentencepiece-dev. Required for the whole product;
-# optional in engine-only builds (GPU machines with only PyTorch), where core/text compiles
-# no_sentencepiece.cpp instead and loading a tokenizer.model is a clear error.
-find_path(PICTOR_SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h)
-find_library(PICTOR_SENTENCEPIECE_LIBRARY sentencepiece)
-if(PICTOR_SENTENCEPIECE_INCLUDE_DIR AND PICTOR_SENTENCEPIECE_LIBRARY)
-  add_library(pictor_sentencepiece INTERFACE)
-  target_include_directories(pictor_sentencepiece SYSTEM INTERFACE "${PICTOR_SENTENCEPIECE_INCLUDE_DIR}")
-  target_link_libraries(pictor_sentencepiece INTERFACE "${PICTOR_SENTENCEPIECE_LIBRARY}")
-  set(PICTOR_HAVE_SENTENCEPIECE ON)
-elseif(NOT PICTOR_ENGINE_ONLY)
-  message(FATAL_ERROR "SentencePiece not found: install libsentencepiece-dev (scripts/install-deps.sh engine)")
-else()
-  message(STATUS "Pictor: SentencePiece not found; Llama tokenizers (tokenizer.model) are disabled")
-  set(PICTOR_HAVE_SENTENCEPIECE OFF)
-endif()
-
 if(NOT PICTOR_ENGINE_ONLY)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
   find_package(exiv2 REQUIRED)
