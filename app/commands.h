@@ -27,5 +27,7 @@ namespace pictor::app {
 CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addLibraryCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addAskCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app

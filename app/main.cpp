@@ -46,6 +46,8 @@ int main(int argc, char** argv)
     add(pictor::app::addIndexCommand(app, context));
     add(pictor::app::addSearchCommand(app, context));
     add(pictor::app::addLibraryCommand(app, context));
+    add(pictor::app::addCaptionCommand(app, context));
+    add(pictor::app::addAskCommand(app, context));
 
     try {
         app.parse(argc, argv);

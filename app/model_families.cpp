@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "plugins/clip/clip_family.h"
+#include "plugins/llava/llava_vision_chat.h"
 
 extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamilies(
     pictor::ModelRegistry& registry, void (*log)(pictor::LogLevel, std::string_view))
@@ -11,4 +12,5 @@ extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamili
     pictor::setLogLevel(pictor::LogLevel::Debug); // the executable's sink decides what is shown
     pictor::setLogSink([log](pictor::LogLevel level, std::string_view message) { log(level, message); });
     pictor::clip::registerClipFamily(registry);
+    pictor::llava::registerLlavaFamily(registry);
 }

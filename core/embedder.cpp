@@ -54,6 +54,36 @@ std::unique_ptr<ImageTextEmbedder> ModelRegistry::loadEmbedder(
     return it->second(modelDir, options);
 }
 
+void ModelRegistry::registerVisionChat(const std::string& modelType, VisionChatFactory factory)
+{
+    visionChats_[modelType] = std::move(factory);
+}
+
+std::vector<std::string> ModelRegistry::visionChatTypes() const
+{
+    std::vector<std::string> types;
+    for (const auto& [type, factory] : visionChats_)
+        types.push_back(type);
+    return types;
+}
+
+std::unique_ptr<VisionChat> ModelRegistry::loadVisionChat(
+    const std::filesystem::path& modelDir, const VisionChatOptions& options) const
+{
+    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
+    const std::string type = readModelType(modelDir);
+    auto it = visionChats_.find(type);
+    if (it == visionChats_.end()) {
+        std::string supported;
+        for (const auto& name : visionChatTypes())
+            supported += (supported.empty() ? "" : ", ") + name;
+        PICTOR_FAIL((modelDir / "config.json").string(), ": model_type '", type,
+            "' is not a captioning / question-answering model Pictor supports (supported: ",
+            supported.empty() ? "none" : supported, ")");
+    }
+    return it->second(modelDir, options);
+}
+
 void normalizeRows(EmbeddingMatrix& matrix)
 {
     for (int r = 0; r < matrix.rows; ++r) {

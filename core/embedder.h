@@ -1,5 +1,6 @@
 // The ImageTextEmbedder interface (CLIP today, SigLIP later) and the registry that picks a family by
-// the checkpoint's model_type. No Torch here: the app and the indexer see only this.
+// the checkpoint's model_type, for embedders and for vision chat models (core/vision_chat.h). No Torch
+// here: the app and the indexer see only this.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "core/image.h"
 #include "core/preprocess.h"
+#include "core/vision_chat.h"
 
 namespace pictor {
 
@@ -53,6 +55,8 @@ public:
 
 using EmbedderFactory = std::function<std::unique_ptr<ImageTextEmbedder>(
     const std::filesystem::path& modelDir, const EmbedderOptions&)>;
+using VisionChatFactory = std::function<std::unique_ptr<VisionChat>(
+    const std::filesystem::path& modelDir, const VisionChatOptions&)>;
 
 // model_type -> factory. Families register explicitly from the composition root (no static-init magic).
 class ModelRegistry {
@@ -63,8 +67,15 @@ public:
         const std::filesystem::path& modelDir, const EmbedderOptions& options = {}) const;
     std::vector<std::string> embedderTypes() const;
 
+    void registerVisionChat(const std::string& modelType, VisionChatFactory factory);
+    // As loadEmbedder, for models that caption and answer questions about photos (model_type "llava").
+    std::unique_ptr<VisionChat> loadVisionChat(
+        const std::filesystem::path& modelDir, const VisionChatOptions& options = {}) const;
+    std::vector<std::string> visionChatTypes() const;
+
 private:
     std::map<std::string, EmbedderFactory> embedders_;
+    std::map<std::string, VisionChatFactory> visionChats_;
 };
 
 // The model_type field of a model folder's config.json (errors name the file).

@@ -1,0 +1,299 @@
+// pictor ask / caption end to end on the tiny LLaVA fixtures: greedy answers equal the tokenizer's decode
+// of the golden ids, answers stream token by token, library captions are stored once with provenance and
+// found by the full-text search, and malformed model folders fail with one clear line.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/safetensors.h"
+#include "core/text/text_tokenizer.h"
+#include "indexer/catalog.h"
+#include "tests/support/paths.h"
+
+namespace pictor {
+namespace {
+
+struct RunResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string quote(const std::string& arg)
+{
+    std::string quoted = "'";
+    for (char c : arg)
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+std::string readFile(const std::filesystem::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string commandLine(const std::vector<std::string>& args, const std::filesystem::path& errFile)
+{
+    std::string command = quote(PICTOR_BINARY);
+    for (const auto& arg : args)
+        command += " " + quote(arg);
+    return command + " 2>" + quote(errFile.string());
+}
+
+RunResult runPictor(const std::vector<std::string>& args)
+{
+    const auto errFile = test::scratchDir("caption-err") / "stderr.txt";
+    RunResult result;
+    FILE* pipe = popen(commandLine(args, errFile).c_str(), "r");
+    std::array<char, 4096> buffer {};
+    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;)
+        result.out.append(buffer.data(), n);
+    const int status = pclose(pipe);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.err = readFile(errFile);
+    return result;
+}
+
+nlohmann::json fixtureCase(const std::string& fixture, const std::string& name)
+{
+    const auto cases = nlohmann::json::parse(readFile(test::fixtureDir(fixture) / "cases.json"));
+    for (const auto& c : cases["cases"])
+        if (c["name"] == name)
+            return c;
+    ADD_FAILURE() << "no case " << name << " in " << fixture;
+    return {};
+}
+
+std::string questionOf(const nlohmann::json& fixtureCase)
+{
+    for (const auto& part : fixtureCase["messages"][0]["content"])
+        if (part["type"] == "text")
+            return part["text"];
+    return {};
+}
+
+std::vector<std::string> askArgs(const std::string& fixture, const nlohmann::json& c)
+{
+    const auto dir = test::fixtureDir(fixture);
+    std::vector<std::string> args {"ask", "--model", dir.string(), "--greedy", "--max-tokens",
+        std::to_string(c["generated_ids"].size())};
+    for (const auto& image : c["images"])
+        args.insert(args.end(), {"--image", (dir / "images" / image.get<std::string>()).string()});
+    args.push_back(questionOf(c));
+    return args;
+}
+
+void expectGoldenAnswer(const std::string& fixture, const std::string& caseName)
+{
+    const nlohmann::json c = fixtureCase(fixture, caseName);
+    const auto tokenizer = TextTokenizer::fromFolder(test::fixtureDir(fixture));
+    const auto ids = c["generated_ids"].get<std::vector<TokenId>>();
+    const RunResult result = runPictor(askArgs(fixture, c));
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, tokenizer->decode(ids) + "\n") << caseName;
+}
+
+TEST(AskCli, GreedyAnswerIsTheGoldenDecodeQwen2)
+{
+    expectGoldenAnswer("llava-tiny-qwen2", "q1_img640_what");
+    expectGoldenAnswer("llava-tiny-qwen2", "q5_two_images");
+}
+
+TEST(AskCli, GreedyAnswerIsTheGoldenDecodeLlama)
+{
+    expectGoldenAnswer("llava-tiny-llama", "c1_img640_what");
+    expectGoldenAnswer("llava-tiny-llama", "c4_text_only");
+}
+
+TEST(AskCli, StreamsTokenByToken)
+{
+    const nlohmann::json c = fixtureCase("llava-tiny-qwen2", "q4_text_only");
+    std::vector<std::string> args = askArgs("llava-tiny-qwen2", c);
+    args[5] = "64"; // --max-tokens
+    const auto errFile = test::scratchDir("caption-stream") / "stderr.txt";
+    FILE* pipe = popen(commandLine(args, errFile).c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    const int fd = fileno(pipe);
+    using Clock = std::chrono::steady_clock;
+    std::vector<std::pair<Clock::time_point, std::string>> chunks;
+    std::array<char, 4096> buffer {};
+    for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;)
+        chunks.emplace_back(Clock::now(), std::string(buffer.data(), static_cast<std::size_t>(n)));
+    const auto end = Clock::now();
+    const int status = pclose(pipe);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << readFile(errFile);
+    // One flushed write per token: the reader sees many pieces, the first well before the end.
+    EXPECT_GE(chunks.size(), 8u);
+    ASSERT_FALSE(chunks.empty());
+    EXPECT_LT(chunks.front().first, end);
+    std::string all;
+    for (const auto& [when, text] : chunks)
+        all += text;
+    EXPECT_FALSE(all.empty());
+    EXPECT_EQ(all.back(), '\n');
+}
+
+// A word of ASCII letters (at least 4) from a caption, which FTS5's unicode61 tokenizer keeps whole.
+std::string searchableWord(const std::string& caption)
+{
+    std::istringstream words(caption);
+    for (std::string word; words >> word;)
+        if (word.size() >= 4 && std::all_of(word.begin(), word.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+            }))
+            return word;
+    return {};
+}
+
+nlohmann::json lastJsonLine(const std::string& text)
+{
+    const auto end = text.find_last_not_of('\n');
+    const auto start = text.rfind('\n', end);
+    return nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1, end - start));
+}
+
+TEST(CaptionCli, LibraryBatchStoresProvenanceResumesAndIsSearchable)
+{
+    const auto photos = test::scratchDir("caption-photos");
+    const auto library = test::scratchDir("caption-library");
+    const auto llava = test::fixtureDir("llava-tiny-qwen2");
+    for (const char* name : {"img_640x480.jpg", "img_336x336.png", "img_200x500.png"})
+        std::filesystem::copy_file(llava / "images" / name, photos / name);
+    const RunResult indexed = runPictor({"index", "--library", library.string(), "--model",
+        test::fixtureDir("clip-tiny-a").string(), "--no-thumbnails", "--json", photos.string()});
+    ASSERT_EQ(indexed.status, 0) << indexed.err;
+
+    const std::vector<std::string> caption {"caption", "--library", library.string(), "--all", "--model",
+        llava.string(), "--max-tokens", "24", "--json"};
+    const RunResult first = runPictor(caption);
+    ASSERT_EQ(first.status, 0) << first.err;
+    const auto summary = lastJsonLine(first.out);
+    EXPECT_EQ(summary["captioned"], 3) << first.out;
+    EXPECT_EQ(summary["failed"], 0);
+    const std::string modelId = summary["model_id"];
+    EXPECT_TRUE(modelId.starts_with("llava-")) << modelId;
+
+    std::string word;
+    std::int64_t wordPhoto = 0;
+    {
+        Catalog catalog = Catalog::open(library, Catalog::OpenMode::ReadOnly);
+        const auto ids = catalog.filterPhotos({});
+        ASSERT_EQ(ids.size(), 3u);
+        for (std::int64_t id : ids) {
+            const auto captions = catalog.captions(id);
+            ASSERT_EQ(captions.size(), 1u) << "photo " << id;
+            EXPECT_EQ(captions[0].modelId, modelId);
+            EXPECT_NE(captions[0].prompt.find("Keywords:"), std::string::npos);
+            EXPECT_GT(captions[0].createdAt, 0);
+            EXPECT_FALSE(captions[0].text.empty());
+            if (word.empty() && !(word = searchableWord(captions[0].text)).empty())
+                wordPhoto = id;
+        }
+    }
+
+    const RunResult second = runPictor(caption);
+    ASSERT_EQ(second.status, 0) << second.err;
+    const auto again = lastJsonLine(second.out);
+    EXPECT_EQ(again["captioned"], 0);
+    EXPECT_EQ(again["skipped"], 3);
+
+    ASSERT_FALSE(word.empty()) << "no caption has a plain word to search for";
+    const RunResult search
+        = runPictor({"search", "--library", library.string(), "--json", "\"" + word + "\""});
+    ASSERT_EQ(search.status, 0) << search.err;
+    const auto hits = nlohmann::json::parse(search.out);
+    const bool found = std::any_of(hits.begin(), hits.end(), [&](const auto& hit) {
+        return hit["id"] == wordPhoto && hit["why"].dump().find("caption") != std::string::npos;
+    });
+    EXPECT_TRUE(found) << word << ": " << search.out;
+}
+
+TEST(CaptionCli, CaptionsFilesAsJson)
+{
+    const auto llava = test::fixtureDir("llava-tiny-llama");
+    const RunResult result = runPictor({"caption", "--model", llava.string(), "--json", "--max-tokens", "16",
+        (llava / "images" / "img_640x480.jpg").string(), (llava / "images" / "img_336x336.png").string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    std::istringstream lines(result.out);
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        const auto json = nlohmann::json::parse(line);
+        EXPECT_TRUE(json["model_id"].get<std::string>().starts_with("llava-"));
+        EXPECT_TRUE(json.contains("caption"));
+    }
+    EXPECT_EQ(count, 2);
+}
+
+// A copy of a fixture folder (symlinks) with some files replaced.
+std::filesystem::path brokenFixture(const std::string& fixture, const std::string& tag)
+{
+    const auto dir = test::scratchDir(tag);
+    for (const auto& entry : std::filesystem::directory_iterator(test::fixtureDir(fixture)))
+        std::filesystem::create_symlink(entry.path(), dir / entry.path().filename());
+    return dir;
+}
+
+void replaceFile(const std::filesystem::path& file, const std::string& bytes)
+{
+    std::filesystem::remove(file);
+    std::ofstream(file, std::ios::binary) << bytes;
+}
+
+void expectOneLineError(const std::filesystem::path& model, const std::vector<std::string>& needles)
+{
+    const RunResult result = runPictor({"ask", "--model", model.string(), "--greedy", "hello"});
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    ASSERT_FALSE(result.err.empty());
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    for (const auto& needle : needles)
+        EXPECT_NE(result.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << result.err;
+}
+
+TEST(CaptionCli, MissingProjectorIsAClearError)
+{
+    const auto dir = brokenFixture("llava-tiny-qwen2", "llava-no-projector");
+    const auto source = SafetensorsFile::open(test::fixtureDir("llava-tiny-qwen2") / "model.safetensors");
+    std::vector<TensorToWrite> tensors;
+    for (const TensorView& view : source->tensors())
+        if (view.name.find("multi_modal_projector") == std::string::npos)
+            tensors.push_back({view.name, view.dtype, view.shape, std::span(view.data, view.nbytes)});
+    std::filesystem::remove(dir / "model.safetensors");
+    writeSafetensors(dir / "model.safetensors", tensors);
+    expectOneLineError(dir, {"multi_modal_projector"});
+}
+
+TEST(CaptionCli, UnknownChatTemplateIsAClearError)
+{
+    const auto dir = brokenFixture("llava-tiny-llama", "llava-bad-template");
+    replaceFile(
+        dir / "chat_template.json", R"({"chat_template": "{% for m in messages %}{{ m }}{% endfor %}"})");
+    expectOneLineError(dir, {"chat_template.json", "llava-1.5", "ChatML"});
+}
+
+TEST(CaptionCli, TokenizerLargerThanTheEmbeddingIsAClearError)
+{
+    const auto dir = brokenFixture("llava-tiny-llama", "llava-small-vocab");
+    auto config = nlohmann::json::parse(readFile(test::fixtureDir("llava-tiny-llama") / "config.json"));
+    config["text_config"]["vocab_size"] = 1000;
+    replaceFile(dir / "config.json", config.dump());
+    expectOneLineError(dir, {"1000", dir.string()});
+}
+
+TEST(CaptionCli, NotAVisionChatModelIsAClearError)
+{
+    expectOneLineError(test::fixtureDir("clip-tiny-a"), {"model_type", "llava"});
+}
+
+} // namespace
+} // namespace pictor
