@@ -47,4 +47,16 @@ int cpuThreads()
     return at::get_num_threads();
 }
 
+CpuThreadLimit::CpuThreadLimit(int threads) : previous_(at::get_num_threads())
+{
+    if (threads > 0 && threads < previous_)
+        at::set_num_threads(threads);
+}
+
+CpuThreadLimit::~CpuThreadLimit()
+{
+    if (at::get_num_threads() != previous_)
+        at::set_num_threads(previous_);
+}
+
 } // namespace pictor::nn

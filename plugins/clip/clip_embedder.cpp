@@ -1,10 +1,12 @@
 // ClipEmbedder: the ImageTextEmbedder for model_type "clip" (tokenizer + preprocessing + ClipModel).
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include <c10/core/InferenceMode.h>
 
 #include "core/error.h"
+#include "core/nn/device.h"
 #include "core/text/clip_tokenizer.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/clip/clip_model.h"
@@ -12,6 +14,8 @@
 
 namespace pictor::clip {
 namespace {
+
+constexpr std::size_t kSmallTextBatch = 2; // queries: one text, or two in arithmetic search
 
 EmbeddingMatrix toMatrix(const at::Tensor& embeds)
 {
@@ -59,6 +63,10 @@ public:
     EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
     {
         c10::InferenceMode guard;
+        // A query or two is too little work to share between threads (see nn::CpuThreadLimit).
+        std::optional<nn::CpuThreadLimit> oneThread;
+        if (model_->device().device.is_cpu() && texts.size() <= kSmallTextBatch)
+            oneThread.emplace(1);
         EmbeddingMatrix result;
         result.dim = dimension();
         const int batchSize = std::max(1, options_.maxBatch);
