@@ -394,8 +394,13 @@ void MainWindow::updateFolderStates()
         if (job.finished())
             continue;
         for (const auto& path : job.roots) {
-            std::error_code error;
-            const auto canonical = std::filesystem::weakly_canonical(path, error);
+            // Resolved once per folder: this runs on every progress report, and resolving touches the disk.
+            auto found = canonicalRoots_.find(path);
+            if (found == canonicalRoots_.end()) {
+                std::error_code error;
+                found = canonicalRoots_.emplace(path, std::filesystem::weakly_canonical(path, error)).first;
+            }
+            const std::filesystem::path& canonical = found->second;
             bool known = false;
             for (const RootState& root : listing_.roots)
                 known = known || root.path == canonical;

@@ -8,6 +8,7 @@
 #include <QFuture>
 #include <QMainWindow>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -119,6 +120,7 @@ private:
     QLabel* sizeLabel_;
     QLabel* resultLabel_;
 
+    std::map<std::filesystem::path, std::filesystem::path> canonicalRoots_; // folders of added jobs
     LibraryListing listing_; // roots and counts of the last listing (entries live in the model)
     bool listingLoaded_ = false;
     quint64 listingGeneration_ = 0;
