@@ -125,6 +125,13 @@ struct PhotoFilter {
     std::vector<std::string> fileTypes; // any of these (ASCII case-insensitive); empty: all
 };
 
+// Orders of a paged listing. Dates are the date taken, else the file's modification time; ties go by id.
+enum class PhotoOrder {
+    NewestFirst,
+    OldestFirst,
+    Name, // file name (bytes), then id
+};
+
 struct CatalogCounts {
     std::int64_t roots = 0;
     std::int64_t photos = 0;
@@ -189,6 +196,11 @@ public:
     void movePhoto(std::int64_t id, const std::filesystem::path& newPath, std::int64_t rootId = 0);
     void deletePhotos(std::span<const std::int64_t> ids); // cascades to embeddings, captions, tags
     std::vector<std::int64_t> filterPhotos(const PhotoFilter& filter) const; // ascending ids
+    // One page of the photos that pass `filter`, full rows in `order`, in one query: rows
+    // [offset, offset + limit) of the ordered listing (fewer at the end).
+    std::vector<PhotoRecord> listPhotos(
+        PhotoOrder order, std::int64_t offset, std::int64_t limit, const PhotoFilter& filter = {}) const;
+    std::int64_t countPhotos(const PhotoFilter& filter = {}) const;
 
     // --- embeddings (float32 in and out, float16 stored)
     void putEmbedding(std::int64_t photoId, std::string_view modelId, std::span<const float> vector);

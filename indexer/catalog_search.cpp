@@ -203,53 +203,6 @@ std::vector<TextMatch> Catalog::matchText(std::string_view query, std::size_t li
     return out;
 }
 
-std::vector<std::int64_t> Catalog::filterPhotos(const PhotoFilter& filter) const
-{
-    std::string sql = "SELECT id FROM photos WHERE 1";
-    std::string lowBound, highBound;
-    if (filter.folder) {
-        std::string folder = std::filesystem::absolute(*filter.folder).lexically_normal().native();
-        while (!folder.empty() && folder.back() == '/')
-            folder.pop_back();
-        // Paths below the folder sort between "<folder>/" and "<folder>0" ('0' follows '/').
-        lowBound = folder + '/';
-        highBound = folder + '0';
-        sql += " AND path >= ? AND path < ?";
-    }
-    if (filter.takenFrom)
-        sql += " AND coalesce(taken_at, mtime_ns / 1000000000) >= ?";
-    if (filter.takenBefore)
-        sql += " AND coalesce(taken_at, mtime_ns / 1000000000) < ?";
-    if (filter.camera)
-        sql += " AND instr(lower(camera_make || ' ' || camera_model), ?) > 0";
-    if (!filter.fileTypes.empty()) {
-        sql += " AND lower(file_type) IN (?";
-        for (std::size_t i = 1; i < filter.fileTypes.size(); ++i)
-            sql += ", ?";
-        sql += ')';
-    }
-    sql += " ORDER BY id";
-
-    auto query = impl_->db.prepareOnce(sql);
-    int index = 0;
-    if (filter.folder) {
-        query.bind(++index, catalog_detail::Blob {lowBound});
-        query.bind(++index, catalog_detail::Blob {highBound});
-    }
-    if (filter.takenFrom)
-        query.bind(++index, *filter.takenFrom);
-    if (filter.takenBefore)
-        query.bind(++index, *filter.takenBefore);
-    if (filter.camera)
-        query.bind(++index, asciiLower(*filter.camera));
-    for (const auto& type : filter.fileTypes)
-        query.bind(++index, asciiLower(type));
-    std::vector<std::int64_t> ids;
-    while (query.step())
-        ids.push_back(query.int64(0));
-    return ids;
-}
-
 // --- captions and tags
 
 std::int64_t Catalog::addCaption(

@@ -1,9 +1,12 @@
 #include "ui/catalog_reader.h"
 
-#include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace pictor::ui {
+namespace {
+constexpr std::int64_t kListPage = 8192;
+}
 
 bool CatalogReader::hasCatalog(const std::filesystem::path& libraryDir)
 {
@@ -21,34 +24,39 @@ LibraryListing CatalogReader::list(const std::filesystem::path& libraryDir, cons
     const Catalog catalog = Catalog::open(libraryDir, Catalog::OpenMode::ReadOnly);
     std::unordered_set<std::string> known;
     std::vector<std::filesystem::path> rootPaths;
+    std::unordered_map<std::int64_t, std::size_t> rootIndex;
     for (const auto& root : catalog.roots()) {
         RootState state;
         state.id = root.id;
         state.path = root.path;
-        for (const auto& file : catalog.listPhotosUnder(root.id)) {
-            if (cancel && *cancel)
-                return listing;
-            GalleryEntry entry;
-            entry.id = file.id;
-            entry.file = file.path;
-            entry.contentHash = file.contentHash;
-            entry.size = file.size;
-            entry.date = file.mtimeNs / 1'000'000'000;
-            // The date taken needs the full row; the statement is cached, so this is a primary-key lookup.
-            if (const auto record = catalog.photo(file.id); record && record->takenAt)
-                entry.date = *record->takenAt;
-            if (scanDisk)
-                known.insert(file.path.native());
-            listing.entries.push_back(std::move(entry));
-            ++state.cataloged;
-        }
         std::error_code error;
         state.missing = !std::filesystem::is_directory(root.path, error);
         rootPaths.push_back(root.path);
+        rootIndex.emplace(root.id, listing.roots.size());
         listing.roots.push_back(std::move(state));
     }
-    std::sort(listing.entries.begin(), listing.entries.end(),
-        [](const GalleryEntry& a, const GalleryEntry& b) { return a.id < b.id; });
+    // Full rows (date taken included) a page per query, newest first.
+    listing.entries.reserve(static_cast<std::size_t>(catalog.countPhotos()));
+    for (std::int64_t offset = 0;; offset += kListPage) {
+        const auto page = catalog.listPhotos(PhotoOrder::NewestFirst, offset, kListPage);
+        for (const auto& photo : page) {
+            if (cancel && *cancel)
+                return listing;
+            GalleryEntry entry;
+            entry.id = photo.id;
+            entry.file = photo.path;
+            entry.contentHash = photo.contentHash;
+            entry.size = photo.size;
+            entry.date = photo.takenAt.value_or(photo.mtimeNs / 1'000'000'000);
+            if (scanDisk)
+                known.insert(photo.path.native());
+            if (const auto found = rootIndex.find(photo.rootId); found != rootIndex.end())
+                ++listing.roots[found->second].cataloged;
+            listing.entries.push_back(std::move(entry));
+        }
+        if (static_cast<std::int64_t>(page.size()) < kListPage)
+            break;
+    }
     if (!scanDisk || rootPaths.empty())
         return listing;
 

@@ -34,7 +34,7 @@ struct RootState {
 
 struct LibraryListing {
     bool hasCatalog = false;
-    std::vector<GalleryEntry> entries; // in catalog id order, then files not yet indexed by path
+    std::vector<GalleryEntry> entries; // catalog rows newest first, then files not yet indexed by path
     std::vector<RootState> roots;
 };
 

@@ -943,6 +943,74 @@ TEST(CatalogTextQuery, QuotesEveryWord)
 
 // --- filters
 
+TEST(CatalogListing, OrdersPagesAndFilters)
+{
+    Library library("catalog-listing");
+    auto& catalog = library.catalog;
+    const auto root = library.photos();
+    // Dates (taken, else mtime): e=500 (taken), a=1000, c=3000 and b=3000 (a tie, broken by id), d=4000.
+    auto add = [&](const fs::path& path, std::optional<std::int64_t> takenAt, std::int64_t mtimeSeconds,
+                   const std::string& type) {
+        auto photo = makePhoto(library.root, path);
+        photo.takenAt = takenAt;
+        photo.mtimeNs = mtimeSeconds * 1'000'000'000;
+        photo.fileType = type;
+        photo.cameraMake = "Canon";
+        return catalog.upsertPhoto(photo);
+    };
+    const auto a = add(root / "z" / "a.jpg", std::nullopt, 1000, "jpeg");
+    const auto c = add(root / "c.jpg", 3000, 9, "jpeg");
+    const auto b = add(root / "y" / "b.png", std::nullopt, 3000, "png");
+    const auto d = add(root / "z" / "d.jpg", 4000, 1, "jpeg");
+    const auto e = add(root / "e.jpg", 500, 99999, "jpeg");
+    using Ids = std::vector<std::int64_t>;
+    auto ids = [](const std::vector<PhotoRecord>& rows) {
+        Ids out;
+        for (const auto& row : rows)
+            out.push_back(row.id);
+        return out;
+    };
+
+    EXPECT_EQ(catalog.countPhotos(), 5);
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::NewestFirst, 0, 100)), (Ids {d, b, c, a, e}));
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::OldestFirst, 0, 100)), (Ids {e, a, c, b, d}));
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::Name, 0, 100)), (Ids {a, b, c, d, e})); // by file name
+    // Full rows, as photo(id) reads them.
+    const auto rows = catalog.listPhotos(PhotoOrder::NewestFirst, 0, 1);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].path, root / "z" / "d.jpg");
+    EXPECT_EQ(rows[0].takenAt, std::optional<std::int64_t>(4000));
+    EXPECT_EQ(rows[0].contentHash, catalog.photo(d)->contentHash);
+    EXPECT_EQ(rows[0].cameraMake, "Canon");
+
+    // Pages: the concatenation is the whole listing, the last page is short, past the end is empty.
+    Ids paged;
+    for (std::int64_t offset = 0; offset < 5; offset += 2)
+        for (auto id : ids(catalog.listPhotos(PhotoOrder::NewestFirst, offset, 2)))
+            paged.push_back(id);
+    EXPECT_EQ(paged, (Ids {d, b, c, a, e}));
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::NewestFirst, 4, 2)), (Ids {e}));
+    EXPECT_TRUE(catalog.listPhotos(PhotoOrder::NewestFirst, 5, 2).empty());
+    EXPECT_TRUE(catalog.listPhotos(PhotoOrder::NewestFirst, 0, 0).empty());
+    EXPECT_THROW(catalog.listPhotos(PhotoOrder::NewestFirst, -1, 2), Error);
+
+    // Filters: the same clauses as filterPhotos.
+    PhotoFilter folder;
+    folder.folder = root / "z";
+    EXPECT_EQ(catalog.countPhotos(folder), 2);
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::NewestFirst, 0, 100, folder)), (Ids {d, a}));
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::NewestFirst, 1, 100, folder)), (Ids {a}));
+    PhotoFilter types;
+    types.fileTypes = {"PNG"};
+    EXPECT_EQ(catalog.countPhotos(types), 1);
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::Name, 0, 100, types)), (Ids {b}));
+    PhotoFilter dates;
+    dates.takenFrom = 1000;
+    dates.takenBefore = 4000;
+    EXPECT_EQ(ids(catalog.listPhotos(PhotoOrder::OldestFirst, 0, 100, dates)), (Ids {a, c, b}));
+    EXPECT_EQ(catalog.filterPhotos(dates), (Ids {a, c, b}));
+}
+
 TEST(CatalogFilters, FolderDatesCameraFileType)
 {
     Library library("catalog-filter");
