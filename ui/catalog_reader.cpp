@@ -4,9 +4,6 @@
 #include <unordered_set>
 
 namespace pictor::ui {
-namespace {
-constexpr std::int64_t kListPage = 8192;
-}
 
 bool CatalogReader::hasCatalog(const std::filesystem::path& libraryDir)
 {
@@ -35,27 +32,24 @@ LibraryListing CatalogReader::list(const std::filesystem::path& libraryDir, cons
         rootIndex.emplace(root.id, listing.roots.size());
         listing.roots.push_back(std::move(state));
     }
-    // Full rows (date taken included) a page per query, newest first.
-    listing.entries.reserve(static_cast<std::size_t>(catalog.countPhotos()));
-    for (std::int64_t offset = 0;; offset += kListPage) {
-        const auto page = catalog.listPhotos(PhotoOrder::NewestFirst, offset, kListPage);
-        for (const auto& photo : page) {
-            if (cancel && *cancel)
-                return listing;
-            GalleryEntry entry;
-            entry.id = photo.id;
-            entry.file = photo.path;
-            entry.contentHash = photo.contentHash;
-            entry.size = photo.size;
-            entry.date = photo.takenAt.value_or(photo.mtimeNs / 1'000'000'000);
-            if (scanDisk)
-                known.insert(photo.path.native());
-            if (const auto found = rootIndex.find(photo.rootId); found != rootIndex.end())
-                ++listing.roots[found->second].cataloged;
-            listing.entries.push_back(std::move(entry));
-        }
-        if (static_cast<std::int64_t>(page.size()) < kListPage)
-            break;
+    // Full rows (date taken included) in one query, newest first: one sort of the table (OFFSET pages
+    // would sort it again for every page).
+    const std::int64_t total = catalog.countPhotos();
+    listing.entries.reserve(static_cast<std::size_t>(total));
+    for (const auto& photo : catalog.listPhotos(PhotoOrder::NewestFirst, 0, total)) {
+        if (cancel && *cancel)
+            return listing;
+        GalleryEntry entry;
+        entry.id = photo.id;
+        entry.file = photo.path;
+        entry.contentHash = photo.contentHash;
+        entry.size = photo.size;
+        entry.date = photo.takenAt.value_or(photo.mtimeNs / 1'000'000'000);
+        if (scanDisk)
+            known.insert(photo.path.native());
+        if (const auto found = rootIndex.find(photo.rootId); found != rootIndex.end())
+            ++listing.roots[found->second].cataloged;
+        listing.entries.push_back(std::move(entry));
     }
     if (!scanDisk || rootPaths.empty())
         return listing;
