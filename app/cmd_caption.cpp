@@ -15,6 +15,7 @@
 #include "app/library_access.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
+#include "indexer/caption_job.h"
 #include "indexer/compute_worker.h"
 
 namespace pictor::app {
@@ -33,15 +34,6 @@ struct CaptionArgs {
 };
 
 std::atomic<bool> interrupted {false};
-
-// Photos are decoded at reduced size (JPEG DCT scaling) down to a short edge of 768: at least twice the input
-// of the LLaVA vision towers (336 px CLIP, 384 px SigLIP).
-DecodeOptions reducedDecode()
-{
-    DecodeOptions options;
-    options.targetShortEdge = 768;
-    return options;
-}
 
 struct LoadedChat {
     ComputeWorker worker;
@@ -65,7 +57,7 @@ int captionFiles(const CaptionArgs& args, LoadedChat& loaded)
             return 130;
         ChatAnswer answer;
         try {
-            answer = describeOnWorker(loaded, decodeImageFile(file, reducedDecode()).image, args);
+            answer = describeOnWorker(loaded, decodeImageFile(file, captionDecodeOptions()).image, args);
         } catch (const Error& e) {
             std::fprintf(stderr, "pictor: error: %s\n", e.what());
             ++failed;
@@ -85,11 +77,7 @@ int captionFiles(const CaptionArgs& args, LoadedChat& loaded)
     return failed > 0 ? 1 : 0;
 }
 
-struct BatchCounts {
-    std::int64_t total = 0, done = 0, captioned = 0, skipped = 0, failed = 0;
-};
-
-void printBar(const BatchCounts& c)
+void printBar(const CaptionCounts& c)
 {
     constexpr int kWidth = 30;
     const std::int64_t todo = c.total - c.skipped;
@@ -100,7 +88,7 @@ void printBar(const BatchCounts& c)
         static_cast<long long>(c.failed));
 }
 
-nlohmann::json countsJson(const char* event, const BatchCounts& c)
+nlohmann::json countsJson(const char* event, const CaptionCounts& c)
 {
     return {{"event", event}, {"total", c.total}, {"done", c.done}, {"captioned", c.captioned},
         {"skipped", c.skipped}, {"failed", c.failed}};
@@ -113,78 +101,40 @@ int captionLibrary(const CaptionArgs& args, LoadedChat& loaded)
     PhotoFilter filter;
     if (!args.folder.empty())
         filter.folder = std::filesystem::absolute(args.folder).lexically_normal();
-    const std::vector<std::int64_t> ids = catalog.filterPhotos(filter);
-    const std::string modelId = loaded.chat->modelId();
-    const std::string prompt(captionPrompt());
-
-    BatchCounts counts;
-    counts.total = static_cast<std::int64_t>(ids.size());
-    std::vector<std::int64_t> todo;
-    for (std::int64_t id : ids) {
-        bool done = false;
-        for (const CaptionRecord& caption : catalog.captions(id))
-            done = done || (caption.modelId == modelId && caption.prompt == prompt);
-        if (done)
-            ++counts.skipped;
-        else
-            todo.push_back(id);
-    }
-    catalog.clearFailures("caption");
     const bool bar = !args.json && isatty(STDERR_FILENO);
-    bool cancelled = false;
-    for (std::int64_t id : todo) {
-        if (interrupted) {
-            cancelled = true;
-            break;
-        }
-        const auto photo = catalog.photo(id);
-        if (!photo)
-            continue; // removed meanwhile
-        ChatAnswer answer;
-        try {
-            answer = describeOnWorker(loaded, decodeImageFile(photo->path, reducedDecode()).image, args);
-        } catch (const Error& e) {
-            catalog.recordFailure(photo->path, e.what(), "caption");
-            ++counts.failed;
-            ++counts.done;
-            continue;
-        }
-        if (answer.cancelled) {
-            cancelled = true;
-            break;
-        }
-        ++counts.done;
-        if (answer.text.empty()) {
-            catalog.recordFailure(photo->path, "the model's caption was empty after clean-up", "caption");
-            ++counts.failed;
-        } else {
-            catalog.addCaption(id, answer.text, modelId, prompt);
-            ++counts.captioned;
-            if (args.json)
-                std::cout << jsonText({{"event", "caption"}, {"photo_id", id}, {"path", photo->path.string()},
-                    {"caption", answer.text}})
+    CaptionJobOptions options;
+    options.maxNewTokens = args.maxTokens;
+    options.worker = &loaded.worker;
+    options.cancel = &interrupted;
+    options.progress = [&](const CaptionEvent& event) {
+        if (args.json) {
+            if (!event.caption.empty())
+                std::cout << jsonText({{"event", "caption"}, {"photo_id", event.photoId},
+                    {"path", event.path.string()}, {"caption", event.caption}})
                           << std::endl;
+            std::cout << jsonText(countsJson("progress", event.counts)) << std::endl;
+        } else if (bar) {
+            printBar(event.counts);
         }
-        if (args.json)
-            std::cout << jsonText(countsJson("progress", counts)) << std::endl;
-        else if (bar)
-            printBar(counts);
-    }
+    };
+    const CaptionSummary result = captionPhotos(catalog, *loaded.chat, catalog.filterPhotos(filter), options);
+    const CaptionCounts& counts = result.counts;
     if (bar)
         std::fputc('\n', stderr);
     if (args.json) {
         nlohmann::json summary = countsJson("summary", counts);
-        summary["cancelled"] = cancelled;
-        summary["model_id"] = modelId;
+        summary["cancelled"] = result.cancelled;
+        summary["model_id"] = result.modelId;
         std::cout << jsonText(summary) << std::endl;
     } else {
         std::printf("captioned %lld, already captioned %lld, failed %lld%s\n",
             static_cast<long long>(counts.captioned), static_cast<long long>(counts.skipped),
-            static_cast<long long>(counts.failed), cancelled ? " (cancelled: run again to resume)" : "");
+            static_cast<long long>(counts.failed),
+            result.cancelled ? " (cancelled: run again to resume)" : "");
         for (const auto& failure : catalog.failures("caption"))
             std::printf("  failed: %s: %s\n", failure.path.c_str(), failure.reason.c_str());
     }
-    return cancelled ? 130 : 0;
+    return result.cancelled ? 130 : 0;
 }
 
 int runCaption(const CaptionArgs& args, const ModelRegistry& registry)
