@@ -39,6 +39,14 @@ void AppSettings::setModelDir(const QString& dir)
 {
     store().setValue("models/embedding", dir);
 }
+QString AppSettings::captionModelDir() const
+{
+    return store().value("models/captioning").toString();
+}
+void AppSettings::setCaptionModelDir(const QString& dir)
+{
+    store().setValue("models/captioning", dir);
+}
 
 QString AppSettings::device() const
 {

@@ -28,6 +28,9 @@ public:
     // The embedding model folder; empty: the one the library was last indexed with.
     QString modelDir() const;
     void setModelDir(const QString& dir);
+    // The captioning / Ask model folder (model_type llava); empty: none, no Caption or Ask actions.
+    QString captionModelDir() const;
+    void setCaptionModelDir(const QString& dir);
     QString device() const; // "auto", "cpu" or "cuda"
     void setDevice(const QString& device);
     int cpuThreads() const; // 0: every core

@@ -110,6 +110,11 @@ int IndexingJobs::removePhotos(const std::vector<std::int64_t>& ids, const QStri
     return enqueue(Kind::RemovePhotos, label, {}, ids);
 }
 
+int IndexingJobs::enqueueWork(const QString& label, Work work)
+{
+    return enqueue(Kind::Work, label, {}, {}, std::move(work));
+}
+
 void IndexingJobs::cancel(int id)
 {
     for (JobInfo& info : jobs_)
@@ -130,8 +135,8 @@ void IndexingJobs::cancelAll()
             cancel(info.id);
 }
 
-int IndexingJobs::enqueue(
-    Kind kind, QString label, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids)
+int IndexingJobs::enqueue(Kind kind, QString label, std::vector<std::filesystem::path> roots,
+    std::vector<std::int64_t> ids, Work work)
 {
     JobInfo info;
     info.id = nextId_++;
@@ -140,8 +145,9 @@ int IndexingJobs::enqueue(
     jobs_.append(info);
     const int id = info.id;
     auto cancel = info.cancel;
-    pool_.start([this, id, kind, roots = std::move(roots), ids = std::move(ids), cancel]() mutable {
-        run(id, kind, std::move(roots), std::move(ids), std::move(cancel));
+    pool_.start([this, id, kind, roots = std::move(roots), ids = std::move(ids), cancel,
+                    work = std::move(work)]() mutable {
+        run(id, kind, std::move(roots), std::move(ids), std::move(cancel), work);
     });
     emit jobChanged(id);
     return id;
@@ -149,7 +155,7 @@ int IndexingJobs::enqueue(
 
 // On the job thread. Reports through queued calls; touches no GUI-thread state.
 void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roots,
-    std::vector<std::int64_t> ids, std::shared_ptr<std::atomic<bool>> cancel)
+    std::vector<std::int64_t> ids, std::shared_ptr<std::atomic<bool>> cancel, const Work& work)
 {
     if (*cancel)
         return;
@@ -163,6 +169,13 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
                 if (const auto record = library.catalog().findRoot(root))
                     library.catalog().removeRoot(record->id);
             report(id, JobInfo::State::Done, {}, tr("removed from the library; the files are untouched"));
+            return;
+        }
+        if (kind == Kind::Work) {
+            const JobOutcome outcome = work(library, *cancel,
+                [&](const IndexProgress& progress) { report(id, JobInfo::State::Running, progress, {}); });
+            report(id, outcome.cancelled ? JobInfo::State::Cancelled : JobInfo::State::Done, {},
+                outcome.message);
             return;
         }
         if (kind == Kind::RemovePhotos) {

@@ -10,6 +10,7 @@
 #include <QThreadPool>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct JobInfo {
     bool finished() const { return state != State::Queued && state != State::Running; }
 };
 
+// What a job of another kind (captioning) hands back: its summary, and whether it stopped on cancel.
+struct JobOutcome {
+    bool cancelled = false;
+    QString message;
+};
+
 class IndexingJobs : public QObject {
     Q_OBJECT
 public:
@@ -47,6 +54,11 @@ public:
     int rescan(const std::vector<std::filesystem::path>& roots = {}); // none: every folder
     int removeFolder(const std::filesystem::path& root);
     int removePhotos(const std::vector<std::int64_t>& ids, const QString& label);
+    // A job of another kind in the same queue (one writer at a time): `work` runs on the job thread with
+    // the library open for writing, reports progress (shown like indexing) and throws to fail.
+    using Work = std::function<JobOutcome(Library& library, const std::atomic<bool>& cancel,
+        const std::function<void(const IndexProgress&)>& progress)>;
+    int enqueueWork(const QString& label, Work work);
 
     void cancel(int id);
     void cancelAll();
@@ -62,11 +74,11 @@ signals:
     void jobFinished(int id);
 
 private:
-    enum class Kind { Index, RemoveFolder, RemovePhotos };
-    int enqueue(
-        Kind kind, QString label, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids);
+    enum class Kind { Index, RemoveFolder, RemovePhotos, Work };
+    int enqueue(Kind kind, QString label, std::vector<std::filesystem::path> roots,
+        std::vector<std::int64_t> ids, Work work = {});
     void run(int id, Kind kind, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids,
-        std::shared_ptr<std::atomic<bool>> cancel);
+        std::shared_ptr<std::atomic<bool>> cancel, const Work& work);
     void report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message);
 
     SearchEngine& engine_;

@@ -30,6 +30,7 @@
 
 #include "indexer/library.h"
 #include "indexer/thumbnail_cache.h"
+#include "ui/caption_actions.h"
 #include "ui/filter_bar.h"
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
@@ -139,6 +140,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     sizeLabel_->setObjectName(QStringLiteral("librarySize"));
     statusBar()->addPermanentWidget(sizeLabel_);
 
+    captions_ = new CaptionActions(*this, *engine_, *jobs_);
     buildMenus();
     applySettings();
     restoreGeometry(settings_.windowGeometry());
@@ -223,6 +225,7 @@ MainWindow::~MainWindow()
 {
     jobs_.reset(); // cancels and waits for the job thread before the engine goes
     search_.cancel();
+    captions_->stopAnswers(); // the worker finishes its running job: an answer stops at the next token
     engine_.reset();
 }
 
@@ -232,6 +235,7 @@ void MainWindow::buildMenus()
     QAction* add = file->addAction(tr("&Add folder…"), sidebar_, &LibrarySidebar::addFolderRequested);
     add->setShortcut(QKeySequence(tr("Ctrl+O")));
     file->addAction(tr("Re-scan all folders"), this, [this] { jobs_->rescan(); });
+    file->addAction(captions_->captionAllAction());
     QAction* settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
     settings->setShortcut(QKeySequence::Preferences);
     settings->setShortcuts({QKeySequence(tr("Ctrl+,"))});
@@ -275,6 +279,7 @@ void MainWindow::applySettings()
     options.device = settings_.device().toStdString();
     options.cpuThreads = settings_.cpuThreads();
     engine_->setModel(settings_.modelDir().toStdString(), options);
+    captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
     jobs_->setLibraryDir(libraryDir_);
     jobs_->setModelDir(settings_.modelDir().toStdString());
     jobs_->setScanOptions(settings_.excludedPatterns());
@@ -533,6 +538,7 @@ QMenu* MainWindow::contextMenuFor(int row)
     copy->setObjectName(QStringLiteral("copyPath"));
     QAction* reveal = menu->addAction(tr("Reveal in viewer"), this, [this, row] { openViewer(row); });
     reveal->setObjectName(QStringLiteral("revealInViewer"));
+    captions_->addPhotoActions(menu, row);
     return menu;
 }
 

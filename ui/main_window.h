@@ -25,6 +25,7 @@ class QStackedWidget;
 
 namespace pictor::ui {
 
+class CaptionActions;
 class FilterBar;
 class GalleryView;
 class IndexingJobs;
@@ -57,6 +58,7 @@ public:
     JobStatusWidget* jobStatus() const { return jobStatus_; }
     QLabel* modelLabel() const { return modelLabel_; }
     QLabel* librarySizeLabel() const { return sizeLabel_; }
+    CaptionActions* captions() const { return captions_; }
     const std::filesystem::path& libraryDir() const { return libraryDir_; }
     bool listingLoaded() const { return listingLoaded_; }
     bool searchRunning() const { return searchRunning_; }
@@ -119,6 +121,7 @@ private:
     QLabel* modelLabel_;
     QLabel* sizeLabel_;
     QLabel* resultLabel_;
+    CaptionActions* captions_ = nullptr;
 
     std::map<std::filesystem::path, std::filesystem::path> canonicalRoots_; // folders of added jobs
     LibraryListing listing_; // roots and counts of the last listing (entries live in the model)

@@ -65,8 +65,11 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
                 : QObject::tr("none"));
         QStringList captions;
         for (const auto& caption : loaded.details->captions)
-            captions.append(
-                escaped(caption.text) + QStringLiteral(" <i>(%1)</i>").arg(escaped(caption.modelId)));
+            captions.append(escaped(caption.text)
+                + QStringLiteral(" <i>(%1, %2)</i>")
+                      .arg(escaped(caption.modelId),
+                          QDateTime::fromSecsSinceEpoch(caption.createdAt)
+                              .toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
         row(QObject::tr("Captions"),
             captions.isEmpty() ? QObject::tr("none") : captions.join(QStringLiteral("<br>")));
         QStringList tags;
@@ -115,6 +118,7 @@ PhotoViewer::PhotoViewer(QWidget* parent)
     bar->addWidget(title_, 1);
     layout->addLayout(bar);
     auto* split = new QSplitter(this);
+    split_ = split;
     scroll_->setWidget(canvas_);
     scroll_->setAlignment(Qt::AlignCenter);
     scroll_->setWidgetResizable(false);
@@ -156,6 +160,18 @@ void PhotoViewer::previous()
         load();
         emit rowChanged(row_);
     }
+}
+
+void PhotoViewer::refreshDetails()
+{
+    if (model_ && row_ >= 0 && row_ < model_->rowCount())
+        load();
+}
+
+void PhotoViewer::addSidePanel(QWidget* panel)
+{
+    split_->addWidget(panel);
+    split_->setStretchFactor(split_->indexOf(panel), 1);
 }
 
 QString PhotoViewer::infoText() const

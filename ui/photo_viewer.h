@@ -10,6 +10,7 @@
 class QAbstractItemModel;
 class QLabel;
 class QScrollArea;
+class QSplitter;
 class QTextBrowser;
 class QToolButton;
 
@@ -29,6 +30,10 @@ public:
     void setFitToWindow(bool fit);
     void next();
     void previous();
+    // Re-reads the shown photo's catalog details (a caption was added).
+    void refreshDetails();
+    // A panel beside the image and the info panel (Ask).
+    void addSidePanel(QWidget* panel);
 
 signals:
     void closeRequested();
@@ -52,6 +57,7 @@ private:
     QScrollArea* scroll_;
     QLabel* canvas_;
     QTextBrowser* info_;
+    QSplitter* split_ = nullptr;
     QToolButton* zoom_;
     QLabel* title_;
 };

@@ -90,11 +90,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel()
     emit modelStatusChanged(
         QStringLiteral("Loading model %1…").arg(QString::fromStdString(dir.filename().string())), false);
     try {
-        if (!familiesLoaded_ && loadFamilies_) {
-            loadFamilies_(registry_);
-            familiesLoaded_ = true;
-        }
-        model_ = registry_.loadEmbedder(dir, wanted.options);
+        model_ = registryOnWorker().loadEmbedder(dir, wanted.options);
     } catch (const Error& e) {
         emit modelStatusChanged(QStringLiteral("Model not loaded: %1").arg(e.what()), false);
         throw;
@@ -170,6 +166,15 @@ void SearchEngine::preload()
             // Reported through modelStatusChanged; a search says it again in full.
         }
     });
+}
+
+ModelRegistry& SearchEngine::registryOnWorker()
+{
+    if (!familiesLoaded_ && loadFamilies_) {
+        loadFamilies_(registry_);
+        familiesLoaded_ = true;
+    }
+    return registry_;
 }
 
 std::shared_ptr<ImageTextEmbedder> SearchEngine::modelForIndexing()

@@ -53,6 +53,9 @@ public:
     ComputeWorker& worker() { return *worker_; }
     // The folder of the loaded model (loading it when needed); same rules as modelForIndexing().
     std::filesystem::path loadedModelDir();
+    // Worker thread only: the model registry, its families loaded (LibTorch) on first use. For the other
+    // models that live on the worker (the captioning model).
+    ModelRegistry& registryOnWorker();
 
 signals:
     // "clip-0123… · CPU float32", "Loading model…", or what is missing.

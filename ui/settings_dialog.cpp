@@ -39,6 +39,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       libraryDir_(new QLineEdit(this)),
       modelsDir_(new QLineEdit(this)),
       modelDir_(new QLineEdit(this)),
+      captionModelDir_(new QLineEdit(this)),
       device_(new QComboBox(this)),
       threads_(new QSpinBox(this)),
       excluded_(new QPlainTextEdit(this)),
@@ -56,6 +57,9 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     modelDir_->setObjectName(QStringLiteral("modelDir"));
     modelDir_->setPlaceholderText(tr("the library's model (from the last indexing)"));
     form->addRow(tr("Embedding model"), withBrowse(modelDir_, this, tr("CLIP model folder")));
+    captionModelDir_->setObjectName(QStringLiteral("captionModelDir"));
+    captionModelDir_->setPlaceholderText(tr("a llava model folder, for Caption and Ask (optional)"));
+    form->addRow(tr("Captioning model"), withBrowse(captionModelDir_, this, tr("LLaVA model folder")));
     device_->setObjectName(QStringLiteral("device"));
     device_->addItem(tr("Automatic (CUDA when available)"), QStringLiteral("auto"));
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
@@ -85,6 +89,7 @@ void SettingsDialog::load(const AppSettings& settings)
     libraryDir_->setText(settings.libraryDir());
     modelsDir_->setText(settings.modelsDir());
     modelDir_->setText(settings.modelDir());
+    captionModelDir_->setText(settings.captionModelDir());
     device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
     threads_->setValue(settings.cpuThreads());
     excluded_->setPlainText(settings.excludedPatterns().join('\n'));
@@ -96,6 +101,7 @@ void SettingsDialog::save(AppSettings& settings) const
     settings.setLibraryDir(libraryDir_->text().trimmed());
     settings.setModelsDir(modelsDir_->text().trimmed());
     settings.setModelDir(modelDir_->text().trimmed());
+    settings.setCaptionModelDir(captionModelDir_->text().trimmed());
     settings.setDevice(device_->currentData().toString());
     settings.setCpuThreads(threads_->value());
     QStringList patterns;

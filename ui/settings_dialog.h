@@ -24,6 +24,7 @@ private:
     QLineEdit* libraryDir_;
     QLineEdit* modelsDir_;
     QLineEdit* modelDir_;
+    QLineEdit* captionModelDir_;
     QComboBox* device_;
     QSpinBox* threads_;
     QPlainTextEdit* excluded_;

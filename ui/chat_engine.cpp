@@ -1,0 +1,186 @@
+#include "ui/chat_engine.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/error.h"
+#include "core/imageio/decode.h"
+#include "ui/search_engine.h"
+
+namespace pictor::ui {
+namespace {
+
+// The folder's model_type, or why it cannot be read (small file, read on the thread pool).
+QString modelTypeOf(const std::filesystem::path& dir)
+{
+    QFile file(QString::fromStdString((dir / "config.json").string()));
+    if (!file.open(QIODevice::ReadOnly))
+        return QObject::tr("no readable config.json in %1").arg(QString::fromStdString(dir.string()));
+    return QJsonDocument::fromJson(file.read(1 << 20))
+        .object()
+        .value(QStringLiteral("model_type"))
+        .toString();
+}
+
+} // namespace
+
+ChatEngine::ChatEngine(SearchEngine& engine, QObject* parent) : QObject(parent), engine_(engine)
+{
+    // Emitted on the worker; applied here on the GUI thread.
+    connect(this, &ChatEngine::statusChanged, this, [this](const QString& status) { status_ = status; });
+}
+
+void ChatEngine::setModel(const std::filesystem::path& dir, const VisionChatOptions& options)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (config_.dir == dir && config_.options.device == options.device
+            && config_.options.cpuThreads == options.cpuThreads)
+            return;
+        config_.dir = dir;
+        config_.options = options;
+        ++config_.version;
+    }
+    const quint64 generation = ++checkGeneration_;
+    if (available_) {
+        available_ = false;
+        emit availabilityChanged(false);
+    }
+    if (dir.empty()) {
+        emit statusChanged({}, false);
+        return;
+    }
+    emit statusChanged(tr("%1, not loaded yet").arg(QString::fromStdString(dir.filename().string())), false);
+    QtConcurrent::run([dir] {
+        return modelTypeOf(dir);
+    }).then(this, [this, generation, dir](const QString& type) {
+        if (generation != checkGeneration_)
+            return;
+        available_ = type == QStringLiteral("llava");
+        if (!available_)
+            emit statusChanged(
+                tr("%1 is not a llava model (%2): Caption and Ask need one")
+                    .arg(QString::fromStdString(dir.string()), type.isEmpty() ? tr("no model_type") : type),
+                false);
+        emit availabilityChanged(available_);
+    });
+}
+
+ChatEngine::Config ChatEngine::config() const
+{
+    std::lock_guard lock(mutex_);
+    return config_;
+}
+
+std::shared_ptr<VisionChat> ChatEngine::ensureChat()
+{
+    const Config wanted = config();
+    if (chat_ && chatVersion_ == wanted.version)
+        return chat_;
+    chat_.reset();
+    PICTOR_CHECK(!wanted.dir.empty(),
+        "No captioning model is chosen: open Settings (Ctrl+,) and choose a llava model folder.");
+    const QString name = QString::fromStdString(wanted.dir.filename().string());
+    emit statusChanged(tr("Loading %1…").arg(name), false);
+    try {
+        chat_ = engine_.registryOnWorker().loadVisionChat(wanted.dir, wanted.options);
+    } catch (const std::exception& e) {
+        emit statusChanged(tr("%1 not loaded: %2").arg(name, QString::fromUtf8(e.what())), false);
+        throw;
+    }
+    chatVersion_ = wanted.version;
+    emit statusChanged(QStringLiteral("%1 (%2, %3) · %4")
+                           .arg(name, QString::fromStdString(chat_->modelId()),
+                               QString::fromStdString(chat_->chatTemplateName()),
+                               QString::fromStdString(chat_->deviceDescription())),
+        true);
+    return chat_;
+}
+
+std::shared_ptr<VisionChat> ChatEngine::modelForJobs()
+{
+    return engine_.worker().run(JobPriority::Chat, [this] { return ensureChat(); });
+}
+
+int ChatEngine::ask(AskRequest request)
+{
+    const int id = nextId_++;
+    {
+        std::lock_guard lock(mutex_);
+        running_[id] = std::make_shared<std::atomic<bool>>(false);
+    }
+    // Decoded on the thread pool; the continuation (GUI thread) only queues the answer on the worker.
+    const std::filesystem::path file = request.imagePath.toStdString();
+    QtConcurrent::run([file] { return decodeImageFile(file).image; })
+        .then(this,
+            [this, id, request](const RgbImage& image) {
+                engine_.worker().submit(
+                    JobPriority::Chat, [this, id, request, image] { answer(id, request, image); });
+            })
+        .onFailed(this, [this, id](const std::exception& e) {
+            takeCancel(id);
+            emit answerFailed(id, QString::fromUtf8(e.what()));
+        });
+    return id;
+}
+
+void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image)
+{
+    std::shared_ptr<std::atomic<bool>> cancel;
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto found = running_.find(id); found != running_.end())
+            cancel = found->second;
+    }
+    if (!cancel || *cancel) {
+        takeCancel(id);
+        emit answerFinished(id, {}, 0, true);
+        return;
+    }
+    try {
+        auto chat = ensureChat();
+        AnswerOptions options = request.options;
+        options.cancel = cancel.get();
+        options.onToken = [this, id](std::string_view text) {
+            if (!text.empty())
+                emit answerPiece(id, QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
+            return true;
+        };
+        const ChatAnswer reply = chat->ask({image}, request.question, request.history, options);
+        takeCancel(id);
+        emit answerFinished(id, QString::fromStdString(reply.text), reply.tokens, reply.cancelled);
+    } catch (const std::exception& e) {
+        takeCancel(id);
+        emit answerFailed(id, QString::fromUtf8(e.what()));
+    }
+}
+
+std::shared_ptr<std::atomic<bool>> ChatEngine::takeCancel(int id)
+{
+    std::lock_guard lock(mutex_);
+    const auto found = running_.find(id);
+    if (found == running_.end())
+        return nullptr;
+    auto cancel = found->second;
+    running_.erase(found);
+    return cancel;
+}
+
+void ChatEngine::stop(int id)
+{
+    std::lock_guard lock(mutex_);
+    if (const auto found = running_.find(id); found != running_.end())
+        found->second->store(true);
+}
+
+void ChatEngine::stopAll()
+{
+    std::lock_guard lock(mutex_);
+    for (auto& [id, cancel] : running_)
+        cancel->store(true);
+}
+
+} // namespace pictor::ui
