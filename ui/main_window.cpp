@@ -224,7 +224,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 MainWindow::~MainWindow()
 {
     jobs_.reset(); // cancels and waits for the job thread before the engine goes
-    search_.cancel();
+    engine_->cancelSearch();
     captions_->stopAnswers(); // the worker finishes its running job: an answer stops at the next token
     engine_.reset();
 }
@@ -440,7 +440,7 @@ void MainWindow::setMessage(const QString& message)
 
 void MainWindow::runSearch()
 {
-    search_.cancel(); // superseded: dropped before it starts or before its vector search
+    engine_->cancelSearch(); // superseded: dropped before it starts or before its vector search
     const quint64 generation = ++searchGeneration_;
     if (searchBar_->empty()) {
         searchRunning_ = false;

@@ -136,25 +136,36 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
         promise->finish();
         return future;
     }
-    worker_->submit(JobPriority::Interactive, [this, promise, query = std::move(query)] {
-        if (!promise->isCanceled()) {
+    cancelSearch();
+    auto superseded = std::make_shared<std::atomic<bool>>(false);
+    superseded_ = superseded;
+    worker_->submit(JobPriority::Interactive, [this, promise, superseded, query = std::move(query)] {
+        SearchResults results;
+        if (!*superseded) {
             QElapsedTimer timer;
             timer.start();
             try {
                 SearchService& service = ensureService();
-                if (!promise->isCanceled()) { // superseded while the model loaded
-                    SearchResults results;
+                if (!*superseded) { // superseded while the model loaded
                     results.hits = service.search(query);
                     results.seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
-                    promise->addResult(std::move(results));
                 }
             } catch (...) {
                 promise->setException(std::current_exception());
+                promise->finish();
+                return;
             }
         }
+        promise->addResult(std::move(results));
         promise->finish();
     });
     return future;
+}
+
+void SearchEngine::cancelSearch()
+{
+    if (superseded_)
+        *superseded_ = true;
 }
 
 void SearchEngine::preload()

@@ -7,6 +7,7 @@
 #include <QFuture>
 #include <QObject>
 #include <QString>
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -43,7 +44,11 @@ public:
     // After the catalog changed (indexing finished, photos removed): the next search reloads the index.
     void invalidateIndex();
 
+    // Supersedes the previous search (GUI thread): its job is dropped before it starts or before its vector
+    // search and its future then holds an empty result. QFuture::cancel() is not used for that: Qt 6.4 can
+    // crash when the GUI thread cancels while the worker finishes and drops the promise.
     QFuture<SearchResults> search(const SearchRequest& request);
+    void cancelSearch();
     // Loads the model on the worker now (after the window is shown), so the first query is quick.
     void preload();
 
@@ -88,6 +93,7 @@ private:
     std::optional<Library> reader_;
     std::unique_ptr<SearchService> service_;
 
+    std::shared_ptr<std::atomic<bool>> superseded_; // of the latest search; GUI thread only
     std::unique_ptr<ComputeWorker> worker_; // last: stops first
 };
 
