@@ -31,6 +31,14 @@ void AppSettings::setModelsDir(const QString& dir)
 {
     store().setValue("models/folder", dir);
 }
+QStringList AppSettings::extraModelFolders() const
+{
+    return store().value("models/extraFolders").toStringList();
+}
+void AppSettings::setExtraModelFolders(const QStringList& folders)
+{
+    store().setValue("models/extraFolders", folders);
+}
 QString AppSettings::modelDir() const
 {
     return store().value("models/embedding").toString();

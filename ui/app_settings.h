@@ -25,6 +25,9 @@ public:
     // Where the user keeps model folders (each a Hugging Face folder); empty: ~/models when it exists.
     QString modelsDir() const;
     void setModelsDir(const QString& dir);
+    // Folders added in the model manager (each a model folder or a folder of them), besides modelsDir().
+    QStringList extraModelFolders() const;
+    void setExtraModelFolders(const QStringList& folders);
     // The embedding model folder; empty: the one the library was last indexed with.
     QString modelDir() const;
     void setModelDir(const QString& dir);

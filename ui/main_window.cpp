@@ -37,6 +37,7 @@
 #include "ui/job_list_dialog.h"
 #include "ui/job_status_widget.h"
 #include "ui/library_sidebar.h"
+#include "ui/model_manager_dialog.h"
 #include "ui/photo_viewer.h"
 #include "ui/search_bar.h"
 #include "ui/settings_dialog.h"
@@ -239,6 +240,8 @@ void MainWindow::buildMenus()
     QAction* settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
     settings->setShortcut(QKeySequence::Preferences);
     settings->setShortcuts({QKeySequence(tr("Ctrl+,"))});
+    file->addAction(tr("&Models…"), this, &MainWindow::openModelManager)
+        ->setObjectName(QStringLiteral("openModelManager"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -600,6 +603,23 @@ void MainWindow::openSettings()
     dialog.save(settings_);
     applySettings();
     reloadLibrary();
+}
+
+void MainWindow::openModelManager()
+{
+    if (auto* open = findChild<ModelManagerDialog*>()) {
+        open->show();
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    auto* dialog = new ModelManagerDialog(*engine_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ModelManagerDialog::settingsChanged, this, [this] {
+        applySettings();
+        engine_->preload();
+    });
+    dialog->show();
 }
 
 void MainWindow::chooseModelFolder()

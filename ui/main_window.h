@@ -76,6 +76,7 @@ public slots:
     void searchWithPhoto(int row);
     void removeSelectedFromLibrary();
     void openSettings();
+    void openModelManager();
     void reloadLibrary();
 
 signals:

@@ -1,0 +1,58 @@
+#include "core/model_verification.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace pictor {
+
+ModelVerification verifyModelFolder(const ModelRegistry& registry, const std::filesystem::path& dir)
+{
+    PICTOR_CHECK(std::filesystem::is_directory(dir), dir.string(), ": not a model folder");
+    ModelVerification result;
+    const std::string type = readModelType(dir);
+    const auto chatTypes = registry.visionChatTypes();
+    if (std::find(chatTypes.begin(), chatTypes.end(), type) != chatTypes.end()) {
+        VisionChatOptions options;
+        options.device = "cpu";
+        const auto chat = registry.loadVisionChat(dir, options);
+        result.family = chat->family();
+        result.modelId = chat->modelId();
+        result.chatTemplate = chat->chatTemplateName();
+    } else {
+        EmbedderOptions options;
+        options.device = "cpu";
+        const auto embedder = registry.loadEmbedder(dir, options);
+        result.family = embedder->family();
+        result.modelId = embedder->modelId();
+        result.dimension = embedder->dimension();
+        result.imageWidth = embedder->preprocessing().outputWidth();
+        result.imageHeight = embedder->preprocessing().outputHeight();
+    }
+    const Checkpoint checkpoint = Checkpoint::open(dir);
+    result.tensors = checkpoint.size();
+    result.files = checkpoint.files().size();
+    result.tensorBytes = checkpoint.totalBytes();
+    return result;
+}
+
+std::string describeVerification(const ModelVerification& result, const std::filesystem::path& dir)
+{
+    std::ostringstream out;
+    out << "OK " << dir.string() << '\n'
+        << "  family:        " << result.family << '\n'
+        << "  model id:      " << result.modelId << '\n';
+    if (result.dimension > 0)
+        out << "  embedding dim: " << result.dimension << '\n';
+    if (!result.chatTemplate.empty())
+        out << "  chat template: " << result.chatTemplate << '\n';
+    out << "  tensors:       " << result.tensors << " in " << result.files << " file(s), "
+        << static_cast<double>(result.tensorBytes) / (1024.0 * 1024.0) << " MiB\n";
+    if (result.imageWidth > 0)
+        out << "  image input:   " << result.imageWidth << "x" << result.imageHeight << '\n';
+    return out.str();
+}
+
+} // namespace pictor

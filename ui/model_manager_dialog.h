@@ -1,0 +1,74 @@
+// The model manager (File > Models…): the model folders found in the models folders and the user's Hugging
+// Face cache (discoverModels, on the thread pool) with family, size on disk, use and verify status. Verify
+// loads the model through the model module on the compute worker (the code of `pictor models verify`);
+// "Use for search" / "Use for captions" set the active models; "Add model folder…" adds a folder to the
+// settings and the list.
+#pragma once
+
+#include <QDialog>
+#include <QHash>
+#include <QSet>
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+#include "core/model_discovery.h"
+
+class QPushButton;
+class QTableWidget;
+
+namespace pictor::ui {
+
+class SearchEngine;
+
+class ModelManagerDialog : public QDialog {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, FamilyColumn, SizeColumn, InUseColumn, StatusColumn, ColumnCount };
+
+    explicit ModelManagerDialog(SearchEngine& engine, QWidget* parent = nullptr);
+
+    // Lists the models again (off the GUI thread); modelsListed() when the table shows them.
+    void refresh();
+    QTableWidget* table() const { return table_; }
+    const std::vector<DiscoveredModel>& models() const { return models_; }
+    int rowOfName(const QString& name) const; // -1 when not listed
+    void selectRow(int row);
+    // The folders discovery looks in: the models folder setting (else ~/models when it exists) and the
+    // added folders.
+    static QStringList modelFolders();
+
+public slots:
+    void verifySelected();
+    void useSelectedForSearch();
+    void useSelectedForCaptions();
+    void chooseModelFolder(); // the folder dialog, then addModelFolder()
+    void addModelFolder(const QString& dir);
+    void openSelectedFolder();
+
+signals:
+    void modelsListed();
+    void verified(const QString& dir, bool ok, const QString& message);
+    // The active embedding or captioning model changed in the settings.
+    void settingsChanged();
+
+private:
+    void showModels(std::vector<DiscoveredModel> models);
+    void updateButtons();
+    const DiscoveredModel* selected() const;
+    QString statusOf(const DiscoveredModel& model) const;
+    void setStatus(const QString& dir, const QString& status);
+
+    SearchEngine& engine_;
+    QTableWidget* table_;
+    QPushButton* verify_;
+    QPushButton* useForSearch_;
+    QPushButton* useForCaptions_;
+    QPushButton* openFolder_;
+    std::vector<DiscoveredModel> models_;
+    QHash<QString, QString> verifyStatus_; // model folder -> "Verifying…", "OK · <model id>" or the error
+    QSet<QString> verifying_;
+    quint64 listGeneration_ = 0;
+};
+
+} // namespace pictor::ui
