@@ -139,6 +139,18 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
     cancelSearch();
     auto superseded = std::make_shared<std::atomic<bool>>(false);
     superseded_ = superseded;
+    // The job is queued from the event loop, after the caller has attached its continuation to the
+    // future: with Qt 6.4 a continuation attached while the worker finishes the promise can be lost, and
+    // the window then waits for a search that never reports back (seen in the GUI tests now and then).
+    QMetaObject::invokeMethod(
+        this, [this, promise, superseded, query] { submitSearch(promise, superseded, query); },
+        Qt::QueuedConnection);
+    return future;
+}
+
+void SearchEngine::submitSearch(std::shared_ptr<QPromise<SearchResults>> promise,
+    std::shared_ptr<std::atomic<bool>> superseded, SearchQuery query)
+{
     worker_->submit(JobPriority::Interactive, [this, promise, superseded, query = std::move(query)] {
         SearchResults results;
         if (!*superseded) {
@@ -159,7 +171,6 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
         promise->addResult(std::move(results));
         promise->finish();
     });
-    return future;
 }
 
 void SearchEngine::cancelSearch()

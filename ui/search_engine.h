@@ -6,6 +6,7 @@
 
 #include <QFuture>
 #include <QObject>
+#include <QPromise>
 #include <QString>
 #include <atomic>
 #include <filesystem>
@@ -67,6 +68,9 @@ signals:
     void modelStatusChanged(const QString& status, bool ready);
 
 private:
+    void submitSearch(std::shared_ptr<QPromise<SearchResults>> promise,
+        std::shared_ptr<std::atomic<bool>> superseded, SearchQuery query);
+
     struct Config {
         std::filesystem::path libraryDir;
         std::filesystem::path modelDir;
