@@ -89,10 +89,9 @@ int runIndex(const IndexArgs& args, const ModelRegistry& registry)
 {
     Library library = Library::openForWriting(libraryDir(args.library));
     auto embedder = loadLibraryEmbedder(registry, library, args.model);
-    if (!args.model.empty())
-        library.setModelDir(args.model);
 
     IndexOptions options;
+    options.modelDir = args.model;
     options.decodeThreads = args.threads;
     options.reducedDecode = !args.fullDecode;
     std::optional<ThumbnailCache> thumbnails;

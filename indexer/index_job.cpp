@@ -373,6 +373,8 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     const auto start = Clock::now();
     Catalog& catalog = library.catalog();
     IndexSummary summary;
+    if (!options.modelDir.empty() && !library.modelDir())
+        library.setModelDir(options.modelDir);
 
     for (const auto& root : roots)
         catalog.addRoot(absoluteRoot(root));
@@ -428,6 +430,11 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
         : state.updated                 ? state.reason
                                         : "up to date";
     summary.failures = catalog.failures(std::string_view(kIndexJobKind));
+    // Switch the library's search model only when every photo has an embedding of this one: a run over all
+    // folders, or a run over some after which none lacks it.
+    if (!summary.cancelled && !options.modelDir.empty()
+        && (roots.empty() || catalog.photosWithoutEmbedding(embedder.modelId()).empty()))
+        library.setModelDir(options.modelDir);
     summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary;
 }

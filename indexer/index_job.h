@@ -40,6 +40,11 @@ struct IndexOptions {
     // Thumbnails made from the pixels decoded for the model (nullptr: none). A thumbnail that cannot be
     // written is logged, never a failure of the photo.
     const ThumbnailCache* thumbnails = nullptr;
+    // The folder of the embedder's model, remembered as the library's search model (library.json) once a
+    // run leaves every photo with its embedding: a run with a new model that is cancelled, still going or
+    // over part of the library leaves the old model and its index in use. A library that remembers no
+    // model yet takes it at once. Empty: remember nothing.
+    std::filesystem::path modelDir;
     std::function<void(const IndexProgress&)> progress;
     const std::atomic<bool>* cancel = nullptr;
 };

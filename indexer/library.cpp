@@ -53,9 +53,9 @@ Library Library::openForReading(const std::filesystem::path& dir)
     return Library(dir, nullptr, Catalog::open(dir, Catalog::OpenMode::ReadOnly));
 }
 
-std::optional<std::filesystem::path> Library::modelDir() const
+std::optional<std::filesystem::path> Library::rememberedModelDir(const std::filesystem::path& libraryDir)
 {
-    const auto settings = readSettings(dir_);
+    const auto settings = readSettings(libraryDir);
     auto it = settings.find("model");
     if (it == settings.end() || !it->is_string())
         return std::nullopt;

@@ -27,8 +27,10 @@ public:
     Catalog& catalog() { return *catalog_; }
     bool writable() const { return lock_ != nullptr; }
 
-    // The embedding model folder remembered for this library (set by `pictor index --model`).
-    std::optional<std::filesystem::path> modelDir() const;
+    // The embedding model folder the library searches with: the model of its last complete index run
+    // (see IndexOptions::modelDir). Read from library.json alone, so callers need not open the catalog.
+    static std::optional<std::filesystem::path> rememberedModelDir(const std::filesystem::path& libraryDir);
+    std::optional<std::filesystem::path> modelDir() const { return rememberedModelDir(dir_); }
     void setModelDir(const std::filesystem::path& modelDir);
 
     std::filesystem::path vectorIndexPath(const std::string& modelId) const;

@@ -99,6 +99,14 @@ int IndexingJobs::rescan(const std::vector<std::filesystem::path>& roots)
     return enqueue(Kind::Index, label, roots, {});
 }
 
+int IndexingJobs::reindexForModel(const QString& modelName)
+{
+    if (const JobInfo* pending = job(reindexJob_); pending && !pending->finished())
+        return reindexJob_;
+    reindexJob_ = enqueue(Kind::Index, tr("Re-index for model %1").arg(modelName), {}, {});
+    return reindexJob_;
+}
+
 int IndexingJobs::removeFolder(const std::filesystem::path& root)
 {
     return enqueue(Kind::RemoveFolder,
@@ -186,7 +194,7 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
         }
         for (auto& root : roots)
             root = canonicalFolder(QString::fromStdString(root.string()));
-        std::shared_ptr<ImageTextEmbedder> model;
+        SearchEngine::IndexingModel model;
         try {
             model = engine_.modelForIndexing();
         } catch (const Error& e) {
@@ -197,12 +205,11 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
                 tr("folders added but not indexed: %1").arg(QString::fromUtf8(e.what())));
             return;
         }
-        if (!modelDir_.empty())
-            library.setModelDir(modelDir_);
         const ThumbnailCache thumbnails;
         IndexOptions options;
         for (const QString& pattern : excluded_)
             options.scan.excludePatterns.push_back(pattern.toStdString());
+        options.modelDir = model.dir;
         options.cancel = cancel.get();
         options.worker = &engine_.worker();
         options.thumbnails = &thumbnails;
@@ -214,7 +221,7 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
                 report(id, JobInfo::State::Running, progress, {});
             }
         };
-        const IndexSummary summary = indexLibrary(library, *model, roots, options);
+        const IndexSummary summary = indexLibrary(library, *model.model, roots, options);
         IndexProgress last;
         last.phase = IndexProgress::Phase::Finishing;
         last.done = last.total = summary.indexed + static_cast<std::int64_t>(summary.failures.size());

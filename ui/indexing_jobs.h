@@ -47,11 +47,12 @@ public:
 
     void setLibraryDir(const std::filesystem::path& dir) { libraryDir_ = dir; }
     void setScanOptions(const QStringList& excludedPatterns) { excluded_ = excludedPatterns; }
-    // The model folder to remember for the library (like `pictor index --model`); empty: keep the library's.
-    void setModelDir(const std::filesystem::path& dir) { modelDir_ = dir; }
 
     int addFolders(const QStringList& folders);
     int rescan(const std::vector<std::filesystem::path>& roots = {}); // none: every folder
+    // Re-indexes every folder with the newly chosen model (a rescan under its own label); the old model
+    // keeps serving searches until it completes. A second call while one is queued or running returns it.
+    int reindexForModel(const QString& modelName);
     int removeFolder(const std::filesystem::path& root);
     int removePhotos(const std::vector<std::int64_t>& ids, const QString& label);
     // A job of another kind in the same queue (one writer at a time): `work` runs on the job thread with
@@ -83,7 +84,7 @@ private:
 
     SearchEngine& engine_;
     std::filesystem::path libraryDir_;
-    std::filesystem::path modelDir_;
+    int reindexJob_ = 0;
     QStringList excluded_;
     QList<JobInfo> jobs_;
     int nextId_ = 1;

@@ -211,6 +211,8 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     connect(jobs_.get(), &IndexingJobs::jobChanged, this, &MainWindow::updateFolderStates);
     connect(jobs_.get(), &IndexingJobs::jobFinished, this, [this] {
         engine_->invalidateIndex();
+        if (!settings_.modelDir().isEmpty() || CatalogReader::hasCatalog(libraryDir_))
+            engine_->preload(); // the model status follows a switch of the library's model
         reloadLibrary();
         if (!searchBar_->empty())
             runSearch();
@@ -284,13 +286,21 @@ void MainWindow::applySettings()
     engine_->setModel(settings_.modelDir().toStdString(), options);
     captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
     jobs_->setLibraryDir(libraryDir_);
-    jobs_->setModelDir(settings_.modelDir().toStdString());
     jobs_->setScanOptions(settings_.excludedPatterns());
     viewer_->setLibraryDir(libraryDir_);
     const int size = settings_.thumbnailSize();
     gallery_->setThumbnailSize(size);
     thumbnails_->setDisplaySize(size, devicePixelRatioF());
     gallery_->viewport()->update();
+    if (painted_) // at start-up this waits for the first paint
+        reindexIfModelChanged();
+}
+
+void MainWindow::reindexIfModelChanged()
+{
+    const QString chosen = settings_.modelDir();
+    if (SearchEngine::libraryNeedsReindex(libraryDir_, chosen.toStdString()))
+        jobs_->reindexForModel(QFileInfo(chosen).fileName());
 }
 
 void MainWindow::paintEvent(QPaintEvent* event)
@@ -309,6 +319,7 @@ void MainWindow::paintEvent(QPaintEvent* event)
     QTimer::singleShot(300, this, [this] {
         if (CatalogReader::hasCatalog(libraryDir_) || !settings_.modelDir().isEmpty())
             engine_->preload();
+        reindexIfModelChanged(); // a model change whose re-index did not complete last time
     });
 }
 
@@ -626,8 +637,12 @@ void MainWindow::chooseModelFolder()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a CLIP model folder"),
         settings_.modelsDir().isEmpty() ? QDir::homePath() : settings_.modelsDir());
-    if (dir.isEmpty())
-        return;
+    if (!dir.isEmpty())
+        useEmbeddingModel(dir);
+}
+
+void MainWindow::useEmbeddingModel(const QString& dir)
+{
     settings_.setModelDir(dir);
     applySettings();
     engine_->preload();

@@ -78,6 +78,12 @@ public slots:
     void openSettings();
     void openModelManager();
     void reloadLibrary();
+    // After a change of the embedding model: re-index the library with it in the background, searching
+    // with the old one meanwhile.
+    void reindexIfModelChanged();
+    // Makes `dir` the embedding model (what choosing a model folder does): loads it, and re-indexes the
+    // library with it when the library was indexed with another.
+    void useEmbeddingModel(const QString& dir);
 
 signals:
     void firstPainted(qint64 msSinceStart);

@@ -25,6 +25,32 @@ QString describe(const ImageTextEmbedder& model, const std::filesystem::path& di
             QString::fromStdString(model.modelId()), QString::fromStdString(model.deviceDescription()));
 }
 
+bool samePath(const std::filesystem::path& a, const std::filesystem::path& b)
+{
+    std::error_code error;
+    const auto canonicalA = std::filesystem::weakly_canonical(a, error);
+    const auto canonicalB = std::filesystem::weakly_canonical(b, error);
+    return error ? a.lexically_normal() == b.lexically_normal() : canonicalA == canonicalB;
+}
+
+bool sameOptions(const EmbedderOptions& a, const EmbedderOptions& b)
+{
+    return a.device == b.device && a.cpuThreads == b.cpuThreads && a.maxBatch == b.maxBatch;
+}
+
+// The model searches use: the library's remembered model (its index is complete) while it exists, else
+// the chosen one. After a model change the remembered one serves until an index run with the new model
+// has embedded every photo and the library switches (IndexOptions::modelDir).
+std::filesystem::path searchModelDir(
+    const std::filesystem::path& libraryDir, const std::filesystem::path& chosen)
+{
+    if (CatalogReader::hasCatalog(libraryDir))
+        if (auto remembered = Library::rememberedModelDir(libraryDir);
+            remembered && std::filesystem::exists(*remembered))
+            return samePath(*remembered, chosen) ? chosen : *remembered;
+    return chosen;
+}
+
 } // namespace
 
 SearchEngine::SearchEngine(FamilyLoader loadFamilies, QObject* parent)
@@ -66,51 +92,83 @@ void SearchEngine::invalidateIndex()
     indexStale_ = true;
 }
 
+bool SearchEngine::libraryNeedsReindex(
+    const std::filesystem::path& libraryDir, const std::filesystem::path& chosenModelDir)
+{
+    if (chosenModelDir.empty() || !CatalogReader::hasCatalog(libraryDir))
+        return false;
+    const auto remembered = Library::rememberedModelDir(libraryDir);
+    return remembered && !samePath(*remembered, chosenModelDir);
+}
+
 SearchEngine::Config SearchEngine::config() const
 {
     std::lock_guard lock(mutex_);
     return config_;
 }
 
-std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel()
+std::shared_ptr<ImageTextEmbedder> SearchEngine::loadModel(
+    const std::filesystem::path& dir, const Config& wanted)
+{
+    for (const LoadedModel& loaded : loaded_)
+        if (loaded.dir == dir && sameOptions(loaded.options, wanted.options))
+            return loaded.model;
+    std::shared_ptr<ImageTextEmbedder> model = registryOnWorker().loadEmbedder(dir, wanted.options);
+    loaded_.push_back({dir, wanted.options, model});
+    return model;
+}
+
+std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged)
 {
     const Config wanted = config();
-    if (model_ && modelVersion_ == wanted.version)
+    if (model_ && modelVersion_ == wanted.version && !libraryChanged)
         return model_;
-    service_.reset();
-    reader_.reset();
-    model_.reset();
-    std::filesystem::path dir = wanted.modelDir;
-    if (dir.empty() && CatalogReader::hasCatalog(wanted.libraryDir))
-        dir = Library::openForReading(wanted.libraryDir).modelDir().value_or(std::filesystem::path());
+    const std::filesystem::path dir = searchModelDir(wanted.libraryDir, wanted.modelDir);
+    // Keep only what searches or indexing may still use.
+    std::erase_if(loaded_, [&](const LoadedModel& loaded) {
+        return !sameOptions(loaded.options, wanted.options)
+            || (loaded.dir != dir && loaded.dir != wanted.modelDir);
+    });
     if (dir.empty()) {
+        model_.reset();
         emit modelStatusChanged(QStringLiteral("No embedding model"), false);
         PICTOR_FAIL(kNoModel);
     }
-    emit modelStatusChanged(
-        QStringLiteral("Loading model %1…").arg(QString::fromStdString(dir.filename().string())), false);
-    try {
-        model_ = registryOnWorker().loadEmbedder(dir, wanted.options);
-    } catch (const Error& e) {
-        emit modelStatusChanged(QStringLiteral("Model not loaded: %1").arg(e.what()), false);
-        throw;
+    const bool reload = !model_ || dir != modelDir_ || modelVersion_ != wanted.version;
+    if (reload) {
+        emit modelStatusChanged(
+            QStringLiteral("Loading model %1…").arg(QString::fromStdString(dir.filename().string())), false);
+        try {
+            model_ = loadModel(dir, wanted);
+        } catch (const Error& e) {
+            model_.reset();
+            emit modelStatusChanged(QStringLiteral("Model not loaded: %1").arg(e.what()), false);
+            throw;
+        }
     }
+    const bool changing = reload || dir != modelDir_;
     modelVersion_ = wanted.version;
     modelDir_ = dir;
-    emit modelStatusChanged(describe(*model_, dir), true);
+    if (changing) {
+        QString status = describe(*model_, dir);
+        if (!wanted.modelDir.empty() && wanted.modelDir != dir)
+            status += tr(" · switches to %1 once the library is indexed with it")
+                          .arg(QString::fromStdString(wanted.modelDir.filename().string()));
+        emit modelStatusChanged(status, true);
+    }
     return model_;
 }
 
 SearchService& SearchEngine::ensureService()
 {
-    auto model = ensureModel();
-    const Config wanted = config();
     bool stale = false;
     {
         std::lock_guard lock(mutex_);
         std::swap(stale, indexStale_);
     }
-    if (service_ && !stale && serviceVersion_ == wanted.version)
+    auto model = ensureModel(stale);
+    const Config wanted = config();
+    if (service_ && !stale && serviceVersion_ == wanted.version && serviceModel_ == model.get())
         return *service_;
     service_.reset();
     reader_.reset();
@@ -120,6 +178,7 @@ SearchService& SearchEngine::ensureService()
     reader_.emplace(Library::openForReading(wanted.libraryDir));
     service_ = std::make_unique<SearchService>(*reader_, *model);
     serviceVersion_ = wanted.version;
+    serviceModel_ = model.get();
     return *service_;
 }
 
@@ -183,7 +242,7 @@ void SearchEngine::preload()
 {
     worker_->submit(JobPriority::Interactive, [this] {
         try {
-            ensureModel();
+            ensureService();
         } catch (const std::exception&) {
             // Reported through modelStatusChanged; a search says it again in full.
         }
@@ -199,9 +258,14 @@ ModelRegistry& SearchEngine::registryOnWorker()
     return registry_;
 }
 
-std::shared_ptr<ImageTextEmbedder> SearchEngine::modelForIndexing()
+SearchEngine::IndexingModel SearchEngine::modelForIndexing()
 {
-    return worker_->run(JobPriority::Interactive, [this] { return ensureModel(); });
+    return worker_->run(JobPriority::Interactive, [this] {
+        const Config wanted = config();
+        if (wanted.modelDir.empty() || wanted.modelDir == searchModelDir(wanted.libraryDir, wanted.modelDir))
+            return IndexingModel {ensureModel(), modelDir_};
+        return IndexingModel {loadModel(wanted.modelDir, wanted), wanted.modelDir};
+    });
 }
 
 std::filesystem::path SearchEngine::loadedModelDir()

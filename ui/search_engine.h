@@ -42,22 +42,35 @@ public:
     void setLibraryDir(const std::filesystem::path& dir);
     // An empty folder means "the model the library was last indexed with".
     void setModel(const std::filesystem::path& modelDir, const EmbedderOptions& options);
-    // After the catalog changed (indexing finished, photos removed): the next search reloads the index.
+    // After the catalog changed (indexing finished, photos removed): the next search reloads the index,
+    // and switches model when the library now remembers another one.
     void invalidateIndex();
+    // Whether the library searches with another model than `chosenModelDir` (a model change whose re-index
+    // has not completed). Reads library.json only.
+    static bool libraryNeedsReindex(
+        const std::filesystem::path& libraryDir, const std::filesystem::path& chosenModelDir);
 
     // Supersedes the previous search (GUI thread): its job is dropped before it starts or before its vector
     // search and its future then holds an empty result. QFuture::cancel() is not used for that: Qt 6.4 can
     // crash when the GUI thread cancels while the worker finishes and drops the promise.
     QFuture<SearchResults> search(const SearchRequest& request);
     void cancelSearch();
-    // Loads the model on the worker now (after the window is shown), so the first query is quick.
+    // Loads the model and opens the library's index on the worker now (after the window is shown, after a
+    // job changed the library), so the next query is quick.
     void preload();
 
-    // For the indexing thread: the loaded model (loading it through the worker when needed). Throws
-    // pictor::Error saying what is missing. Blocks the calling thread, never call it on the GUI thread.
-    std::shared_ptr<ImageTextEmbedder> modelForIndexing();
+    // For the indexing thread: the chosen model (setModel; empty: the library's), loaded through the worker
+    // when needed, and its folder. During a model change this is the new model while searches keep using
+    // the library's remembered one (its index is complete) until the library switches
+    // (IndexOptions::modelDir). Throws pictor::Error saying what is missing. Blocks the calling thread, never
+    // call it on the GUI thread.
+    struct IndexingModel {
+        std::shared_ptr<ImageTextEmbedder> model;
+        std::filesystem::path dir;
+    };
+    IndexingModel modelForIndexing();
     ComputeWorker& worker() { return *worker_; }
-    // The folder of the loaded model (loading it when needed); same rules as modelForIndexing().
+    // The folder of the model searches use (loading it when needed); same rules as modelForIndexing().
     std::filesystem::path loadedModelDir();
     // Worker thread only: the model registry, its families loaded (LibTorch) on first use. For the other
     // models that live on the worker (the captioning model).
@@ -78,9 +91,10 @@ private:
         std::uint64_t version = 0;
     };
     Config config() const;
-    // Worker thread only.
-    std::shared_ptr<ImageTextEmbedder> ensureModel();
+    // Worker thread only. `libraryChanged`: an index run may have switched the library's model.
+    std::shared_ptr<ImageTextEmbedder> ensureModel(bool libraryChanged = false);
     SearchService& ensureService();
+    std::shared_ptr<ImageTextEmbedder> loadModel(const std::filesystem::path& dir, const Config& wanted);
 
     FamilyLoader loadFamilies_;
     mutable std::mutex mutex_;
@@ -90,8 +104,16 @@ private:
     // Owned by the worker thread.
     ModelRegistry registry_;
     bool familiesLoaded_ = false;
-    std::shared_ptr<ImageTextEmbedder> model_;
+    // The models loaded: the search model, and during a model change the one being indexed.
+    struct LoadedModel {
+        std::filesystem::path dir;
+        EmbedderOptions options;
+        std::shared_ptr<ImageTextEmbedder> model;
+    };
+    std::vector<LoadedModel> loaded_;
+    std::shared_ptr<ImageTextEmbedder> model_; // the search model
     std::uint64_t modelVersion_ = 0;
+    const ImageTextEmbedder* serviceModel_ = nullptr;
     std::uint64_t serviceVersion_ = 0;
     std::filesystem::path modelDir_;
     std::optional<Library> reader_;

@@ -15,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
@@ -41,6 +42,7 @@
 #include <sys/time.h>
 
 #include "app/model_module.h"
+#include "indexer/library.h"
 #include "tests/support/paths.h"
 #include "ui/app_settings.h"
 #include "ui/filter_bar.h"
@@ -167,6 +169,25 @@ public slots:
     void open(const QUrl& url) { urls.append(url); }
 };
 
+// A second CLIP model: the fixture's weights under a config with one more key, so its model id (a hash
+// of config and tensors) differs and the library needs its embeddings.
+QString copyAsNewModel(const QString& fixture, const QString& dir)
+{
+    QDir().mkpath(dir);
+    for (const QFileInfo& file : QDir(fixture).entryInfoList(QDir::Files))
+        QFile::copy(file.filePath(), dir + QLatin1Char('/') + file.fileName());
+    QFile config(dir + QStringLiteral("/config.json"));
+    if (!config.open(QIODevice::ReadOnly))
+        return {};
+    QJsonObject json = QJsonDocument::fromJson(config.readAll()).object();
+    config.close();
+    json.insert(QStringLiteral("_name_or_path"), QFileInfo(dir).fileName());
+    if (!config.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return {};
+    config.write(QJsonDocument(json).toJson());
+    return dir;
+}
+
 } // namespace
 
 class GuiTest : public QObject {
@@ -179,6 +200,7 @@ private slots:
     void contextMenuActions();
     void settingsPersist();
     void staysResponsiveWhileIndexing();
+    void changingTheModelReindexesInTheBackground();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -633,6 +655,86 @@ void GuiTest::staysResponsiveWhileIndexing()
     QCOMPARE(window.jobs()->jobs().front().state, JobInfo::State::Done);
     QVERIFY(beats > 50);
     QVERIFY2(longestOwn < 50, "the GUI thread stalled for 50 ms or more");
+}
+
+// Choosing another embedding model re-indexes the library in the background; searches keep using the old
+// model and its index until the new one is complete, then switch. A cancelled re-index switches nothing.
+void GuiTest::changingTheModelReindexesInTheBackground()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    makePhotos(photos, 12, {320, 240});
+    AppSettings().setModelDir(fixtureModel());
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.addFolders({photos});
+    waitForIndexing(window);
+    const std::filesystem::path libraryDir = library.toStdString();
+    QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
+        std::filesystem::path(fixtureModel().toStdString()));
+
+    const QString modelB = copyAsNewModel(fixtureModel(), scratch_->filePath("clip-tiny-b"));
+    QVERIFY(!modelB.isEmpty());
+    // Hold the job thread, so the re-index stays queued while the window searches.
+    std::atomic<bool> release {false};
+    auto hold = [&release](Library&, const std::atomic<bool>& cancel, const auto&) {
+        while (!release && !cancel)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return JobOutcome {};
+    };
+    window.jobs()->enqueueWork(QStringLiteral("hold"), hold);
+    window.useEmbeddingModel(modelB);
+    const auto reindexJob = [&window]() -> const JobInfo* {
+        for (const JobInfo& job : window.jobs()->jobs())
+            if (job.label.contains(QStringLiteral("Re-index for model clip-tiny-b")))
+                return &job;
+        return nullptr;
+    };
+    QVERIFY(reindexJob() && !reindexJob()->finished());
+    window.useEmbeddingModel(modelB); // no second job for the same change
+    QCOMPARE(std::count_if(window.jobs()->jobs().begin(), window.jobs()->jobs().end(),
+                 [](const JobInfo& job) { return job.label.startsWith(QStringLiteral("Re-index")); }),
+        1);
+
+    // Meanwhile the old model and its index serve searches.
+    window.searchBar()->setText(QStringLiteral("a red circle"));
+    QVERIFY(waitForSearch(window));
+    QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
+    QCOMPARE(shownIds(window).size(), 12);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window.modelLabel()->text().contains(QStringLiteral("switches to clip-tiny-b")), 10'000);
+    QVERIFY2(window.modelLabel()->text().contains(QStringLiteral("clip-tiny-a")),
+        qPrintable(window.modelLabel()->text()));
+    QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
+        std::filesystem::path(fixtureModel().toStdString()));
+
+    // The re-index completes: the library and the searches switch to the new model.
+    release = true;
+    waitForIndexing(window);
+    QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
+        std::filesystem::path(modelB.toStdString()));
+    QVERIFY2(
+        reindexJob()->message.startsWith(QStringLiteral("indexed 12,")), qPrintable(reindexJob()->message));
+    window.searchBar()->setText(QStringLiteral("a blue square"));
+    QVERIFY(waitForSearch(window));
+    QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
+    QCOMPARE(shownIds(window).size(), 12);
+    QTRY_VERIFY_WITH_TIMEOUT(window.modelLabel()->text().contains(QStringLiteral("clip-tiny-b")), 10'000);
+    QVERIFY2(!window.modelLabel()->text().contains(QStringLiteral("switches")),
+        qPrintable(window.modelLabel()->text()));
+
+    // Back to the first model, re-index cancelled before it ran: the library keeps the second.
+    release = false;
+    window.jobs()->enqueueWork(QStringLiteral("hold"), hold);
+    window.useEmbeddingModel(fixtureModel());
+    const JobInfo* back = &window.jobs()->jobs().back();
+    QVERIFY(back->label.contains(QStringLiteral("Re-index for model clip-tiny-a")));
+    window.jobs()->cancel(back->id);
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
+    QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
+        std::filesystem::path(modelB.toStdString()));
 }
 
 // Settings, thumbnails and the default library stay in a folder of this process: the variables are set
