@@ -7,7 +7,9 @@
 #include <QFuture>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLocale>
+#include <QProgressBar>
 #include <QPromise>
 #include <QPushButton>
 #include <QTableWidget>
@@ -20,6 +22,8 @@
 
 #include "core/model_verification.h"
 #include "ui/app_settings.h"
+#include "ui/hub_download.h"
+#include "ui/hub_repo_prompt.h"
 #include "ui/search_engine.h"
 
 namespace pictor::ui {
@@ -69,7 +73,12 @@ ModelManagerDialog::ModelManagerDialog(SearchEngine& engine, QWidget* parent)
       verify_(new QPushButton(tr("&Verify"), this)),
       useForSearch_(new QPushButton(tr("Use for &search"), this)),
       useForCaptions_(new QPushButton(tr("Use for &captions"), this)),
-      openFolder_(new QPushButton(tr("&Open folder"), this))
+      openFolder_(new QPushButton(tr("&Open folder"), this)),
+      download_(new QPushButton(tr("&Download…"), this)),
+      cancelDownload_(new QPushButton(tr("Cancel download"), this)),
+      downloadProgress_(new QProgressBar(this)),
+      downloadStatus_(new QLabel(this)),
+      hubDownload_(new HubDownload(this))
 {
     setObjectName(QStringLiteral("modelManager"));
     setWindowTitle(tr("Models"));
@@ -95,15 +104,32 @@ ModelManagerDialog::ModelManagerDialog(SearchEngine& engine, QWidget* parent)
     add->setObjectName(QStringLiteral("addModelFolder"));
     add->setToolTip(tr("A model folder (with config.json) or a folder of model folders"));
 
+    download_->setObjectName(QStringLiteral("downloadModel"));
+    download_->setToolTip(tr("Download a model from the Hugging Face hub into its cache"));
+    cancelDownload_->setObjectName(QStringLiteral("cancelDownload"));
+    cancelDownload_->setToolTip(tr("Stop the download; starting it again resumes it"));
+    downloadProgress_->setObjectName(QStringLiteral("downloadProgress"));
+    downloadProgress_->setRange(0, 1000); // per mille: byte counts overflow an int
+    downloadStatus_->setObjectName(QStringLiteral("downloadStatus"));
+    downloadStatus_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
     auto* actions = new QHBoxLayout;
     for (QPushButton* button : {verify_, useForSearch_, useForCaptions_, openFolder_})
         actions->addWidget(button);
     actions->addStretch(1);
     actions->addWidget(add);
+    actions->addWidget(download_);
+    auto* downloading = new QHBoxLayout;
+    downloading->addWidget(downloadStatus_, 1);
+    downloading->addWidget(downloadProgress_);
+    downloading->addWidget(cancelDownload_);
+    downloadProgress_->hide();
+    cancelDownload_->hide();
     auto* close = new QDialogButtonBox(QDialogButtonBox::Close, this);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(table_, 1);
     layout->addLayout(actions);
+    layout->addLayout(downloading);
     layout->addWidget(close);
 
     connect(close, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -112,6 +138,10 @@ ModelManagerDialog::ModelManagerDialog(SearchEngine& engine, QWidget* parent)
     connect(useForCaptions_, &QPushButton::clicked, this, &ModelManagerDialog::useSelectedForCaptions);
     connect(openFolder_, &QPushButton::clicked, this, &ModelManagerDialog::openSelectedFolder);
     connect(add, &QPushButton::clicked, this, &ModelManagerDialog::chooseModelFolder);
+    connect(download_, &QPushButton::clicked, this, &ModelManagerDialog::chooseRepoToDownload);
+    connect(cancelDownload_, &QPushButton::clicked, this, &ModelManagerDialog::cancelDownload);
+    connect(hubDownload_, &HubDownload::progress, this, &ModelManagerDialog::showDownloadProgress);
+    connect(hubDownload_, &HubDownload::finished, this, &ModelManagerDialog::onDownloadFinished);
     connect(table_, &QTableWidget::itemSelectionChanged, this, &ModelManagerDialog::updateButtons);
     updateButtons();
     refresh();
@@ -173,6 +203,14 @@ void ModelManagerDialog::showModels(std::vector<DiscoveredModel> models)
         table_->setItem(row, StatusColumn, new QTableWidgetItem(statusOf(model)));
         if (toQString(model.dir) == keep)
             keepRow = row;
+    }
+    if (!selectAfterListing_.isEmpty()) {
+        for (int row = 0; row < table_->rowCount(); ++row) {
+            const QString name = QString::fromStdString(models_[static_cast<std::size_t>(row)].name);
+            if (name == selectAfterListing_ || name.startsWith(selectAfterListing_ + '@'))
+                keepRow = row;
+        }
+        selectAfterListing_.clear();
     }
     if (keepRow >= 0)
         selectRow(keepRow);
@@ -306,6 +344,50 @@ void ModelManagerDialog::openSelectedFolder()
 {
     if (const DiscoveredModel* model = selected())
         QDesktopServices::openUrl(QUrl::fromLocalFile(toQString(model->dir)));
+}
+
+void ModelManagerDialog::chooseRepoToDownload()
+{
+    if (const std::optional<HubRepoChoice> choice = askForHubRepo(this))
+        startDownload(choice->repoId, choice->revision);
+}
+
+void ModelManagerDialog::startDownload(const QString& repoId, const QString& revision)
+{
+    download_->setEnabled(false);
+    cancelDownload_->show();
+    downloadProgress_->setValue(0);
+    downloadProgress_->show();
+    downloadStatus_->setText(tr("Downloading %1…").arg(repoId));
+    hubDownload_->start(repoId, revision);
+}
+
+void ModelManagerDialog::cancelDownload()
+{
+    hubDownload_->cancel();
+}
+
+void ModelManagerDialog::showDownloadProgress(qint64 done, qint64 total, const QString& file)
+{
+    downloadProgress_->setValue(total > 0 ? static_cast<int>(done * 1000 / total) : 0);
+    const QLocale locale;
+    const QString sizes = tr("%1 of %2").arg(locale.formattedDataSize(done), locale.formattedDataSize(total));
+    downloadStatus_->setText(file.isEmpty()
+            ? tr("Downloading %1: %2").arg(hubDownload_->repoId(), sizes)
+            : tr("Downloading %1: %2 (%3)").arg(hubDownload_->repoId(), file, sizes));
+}
+
+void ModelManagerDialog::onDownloadFinished(bool ok, const QString& message)
+{
+    download_->setEnabled(true);
+    cancelDownload_->hide();
+    downloadProgress_->hide();
+    downloadStatus_->setText(message);
+    if (ok) {
+        selectAfterListing_ = hubDownload_->repoId();
+        refresh();
+    }
+    emit downloadFinished(ok, message);
 }
 
 } // namespace pictor::ui

@@ -2,7 +2,8 @@
 // Face cache (discoverModels, on the thread pool) with family, size on disk, use and verify status. Verify
 // loads the model through the model module on the compute worker (the code of `pictor models verify`);
 // "Use for search" / "Use for captions" set the active models; "Add model folder…" adds a folder to the
-// settings and the list.
+// settings and the list; "Download…" fetches a Hugging Face repository into the cache (HubDownload) with a
+// progress bar and Cancel, then lists it.
 #pragma once
 
 #include <QDialog>
@@ -14,11 +15,14 @@
 
 #include "core/model_discovery.h"
 
+class QLabel;
+class QProgressBar;
 class QPushButton;
 class QTableWidget;
 
 namespace pictor::ui {
 
+class HubDownload;
 class SearchEngine;
 
 class ModelManagerDialog : public QDialog {
@@ -37,6 +41,9 @@ public:
     // The folders discovery looks in: the models folder setting (else ~/models when it exists) and the
     // added folders.
     static QStringList modelFolders();
+    HubDownload& hubDownload() const { return *hubDownload_; }
+    QProgressBar* downloadProgress() const { return downloadProgress_; }
+    QLabel* downloadStatus() const { return downloadStatus_; }
 
 public slots:
     void verifySelected();
@@ -45,12 +52,17 @@ public slots:
     void chooseModelFolder(); // the folder dialog, then addModelFolder()
     void addModelFolder(const QString& dir);
     void openSelectedFolder();
+    void chooseRepoToDownload(); // asks for the repository id and revision, then startDownload()
+    // Downloads `repoId` into the Hugging Face cache; when done, the list is refreshed with it selected.
+    void startDownload(const QString& repoId, const QString& revision = QStringLiteral("main"));
+    void cancelDownload();
 
 signals:
     void modelsListed();
     void verified(const QString& dir, bool ok, const QString& message);
     // The active embedding or captioning model changed in the settings.
     void settingsChanged();
+    void downloadFinished(bool ok, const QString& message);
 
 private:
     void showModels(std::vector<DiscoveredModel> models);
@@ -58,6 +70,8 @@ private:
     const DiscoveredModel* selected() const;
     QString statusOf(const DiscoveredModel& model) const;
     void setStatus(const QString& dir, const QString& status);
+    void showDownloadProgress(qint64 done, qint64 total, const QString& file);
+    void onDownloadFinished(bool ok, const QString& message);
 
     SearchEngine& engine_;
     QTableWidget* table_;
@@ -65,6 +79,12 @@ private:
     QPushButton* useForSearch_;
     QPushButton* useForCaptions_;
     QPushButton* openFolder_;
+    QPushButton* download_;
+    QPushButton* cancelDownload_;
+    QProgressBar* downloadProgress_;
+    QLabel* downloadStatus_;
+    HubDownload* hubDownload_;
+    QString selectAfterListing_; // the repository just downloaded
     std::vector<DiscoveredModel> models_;
     QHash<QString, QString> verifyStatus_; // model folder -> "Verifying…", "OK · <model id>" or the error
     QSet<QString> verifying_;

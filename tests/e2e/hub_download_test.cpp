@@ -1,0 +1,433 @@
+// Downloading a Hugging Face repository (HubDownload, the model manager's "Download…") against a local
+// server that serves the clip-tiny-a fixture the way the hub does (tests/support/fake_hub_server.h): the
+// cache layout huggingface_hub writes (so discovery lists the model), resuming with a Range request,
+// starting over when the range is ignored, cancel, SHA-256 checks of LFS files, the errors (unknown repo,
+// gated repo, no server), pickle files never fetched, and the dialog's download path.
+#include <QApplication>
+#include <QCryptographicHash>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <filesystem>
+#include <memory>
+
+#include "app/model_module.h"
+#include "core/model_discovery.h"
+#include "tests/support/fake_hub_server.h"
+#include "tests/support/paths.h"
+#include "ui/hub_download.h"
+#include "ui/model_manager_dialog.h"
+#include "ui/search_engine.h"
+
+using namespace pictor;
+using namespace pictor::ui;
+using pictor::test::FakeHubServer;
+
+namespace {
+
+constexpr int kTimeoutMs = 60'000;
+constexpr int kVerifyTimeoutMs = 180'000;
+const QString kRepo = QStringLiteral("test-org/clip-tiny");
+const QString kWeights = QStringLiteral("model.safetensors");
+
+// What a model folder needs from clip-tiny-a: not README.md, not the cases/ subfolder.
+const QStringList kWantedFiles {"config.json", "merges.txt", "model.safetensors", "preprocessor_config.json",
+    "special_tokens_map.json", "tokenizer_config.json", "vocab.json"};
+
+QString fixture(const QString& file = {})
+{
+    const QString dir = QString::fromStdString(test::fixtureDir("clip-tiny-a").string());
+    return file.isEmpty() ? dir : dir + '/' + file;
+}
+
+QByteArray readAll(const QString& path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+struct Outcome {
+    bool ok = false;
+    QString message;
+};
+
+// Runs one download to its end.
+Outcome download(HubDownload& hub, const QString& repo = kRepo, const QString& revision = "main")
+{
+    QSignalSpy finished(&hub, &HubDownload::finished);
+    hub.start(repo, revision);
+    if (!finished.wait(kTimeoutMs) || finished.size() != 1)
+        return {false, QStringLiteral("no finished() signal")};
+    return {finished.front().at(0).toBool(), finished.front().at(1).toString()};
+}
+
+} // namespace
+
+class HubDownloadTest : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void downloadsIntoTheCacheLayout();
+    void resumesAnInterruptedDownload();
+    void startsOverWhenTheRangeIsIgnored();
+    void cancelKeepsThePartialFile();
+    void corruptedLfsFileFailsTheChecksum();
+    void unknownRepoIsAClearError();
+    void gatedRepoNeedsTheToken();
+    void skipsPickleFiles();
+    void dialogDownloadsAndListsTheModel();
+
+private:
+    QString repoDir() const { return cache_ + "/models--test-org--clip-tiny"; }
+    QString snapshot() const { return repoDir() + "/snapshots/" + server_->commit(); }
+    QString blobOf(const QString& file) const;
+    QStringList blobs() const;
+
+    std::unique_ptr<QTemporaryDir> scratch_;
+    std::unique_ptr<FakeHubServer> server_;
+    QString cache_;
+};
+
+void HubDownloadTest::init()
+{
+    scratch_ = std::make_unique<QTemporaryDir>();
+    QVERIFY(scratch_->isValid());
+    cache_ = scratch_->filePath("hub");
+    qputenv("HF_HUB_CACHE", cache_.toLocal8Bit());
+    qunsetenv("HF_TOKEN");
+    server_ = std::make_unique<FakeHubServer>(kRepo, fixture());
+    QVERIFY(server_->file(kWeights));
+    QVERIFY(server_->listen());
+    qputenv("HF_ENDPOINT", server_->endpoint().toLocal8Bit());
+}
+
+QString HubDownloadTest::blobOf(const QString& file) const
+{
+    const FakeHubServer::File* served = server_->file(file);
+    return repoDir() + "/blobs/" + (served->lfs ? served->sha256 : served->gitSha1);
+}
+
+QStringList HubDownloadTest::blobs() const
+{
+    return QDir(repoDir() + "/blobs").entryList(QDir::Files, QDir::Name);
+}
+
+void HubDownloadTest::downloadsIntoTheCacheLayout()
+{
+    HubDownload hub;
+    QSignalSpy progress(&hub, &HubDownload::progress);
+    const Outcome outcome = download(hub);
+    QVERIFY2(outcome.ok, qPrintable(outcome.message));
+    QVERIFY2(outcome.message.contains(kRepo), qPrintable(outcome.message));
+    QCOMPARE(hub.snapshotDir(), snapshot());
+
+    QCOMPARE(readAll(repoDir() + "/refs/main"), server_->commit().toLatin1());
+    QCOMPARE(QDir(snapshot()).entryList(QDir::Files | QDir::System, QDir::Name), kWantedFiles);
+    qint64 total = 0;
+    for (const QString& name : kWantedFiles) {
+        const QString link = snapshot() + '/' + name;
+        QVERIFY2(QFileInfo(link).isSymLink(), qPrintable(link));
+        // Relative, as huggingface_hub links them; LFS blobs named by SHA-256, others by git blob sha1.
+        const QString blob = QFileInfo(blobOf(name)).fileName();
+        QCOMPARE(QString::fromStdString(std::filesystem::read_symlink(link.toStdString()).string()),
+            "../../blobs/" + blob);
+        QCOMPARE(readAll(link), readAll(fixture(name)));
+        total += QFileInfo(fixture(name)).size();
+    }
+    QCOMPARE(QFileInfo(blobOf(kWeights)).fileName(), server_->file(kWeights)->sha256);
+    QCOMPARE(blobs().size(), kWantedFiles.size()); // no .incomplete left
+
+    // Model discovery lists it as a CLIP model of the cache, the bytes of the blobs.
+    ModelDiscoveryOptions options;
+    options.hubCache = huggingFaceHubCache();
+    const std::vector<DiscoveredModel> models = discoverModels(options);
+    QCOMPARE(models.size(), std::size_t {1});
+    QCOMPARE(QString::fromStdString(models.front().name), kRepo);
+    QCOMPARE(models.front().family, std::string("clip"));
+    QCOMPARE(models.front().source, ModelSource::HuggingFaceCache);
+    QCOMPARE(static_cast<qint64>(models.front().bytesOnDisk), total);
+    QCOMPARE(QString::fromStdString(models.front().dir.string()), snapshot());
+
+    // Progress over the whole repository, never backwards, ending at the total.
+    QVERIFY(progress.size() > kWantedFiles.size());
+    qint64 previous = 0;
+    for (const QList<QVariant>& report : progress) {
+        QCOMPARE(report.at(1).toLongLong(), total);
+        QVERIFY(report.at(0).toLongLong() >= previous);
+        previous = report.at(0).toLongLong();
+    }
+    QCOMPARE(progress.back().at(0).toLongLong(), total);
+
+    // The weights came from the CDN once, whole; the files a model does not need were never asked for.
+    const auto cdn = server_->requestsTo("/cdn/");
+    QCOMPARE(cdn.size(), 1);
+    QCOMPARE(cdn.front().method, QByteArray("GET"));
+    QVERIFY(cdn.front().range.isEmpty());
+    for (const FakeHubServer::Request& request : server_->requests())
+        QVERIFY2(
+            !request.path.contains("README") && !request.path.contains("/cases/"), qPrintable(request.path));
+
+    // Again: every blob is there, so only the listing and the HEAD requests go out.
+    const qsizetype before = server_->requests().size();
+    const Outcome again = download(hub);
+    QVERIFY2(again.ok, qPrintable(again.message));
+    const QList<FakeHubServer::Request> all = server_->requests();
+    QCOMPARE(all.size() - before, 1 + kWantedFiles.size());
+    for (qsizetype i = before + 1; i < all.size(); ++i)
+        QCOMPARE(all[i].method, QByteArray("HEAD"));
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::resumesAnInterruptedDownload()
+{
+    constexpr qint64 kCut = 5'000'000;
+    server_->dropNextTransferAfter(kWeights, kCut);
+    HubDownload hub;
+    const Outcome first = download(hub);
+    QVERIFY(!first.ok);
+    QVERIFY2(first.message.contains(kRepo + '/' + kWeights) && first.message.contains("resume"),
+        qPrintable(first.message));
+    const QString partial = blobOf(kWeights) + ".incomplete";
+    // What reached the disk before the hang-up (Qt drops what it had not handed over yet).
+    const qint64 kept = QFileInfo(partial).size();
+    QVERIFY2(kept > 0 && kept <= kCut, qPrintable(QString::number(kept)));
+    QVERIFY(!QFileInfo::exists(blobOf(kWeights)));
+
+    const Outcome second = download(hub);
+    QVERIFY2(second.ok, qPrintable(second.message));
+    const auto cdn = server_->requestsTo("/cdn/");
+    QCOMPARE(cdn.size(), 2);
+    QVERIFY(cdn.front().range.isEmpty());
+    QCOMPARE(cdn.back().range, "bytes=" + QByteArray::number(kept) + '-');
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+    QVERIFY(!QFileInfo::exists(partial));
+    // The files finished before the cut (listed first) were not fetched again.
+    qsizetype configGets = 0;
+    for (const auto& request :
+        server_->requestsTo('/' + kRepo + "/resolve/" + server_->commit() + "/config.json"))
+        configGets += request.method == "GET";
+    QCOMPARE(configGets, 1);
+}
+
+void HubDownloadTest::startsOverWhenTheRangeIsIgnored()
+{
+    server_->dropNextTransferAfter(kWeights, 3'000'000);
+    HubDownload hub;
+    QVERIFY(!download(hub).ok);
+    const qint64 kept = QFileInfo(blobOf(kWeights) + ".incomplete").size();
+    QVERIFY(kept > 0);
+    server_->setIgnoreRanges(true); // a 200 with the whole file: appending it would corrupt the blob
+    const Outcome second = download(hub);
+    QVERIFY2(second.ok, qPrintable(second.message));
+    QCOMPARE(server_->requestsTo("/cdn/").back().range, "bytes=" + QByteArray::number(kept) + '-');
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::cancelKeepsThePartialFile()
+{
+    HubDownload hub;
+    qint64 weightsStart = -1;
+    connect(&hub, &HubDownload::progress, &hub, [&](qint64 done, qint64, const QString& file) {
+        if (file != kWeights)
+            return;
+        if (weightsStart < 0)
+            weightsStart = done;
+        else if (done > weightsStart)
+            hub.cancel(); // the first bytes of the weights are on disk
+    });
+    const Outcome cancelled = download(hub);
+    QVERIFY(!cancelled.ok);
+    QVERIFY2(cancelled.message.contains("cancelled"), qPrintable(cancelled.message));
+    QVERIFY(!hub.isRunning());
+    const qint64 kept = QFileInfo(blobOf(kWeights) + ".incomplete").size();
+    QVERIFY(kept > 0);
+    QVERIFY(kept < server_->file(kWeights)->content.size());
+
+    disconnect(&hub, &HubDownload::progress, &hub, nullptr);
+    const Outcome resumed = download(hub);
+    QVERIFY2(resumed.ok, qPrintable(resumed.message));
+    QCOMPARE(server_->requestsTo("/cdn/").back().range, "bytes=" + QByteArray::number(kept) + '-');
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::corruptedLfsFileFailsTheChecksum()
+{
+    server_->setCorrupted(kWeights, true);
+    QByteArray corrupted = server_->file(kWeights)->content;
+    corrupted[corrupted.size() / 2] = static_cast<char>(corrupted[corrupted.size() / 2] ^ 0x5a);
+    const QString actual = QCryptographicHash::hash(corrupted, QCryptographicHash::Sha256).toHex();
+
+    HubDownload hub;
+    const Outcome outcome = download(hub);
+    QVERIFY(!outcome.ok);
+    QVERIFY2(outcome.message.contains(kRepo + '/' + kWeights) && outcome.message.contains("SHA-256")
+            && outcome.message.contains(server_->file(kWeights)->sha256) && outcome.message.contains(actual),
+        qPrintable(outcome.message));
+    QVERIFY(!QFileInfo::exists(blobOf(kWeights)));
+    QVERIFY(!QFileInfo::exists(blobOf(kWeights) + ".incomplete"));
+    QVERIFY(!QFileInfo(snapshot() + '/' + kWeights).isSymLink());
+
+    server_->setCorrupted(kWeights, false);
+    const Outcome retry = download(hub);
+    QVERIFY2(retry.ok, qPrintable(retry.message));
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::unknownRepoIsAClearError()
+{
+    HubDownload hub;
+    const Outcome missing = download(hub, "nobody/missing");
+    QVERIFY(!missing.ok);
+    QVERIFY2(missing.message.contains("nobody/missing") && missing.message.contains("not found"),
+        qPrintable(missing.message));
+    QVERIFY(!QFileInfo::exists(cache_ + "/models--nobody--missing"));
+
+    const Outcome revision = download(hub, kRepo, "no-such-branch");
+    QVERIFY(!revision.ok);
+    QVERIFY2(revision.message.contains("no-such-branch") && revision.message.contains("not found"),
+        qPrintable(revision.message));
+
+    const Outcome invalid = download(hub, "not a/repo id");
+    QVERIFY(!invalid.ok);
+    QVERIFY2(invalid.message.contains("not a Hugging Face repository id"), qPrintable(invalid.message));
+    QVERIFY(!download(hub, "org--x/name").ok);
+    QVERIFY(!download(hub, kRepo, "../../etc").ok);
+
+    server_.reset(); // nothing listens there any more
+    const Outcome offline = download(hub);
+    QVERIFY(!offline.ok);
+    QVERIFY2(offline.message.contains(kRepo) && offline.message.contains("network error"),
+        qPrintable(offline.message));
+}
+
+void HubDownloadTest::gatedRepoNeedsTheToken()
+{
+    server_->setRequiredToken("secret-token");
+    HubDownload hub;
+    const Outcome denied = download(hub);
+    QVERIFY(!denied.ok);
+    QVERIFY2(denied.message.contains(kRepo) && denied.message.contains("gated")
+            && denied.message.contains("HF_TOKEN"),
+        qPrintable(denied.message));
+
+    qputenv("HF_TOKEN", "secret-token");
+    const Outcome allowed = download(hub);
+    qunsetenv("HF_TOKEN");
+    QVERIFY2(allowed.ok, qPrintable(allowed.message));
+    // The token goes to the hub, never to the CDN.
+    for (const FakeHubServer::Request& request : server_->requestsTo("/" + kRepo + "/resolve/"))
+        QCOMPARE(request.authorization, QByteArray("Bearer secret-token"));
+    const auto cdn = server_->requestsTo("/cdn/");
+    QCOMPARE(cdn.size(), 1);
+    QVERIFY(cdn.front().authorization.isEmpty());
+}
+
+void HubDownloadTest::skipsPickleFiles()
+{
+    const QByteArray pickle("\x80\x04\x95 not to be loaded", 22);
+    for (const char* name : {"pytorch_model.bin", "weights.pt", "weights.pth", "model.ckpt",
+             "flax_model.msgpack", "tf_model.h5", "model.onnx", "onnx/model.onnx"})
+        server_->addFile(QString::fromLatin1(name), pickle, true);
+    HubDownload hub;
+    const Outcome outcome = download(hub);
+    QVERIFY2(outcome.ok, qPrintable(outcome.message));
+    QCOMPARE(QDir(snapshot())
+                 .entryList(QDir::Files | QDir::System | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name),
+        kWantedFiles);
+    for (const FakeHubServer::Request& request : server_->requests())
+        QVERIFY2(!request.path.endsWith(".bin") && !request.path.contains("onnx")
+                && !request.path.endsWith(".pt") && !request.path.endsWith(".h5"),
+            qPrintable(request.path));
+    QCOMPARE(server_->requestsTo("/cdn/").size(), 1); // the safetensors weights only
+
+    // A repository with pickle weights only is refused rather than downloaded without weights.
+    QTemporaryDir pickleOnly;
+    QFile config(pickleOnly.filePath("config.json"));
+    QVERIFY(config.open(QIODevice::WriteOnly) && config.write(R"({"model_type": "clip"})") > 0);
+    config.close();
+    FakeHubServer old("old/pickle-only", pickleOnly.path());
+    old.addFile("pytorch_model.bin", pickle, true);
+    QVERIFY(old.listen());
+    qputenv("HF_ENDPOINT", old.endpoint().toLocal8Bit());
+    const Outcome refused = download(hub, "old/pickle-only");
+    QVERIFY(!refused.ok);
+    QVERIFY2(
+        refused.message.contains("old/pickle-only") && refused.message.contains("no safetensors weights"),
+        qPrintable(refused.message));
+}
+
+void HubDownloadTest::dialogDownloadsAndListsTheModel()
+{
+    SearchEngine engine([](ModelRegistry& registry) { app::loadModelFamilies(registry); });
+    ModelManagerDialog dialog(engine);
+    QSignalSpy listed(&dialog, &ModelManagerDialog::modelsListed);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY(listed.size() > 0 || listed.wait(kTimeoutMs)); // the first listing, without the repository
+    QCOMPARE(dialog.rowOfName(kRepo), -1);
+
+    // The button's prompt: OK only for a valid id; filled and accepted from inside its event loop.
+    auto* downloadButton = dialog.findChild<QPushButton*>("downloadModel");
+    QVERIFY(downloadButton && downloadButton->isEnabled());
+    bool prompted = false;
+    QTimer::singleShot(0, &dialog, [&] {
+        auto* prompt = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!prompt)
+            return;
+        auto* repo = prompt->findChild<QLineEdit*>("hubRepoId");
+        QPushButton* ok = prompt->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        repo->setText("not a repo");
+        prompted = !ok->isEnabled();
+        repo->setText(kRepo);
+        prompted = prompted && ok->isEnabled();
+        ok->click();
+    });
+    QSignalSpy finished(&dialog, &ModelManagerDialog::downloadFinished);
+    downloadButton->click(); // returns once the prompt is accepted; the download runs on
+    QVERIFY(prompted);
+    QVERIFY(!downloadButton->isEnabled());
+    QVERIFY(dialog.downloadProgress()->isVisible());
+    QVERIFY(dialog.findChild<QPushButton*>("cancelDownload")->isVisible());
+
+    QVERIFY(finished.wait(kTimeoutMs));
+    QVERIFY2(finished.front().at(0).toBool(), qPrintable(finished.front().at(1).toString()));
+    QVERIFY(dialog.downloadStatus()->text().startsWith("Downloaded " + kRepo));
+    QVERIFY(!dialog.downloadProgress()->isVisible());
+    QVERIFY(downloadButton->isEnabled());
+
+    // The list is refreshed with the new model selected, and it verifies.
+    QVERIFY(QTest::qWaitFor([&] { return dialog.rowOfName(kRepo) >= 0; }, kTimeoutMs));
+    const int row = dialog.rowOfName(kRepo);
+    QTableWidget* table = dialog.table();
+    QCOMPARE(table->item(row, ModelManagerDialog::FamilyColumn)->text(), QStringLiteral("clip"));
+    QCOMPARE(QString::fromStdString(dialog.models()[static_cast<std::size_t>(row)].dir.string()), snapshot());
+    QCOMPARE(table->selectedItems().front()->row(), row);
+    QSignalSpy verified(&dialog, &ModelManagerDialog::verified);
+    dialog.verifySelected();
+    QVERIFY(verified.size() == 1 || verified.wait(kVerifyTimeoutMs));
+    QVERIFY2(verified.front().at(1).toBool(), qPrintable(verified.front().at(2).toString()));
+    QVERIFY(table->item(row, ModelManagerDialog::StatusColumn)->text().startsWith("OK · clip-"));
+}
+
+int main(int argc, char** argv)
+{
+    QTemporaryDir home;
+    for (const char* variable : {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"})
+        qputenv(variable, (home.path() + '/' + QString::fromLatin1(variable)).toLocal8Bit());
+    qputenv("HOME", home.path().toLocal8Bit()); // no ~/models of the user in the model list
+    QApplication app(argc, argv);
+    HubDownloadTest test;
+    return QTest::qExec(&test, argc, argv);
+}
+#include "hub_download_test.moc"

@@ -1,0 +1,438 @@
+#include "ui/hub_download.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLocale>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/model_discovery.h"
+
+namespace pictor::ui {
+namespace {
+
+constexpr int kTransferTimeoutMs = 60'000; // without a byte for this long, a transfer fails
+constexpr qint64 kReadBufferBytes = 1 << 20; // what Qt may hold in memory before we write it
+constexpr qint64 kChunkBytes = 1 << 20;
+
+QUrl endpointFromEnvironment()
+{
+    QString endpoint = qEnvironmentVariable("HF_ENDPOINT").trimmed();
+    if (endpoint.isEmpty())
+        endpoint = QStringLiteral("https://huggingface.co");
+    while (endpoint.endsWith('/'))
+        endpoint.chop(1);
+    return QUrl(endpoint);
+}
+
+// On a worker thread: the partial blob hashed again, so streaming can continue the hash.
+bool hashFileInto(const QString& path, QCryptographicHash& hash)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    while (!file.atEnd()) {
+        const QByteArray chunk = file.read(kChunkBytes);
+        if (chunk.isEmpty())
+            return false;
+        hash.addData(chunk);
+    }
+    return true;
+}
+
+QString megabytes(qint64 bytes)
+{
+    return QLocale().formattedDataSize(bytes);
+}
+
+} // namespace
+
+HubDownload::HubDownload(QObject* parent) : QObject(parent), network_(new QNetworkAccessManager(this)) { }
+
+HubDownload::~HubDownload()
+{
+    stopReply();
+}
+
+QString HubDownload::repoDir() const
+{
+    return hubCache_ + '/' + hub::cacheFolderName(repoId_);
+}
+
+QString HubDownload::snapshotDir() const
+{
+    return commit_.isEmpty() ? QString() : repoDir() + QStringLiteral("/snapshots/") + commit_;
+}
+
+QString HubDownload::currentLabel() const
+{
+    return repoId_ + '/' + currentFile().name;
+}
+
+QNetworkRequest HubDownload::requestFor(const QUrl& url) const
+{
+    QNetworkRequest request(url);
+    request.setRawHeader("User-Agent", "pictor");
+    // No gzip: Qt would decompress, and byte ranges and sizes would no longer refer to the file.
+    request.setRawHeader("Accept-Encoding", "identity");
+    // The token is for the hub only, never for the CDN it redirects to.
+    if (!token_.isEmpty() && url.host() == endpoint_.host() && url.port() == endpoint_.port())
+        request.setRawHeader("Authorization", "Bearer " + token_);
+    request.setTransferTimeout(kTransferTimeoutMs);
+    return request;
+}
+
+QString HubDownload::describeHttpError(QNetworkReply& reply, const QString& what) const
+{
+    const int status = reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status == 401 || status == 403)
+        return tr("%1: access denied (HTTP %2): the repository is gated or private; accept its terms on the "
+                  "hub and set HF_TOKEN")
+            .arg(what)
+            .arg(status);
+    if (status == 404)
+        return tr("%1: not found (HTTP 404) at %2").arg(what, endpoint_.toString());
+    if (status >= 400)
+        return tr("%1: HTTP %2 %3")
+            .arg(what)
+            .arg(status)
+            .arg(reply.attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    return tr("%1: network error: %2").arg(what, reply.errorString());
+}
+
+void HubDownload::start(const QString& repoId, const QString& revision)
+{
+    if (running_)
+        cancel();
+    ++generation_;
+    running_ = true;
+    repoId_ = repoId.trimmed();
+    revision_ = revision.trimmed().isEmpty() ? QStringLiteral("main") : revision.trimmed();
+    commit_.clear();
+    files_.clear();
+    fileIndex_ = 0;
+    totalBytes_ = 0;
+    completedBytes_ = 0;
+    endpoint_ = endpointFromEnvironment();
+    token_ = qgetenv("HF_TOKEN").trimmed();
+    hubCache_ = QString::fromStdString(huggingFaceHubCache().string());
+
+    QString problem;
+    if (!hub::isValidRepoId(repoId_))
+        problem
+            = tr("'%1' is not a Hugging Face repository id (like openai/clip-vit-base-patch32)").arg(repoId_);
+    else if (!hub::isValidRevision(revision_))
+        problem = tr("'%1' is not a revision (a branch, tag or commit)").arg(revision_);
+    else if (!endpoint_.isValid() || (endpoint_.scheme() != "https" && endpoint_.scheme() != "http"))
+        problem = tr("HF_ENDPOINT '%1' is not an http(s) address").arg(endpoint_.toString());
+    else if (hubCache_.isEmpty())
+        problem = tr("no Hugging Face cache folder (set HF_HUB_CACHE or HF_HOME)");
+    if (!problem.isEmpty()) {
+        // Reported from the event loop, like every other outcome, so callers connect after start().
+        QMetaObject::invokeMethod(
+            this,
+            [this, generation = generation_, problem] {
+                if (generation == generation_)
+                    fail(problem);
+            },
+            Qt::QueuedConnection);
+        return;
+    }
+
+    const QUrl url(endpoint_.toString() + QStringLiteral("/api/models/") + repoId_
+        + QStringLiteral("/revision/") + QString::fromLatin1(QUrl::toPercentEncoding(revision_))
+        + QStringLiteral("?blobs=true"));
+    reply_ = network_->get(requestFor(url));
+    connect(reply_, &QNetworkReply::finished, this, &HubDownload::onListing);
+}
+
+void HubDownload::onListing()
+{
+    QNetworkReply* reply = reply_;
+    reply_ = nullptr;
+    reply->deleteLater();
+    const QString what = tr("repository %1 (revision %2)").arg(repoId_, revision_);
+    if (reply->error() != QNetworkReply::NoError)
+        return fail(describeHttpError(*reply, what));
+    QString error;
+    const std::optional<hub::RepoListing> listing = hub::parseListing(reply->readAll(), &error);
+    if (!listing)
+        return fail(tr("%1: %2").arg(what, error));
+    commit_ = listing->commit;
+    bool hasWeights = false;
+    for (const hub::RepoFile& file : listing->files) {
+        if (!hub::isWantedFile(file.name))
+            continue;
+        files_.append(file);
+        totalBytes_ += qMax<qint64>(file.size, 0);
+        hasWeights = hasWeights || file.name.endsWith(QLatin1String(".safetensors"));
+    }
+    if (!hasWeights)
+        return fail(tr("%1 has no safetensors weights (pickle checkpoints are never loaded)").arg(what));
+
+    if (!QDir().mkpath(repoDir() + QStringLiteral("/blobs")) || !QDir().mkpath(snapshotDir()))
+        return fail(tr("%1: cannot create folders under %2").arg(repoId_, repoDir()));
+    // As huggingface_hub does: a branch or tag name maps to its commit in refs/.
+    if (revision_ != commit_) {
+        QFile ref(repoDir() + QStringLiteral("/refs/") + revision_);
+        QDir().mkpath(QFileInfo(ref).absolutePath());
+        if (!ref.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || ref.write(commit_.toLatin1()) != commit_.size())
+            return fail(tr("%1: cannot write %2: %3").arg(repoId_, ref.fileName(), ref.errorString()));
+    }
+    const quint64 generation = generation_;
+    emit progress(0, totalBytes_, QString());
+    if (generation == generation_) // a receiver may have cancelled
+        nextFile();
+}
+
+void HubDownload::nextFile()
+{
+    if (fileIndex_ >= files_.size()) {
+        running_ = false;
+        emit progress(totalBytes_, totalBytes_, QString());
+        emit finished(true,
+            tr("Downloaded %1 (%2 files, %3) into %4")
+                .arg(repoId_)
+                .arg(files_.size())
+                .arg(megabytes(totalBytes_), snapshotDir()));
+        return;
+    }
+    const quint64 generation = generation_;
+    emit progress(completedBytes_, totalBytes_, currentFile().name);
+    if (generation != generation_) // a receiver cancelled
+        return;
+    // HEAD without following the redirect: the hub's own answer carries the blob's ETag (X-Linked-Etag
+    // for LFS files) and, for LFS files, the CDN address in Location.
+    const QUrl url(endpoint_.toString() + '/' + repoId_ + QStringLiteral("/resolve/") + commit_ + '/'
+        + QString::fromLatin1(QUrl::toPercentEncoding(currentFile().name)));
+    QNetworkRequest request = requestFor(url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    reply_ = network_->head(request);
+    connect(reply_, &QNetworkReply::finished, this, &HubDownload::onMetadata);
+}
+
+void HubDownload::onMetadata()
+{
+    QNetworkReply* reply = reply_;
+    reply_ = nullptr;
+    reply->deleteLater();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const bool redirected = status >= 300 && status < 400;
+    if (reply->error() != QNetworkReply::NoError && !redirected)
+        return fail(describeHttpError(*reply, currentLabel()));
+    const hub::RepoFile& file = currentFile();
+    QByteArray etag = reply->rawHeader("X-Linked-Etag");
+    if (etag.isEmpty())
+        etag = reply->rawHeader("ETag");
+    etag_ = hub::blobNameFromEtag(etag);
+    if (etag_.isEmpty())
+        return fail(
+            tr("%1: the server sent no usable ETag ('%2')").arg(currentLabel(), QString::fromLatin1(etag)));
+    if (file.isLfs() && etag_ != file.lfsSha256)
+        return fail(tr("%1: the server's ETag %2 is not the listing's sha256 %3")
+                        .arg(currentLabel(), etag_, file.lfsSha256));
+    downloadUrl_ = redirected ? reply->url().resolved(reply->header(QNetworkRequest::LocationHeader).toUrl())
+                              : reply->url();
+    if (redirected && !downloadUrl_.isValid())
+        return fail(tr("%1: a redirect without a valid Location").arg(currentLabel()));
+
+    const QString blob = repoDir() + QStringLiteral("/blobs/") + etag_;
+    if (QFileInfo(blob).isFile()) {
+        part_.setFileName(blob);
+        return completeFile();
+    }
+    prepareTransfer();
+}
+
+void HubDownload::prepareTransfer()
+{
+    const hub::RepoFile& file = currentFile();
+    part_.setFileName(repoDir() + QStringLiteral("/blobs/") + etag_ + QStringLiteral(".incomplete"));
+    sha256_ = file.isLfs() ? std::make_shared<QCryptographicHash>(QCryptographicHash::Sha256) : nullptr;
+    resumeFrom_ = QFileInfo(part_.fileName()).isFile() ? QFileInfo(part_.fileName()).size() : 0;
+    if (file.size >= 0 && resumeFrom_ > file.size) {
+        QFile::remove(part_.fileName()); // not a prefix of this file
+        resumeFrom_ = 0;
+    }
+    if (resumeFrom_ == 0 || !sha256_)
+        return startTransfer();
+
+    auto* watcher = new QFutureWatcher<bool>(this);
+    connect(watcher, &QFutureWatcher<bool>::finished, this, [this, watcher, generation = generation_] {
+        watcher->deleteLater();
+        if (generation != generation_)
+            return;
+        if (!watcher->result())
+            return fail(tr("%1: cannot read the partial download %2").arg(currentLabel(), part_.fileName()));
+        startTransfer();
+    });
+    watcher->setFuture(
+        QtConcurrent::run([hash = sha256_, path = part_.fileName()] { return hashFileInto(path, *hash); }));
+}
+
+void HubDownload::startTransfer()
+{
+    const hub::RepoFile& file = currentFile();
+    if (!part_.open(QIODevice::ReadWrite) || !part_.seek(resumeFrom_))
+        return fail(tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
+    if (resumeFrom_ > 0 && resumeFrom_ == file.size) { // complete already; only checked and stored
+        part_.close();
+        return completeFile();
+    }
+    QNetworkRequest request = requestFor(downloadUrl_);
+    if (resumeFrom_ > 0)
+        request.setRawHeader("Range", "bytes=" + QByteArray::number(resumeFrom_) + '-');
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    bodyStarted_ = false;
+    reply_ = network_->get(request);
+    reply_->setReadBufferSize(kReadBufferBytes);
+    connect(reply_, &QNetworkReply::readyRead, this, &HubDownload::onReadyRead);
+    connect(reply_, &QNetworkReply::finished, this, &HubDownload::onTransferFinished);
+}
+
+bool HubDownload::beginBody()
+{
+    bodyStarted_ = true;
+    const int status = reply_->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status == 206) {
+        const QByteArray range = reply_->rawHeader("Content-Range");
+        if (range.startsWith("bytes " + QByteArray::number(resumeFrom_) + '-'))
+            return true;
+        fail(tr("%1: the server resumed at the wrong place ('%2', asked for byte %3)")
+                 .arg(currentLabel(), QString::fromLatin1(range))
+                 .arg(resumeFrom_));
+        return false;
+    }
+    if (status == 200) {
+        if (resumeFrom_ > 0) { // the server ignored the range: start over
+            resumeFrom_ = 0;
+            if (!part_.resize(0) || !part_.seek(0)) {
+                fail(
+                    tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
+                return false;
+            }
+            if (sha256_)
+                sha256_->reset();
+        }
+        return true;
+    }
+    fail(describeHttpError(*reply_, currentLabel()));
+    return false;
+}
+
+bool HubDownload::writeAvailable()
+{
+    const hub::RepoFile& file = currentFile();
+    while (reply_->bytesAvailable() > 0) {
+        const QByteArray chunk = reply_->read(kChunkBytes);
+        if (part_.write(chunk) != chunk.size()) {
+            fail(tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
+            return false;
+        }
+        if (sha256_)
+            sha256_->addData(chunk);
+    }
+    if (file.size >= 0 && part_.pos() > file.size) {
+        part_.remove();
+        fail(tr("%1: the server sent more than the %2 bytes listed").arg(currentLabel()).arg(file.size));
+        return false;
+    }
+    const quint64 generation = generation_;
+    emit progress(completedBytes_ + part_.pos(), totalBytes_, file.name);
+    return generation == generation_; // false when a receiver cancelled
+}
+
+void HubDownload::onReadyRead()
+{
+    if (!bodyStarted_ && !beginBody())
+        return;
+    writeAvailable();
+}
+
+void HubDownload::onTransferFinished()
+{
+    if (!bodyStarted_ && !beginBody())
+        return;
+    if (!writeAvailable())
+        return;
+    if (reply_->error() != QNetworkReply::NoError)
+        return fail(describeHttpError(*reply_, currentLabel())
+            + tr(" (%1 downloaded, kept to resume)").arg(megabytes(part_.pos())));
+    if (!part_.flush())
+        return fail(tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
+    part_.close();
+    stopReply();
+    completeFile();
+}
+
+void HubDownload::completeFile()
+{
+    const hub::RepoFile& file = currentFile();
+    const QString blob = repoDir() + QStringLiteral("/blobs/") + etag_;
+    if (part_.fileName() != blob) { // a fresh download: check it, then make it the blob
+        const qint64 size = QFileInfo(part_.fileName()).size();
+        if (file.size >= 0 && size != file.size) {
+            part_.remove();
+            return fail(tr("%1: expected %2 bytes, got %3; the download was deleted")
+                            .arg(currentLabel())
+                            .arg(file.size)
+                            .arg(size));
+        }
+        if (sha256_) {
+            const QString actual = QString::fromLatin1(sha256_->result().toHex());
+            if (actual != file.lfsSha256) {
+                part_.remove();
+                return fail(tr("%1: SHA-256 mismatch: expected %2, got %3; the download was deleted")
+                                .arg(currentLabel(), file.lfsSha256, actual));
+            }
+        }
+        QFile::remove(blob);
+        if (!part_.rename(blob))
+            return fail(
+                tr("%1: cannot move the download to %2: %3").arg(currentLabel(), blob, part_.errorString()));
+    }
+    // snapshots/<commit>/<file> -> ../../blobs/<etag>, relative like huggingface_hub's links.
+    const QString link = snapshotDir() + '/' + file.name;
+    QFile::remove(link);
+    if (!QFile::link(QDir(snapshotDir()).relativeFilePath(blob), link))
+        return fail(tr("%1: cannot create the link %2").arg(currentLabel(), link));
+    completedBytes_ += file.size >= 0 ? file.size : QFileInfo(blob).size();
+    ++fileIndex_;
+    nextFile();
+}
+
+void HubDownload::cancel()
+{
+    if (!running_)
+        return;
+    fail(tr("Download of %1 cancelled; what was downloaded is kept to resume").arg(repoId_));
+}
+
+void HubDownload::fail(const QString& message)
+{
+    ++generation_;
+    stopReply();
+    if (part_.isOpen())
+        part_.close();
+    running_ = false;
+    emit finished(false, message);
+}
+
+void HubDownload::stopReply()
+{
+    if (!reply_)
+        return;
+    QNetworkReply* reply = reply_;
+    reply_ = nullptr;
+    reply->disconnect(this);
+    reply->abort();
+    reply->deleteLater();
+}
+
+} // namespace pictor::ui

@@ -1,0 +1,98 @@
+// Downloads a Hugging Face model repository into the user's hub cache, as huggingface_hub's
+// snapshot_download does, so model discovery lists it: `models--<org>--<name>/blobs/<etag>`,
+// `snapshots/<commit>/<file>` (a relative link to the blob) and `refs/<revision>`.
+//
+// The endpoint is $HF_ENDPOINT (default https://huggingface.co), the token $HF_TOKEN (sent as a Bearer
+// token to the endpoint only, never to the CDN it redirects to), the cache huggingFaceHubCache(). Only the
+// files a model folder needs are fetched (hub::isWantedFile); pickle checkpoints never are.
+//
+// Each file is streamed to `blobs/<etag>.incomplete`; a later attempt resumes it with a Range request
+// (and starts over when the server answers 200). LFS files are hashed with SHA-256 while they stream (the
+// part already on disk is hashed again, off the GUI thread, before resuming) and must match the listing's
+// sha256 and size; a mismatch deletes the partial blob. Cancelling keeps it for the next attempt.
+#pragma once
+
+#include <QByteArray>
+#include <QFile>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QUrl>
+#include <memory>
+
+#include "ui/hub_repo.h"
+
+class QCryptographicHash;
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+
+namespace pictor::ui {
+
+class HubDownload : public QObject {
+    Q_OBJECT
+public:
+    explicit HubDownload(QObject* parent = nullptr);
+    ~HubDownload() override;
+
+    // Reads the environment (endpoint, token, cache) now. Ends with finished(); a download that is already
+    // running is cancelled first.
+    void start(const QString& repoId, const QString& revision = QStringLiteral("main"));
+    // Stops now and reports finished(false, …); the partial blob stays for resuming.
+    void cancel();
+    bool isRunning() const { return running_; }
+    QString repoId() const { return repoId_; }
+    // The snapshot folder (known once the repository is listed).
+    QString snapshotDir() const;
+
+signals:
+    // Bytes on disk of the files to download (those already in the cache included) over their total.
+    void progress(qint64 bytesDone, qint64 bytesTotal, const QString& file);
+    void finished(bool ok, const QString& message);
+
+private:
+    void onListing();
+    void nextFile();
+    void onMetadata();
+    void prepareTransfer();
+    void startTransfer();
+    void onReadyRead();
+    void onTransferFinished();
+    bool beginBody(); // first bytes of a GET: checks the status, handles a refused range
+    bool writeAvailable();
+    void completeFile();
+    void fail(const QString& message);
+    void stopReply();
+
+    QNetworkRequest requestFor(const QUrl& url) const;
+    QString describeHttpError(QNetworkReply& reply, const QString& what) const;
+    const hub::RepoFile& currentFile() const { return files_[fileIndex_]; }
+    QString currentLabel() const; // "org/name/file"
+    QString repoDir() const;
+
+    QNetworkAccessManager* network_;
+    QPointer<QNetworkReply> reply_;
+    bool running_ = false;
+    quint64 generation_ = 0; // stale callbacks (a rehash after cancel) compare it
+
+    QString repoId_;
+    QString revision_;
+    QUrl endpoint_;
+    QByteArray token_;
+    QString hubCache_;
+    QString commit_;
+    QList<hub::RepoFile> files_; // the wanted ones
+    qsizetype fileIndex_ = 0;
+    qint64 totalBytes_ = 0;
+    qint64 completedBytes_ = 0; // of the files before the current one
+
+    // The current file.
+    QString etag_;
+    QUrl downloadUrl_;
+    QFile part_;
+    std::shared_ptr<QCryptographicHash> sha256_; // LFS files only; shared with a running rehash
+    qint64 resumeFrom_ = 0; // bytes of the partial blob when the request was sent
+    bool bodyStarted_ = false;
+};
+
+} // namespace pictor::ui
