@@ -21,11 +21,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kBatchTime = std::chrono::milliseconds(80);
 
-// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop.
-class SlowBatchEmbedder final : public ImageTextEmbedder {
+// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop, or
+// under another model id (a second model for the library).
+class WrappedEmbedder final : public ImageTextEmbedder {
 public:
-    explicit SlowBatchEmbedder(ImageTextEmbedder& model) : model_(model) { }
-    std::string modelId() const override { return model_.modelId(); }
+    WrappedEmbedder(ImageTextEmbedder& model, std::chrono::milliseconds batchTime, std::string modelId = {})
+        : model_(model), batchTime_(batchTime), modelId_(std::move(modelId))
+    {
+    }
+    std::string modelId() const override { return modelId_.empty() ? model_.modelId() : modelId_; }
     std::string family() const override { return model_.family(); }
     int dimension() const override { return model_.dimension(); }
     const ImagePreprocessConfig& preprocessing() const override { return model_.preprocessing(); }
@@ -37,12 +41,14 @@ public:
     }
     EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
     {
-        std::this_thread::sleep_for(kBatchTime);
+        std::this_thread::sleep_for(batchTime_);
         return model_.embedPixelValues(pixelValues, count);
     }
 
 private:
     ImageTextEmbedder& model_;
+    std::chrono::milliseconds batchTime_;
+    std::string modelId_;
 };
 
 void writePhotos(const std::filesystem::path& dir, int count)
@@ -65,7 +71,7 @@ TEST(IndexWithWorker, AQueryDuringIndexingWaitsAtMostOneBatch)
     const auto photos = test::scratchDir("worker-photos");
     writePhotos(photos, 160); // 20 batches of 8: at least 1.6 s of model time
     auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
-    SlowBatchEmbedder slow(*model);
+    WrappedEmbedder slow(*model, kBatchTime);
     const auto expected = model->embedTexts({"a dog on a beach"});
 
     Library library = Library::openForWriting(test::scratchDir("worker-library"));
@@ -111,7 +117,7 @@ TEST(IndexJob, AFileDeletedBetweenScanAndDecodeIsListedAndTheRestIsIndexed)
     const auto photos = test::scratchDir("vanishing-photos");
     writePhotos(photos, 120);
     auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
-    SlowBatchEmbedder slow(*model); // keeps the decoders far enough ahead to delete behind them
+    WrappedEmbedder slow(*model, kBatchTime); // keeps the decoders far enough ahead to delete behind them
     Library library = Library::openForWriting(test::scratchDir("vanishing-library"));
     const auto victim = photos / "p99.png"; // decoded long after the first batch (files go in order)
     bool deleted = false;
@@ -136,6 +142,45 @@ TEST(IndexJob, AFileDeletedBetweenScanAndDecodeIsListedAndTheRestIsIndexed)
     EXPECT_EQ(again.indexed, 0);
     EXPECT_EQ(again.unchanged, 119);
     EXPECT_TRUE(again.failures.empty());
+}
+
+// A library searches with the model of its last run that left every photo with that model's embedding:
+// a cancelled run with a new model keeps the old one (its index is complete).
+TEST(IndexJob, TheLibrarySwitchesModelOnlyWhenEveryPhotoHasItsEmbedding)
+{
+    const auto first = test::scratchDir("switch-first");
+    const auto second = test::scratchDir("switch-second");
+    writePhotos(first, 4);
+    writePhotos(second, 4);
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    WrappedEmbedder other(*model, std::chrono::milliseconds(0), "clip-second-model");
+    const std::filesystem::path modelA = "/models/a", modelB = "/models/b";
+    Library library = Library::openForWriting(test::scratchDir("switch-library"));
+
+    std::atomic<bool> cancel {true};
+    IndexOptions options;
+    options.modelDir = modelA;
+    options.cancel = &cancel;
+    EXPECT_TRUE(indexLibrary(library, *model, {first, second}, options).cancelled);
+    EXPECT_EQ(library.modelDir(), modelA) << "a library without a model takes the first at once";
+    cancel = false;
+    EXPECT_EQ(indexLibrary(library, *model, {}, options).indexed, 8);
+
+    options.modelDir = modelB;
+    cancel = true;
+    EXPECT_TRUE(indexLibrary(library, other, {}, options).cancelled);
+    EXPECT_EQ(library.modelDir(), modelA);
+    EXPECT_EQ(library.catalog().photosWithoutEmbedding("clip-second-model").size(), 8u);
+    cancel = false;
+    EXPECT_EQ(indexLibrary(library, other, {}, options).indexed, 8);
+    EXPECT_EQ(library.modelDir(), modelB);
+    EXPECT_TRUE(library.catalog().photosWithoutEmbedding("clip-second-model").empty());
+
+    // Back to the first model, whose embeddings are all there: a run that embeds nothing completes the
+    // switch.
+    options.modelDir = modelA;
+    EXPECT_EQ(indexLibrary(library, *model, {second}, options).indexed, 0);
+    EXPECT_EQ(library.modelDir(), modelA);
 }
 
 } // namespace
