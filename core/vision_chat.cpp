@@ -195,9 +195,28 @@ std::string cleanCaption(std::string_view raw, bool truncated)
     return caption;
 }
 
+ChatAnswer VisionChat::ask(const std::vector<RgbImage>& images, const std::string& question,
+    const std::vector<ChatTurn>& history, const AnswerOptions& options)
+{
+    const std::unique_ptr<AnswerStream> stream = startAnswer(images, question, history, options);
+    while (!stream->step(std::chrono::steady_clock::duration::max())) { }
+    return stream->answer();
+}
+
 ChatAnswer VisionChat::describe(const RgbImage& image, const AnswerOptions& options)
 {
-    ChatAnswer answer = ask({image}, std::string(captionPrompt()), {}, options);
+    const std::unique_ptr<AnswerStream> stream = startDescribe(image, options);
+    while (!stream->step(std::chrono::steady_clock::duration::max())) { }
+    return captionFromAnswer(stream->answer());
+}
+
+std::unique_ptr<AnswerStream> VisionChat::startDescribe(const RgbImage& image, const AnswerOptions& options)
+{
+    return startAnswer({image}, std::string(captionPrompt()), {}, options);
+}
+
+ChatAnswer captionFromAnswer(ChatAnswer answer)
+{
     answer.text = cleanCaption(answer.text, answer.truncated);
     return answer;
 }

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +51,24 @@ struct ChatAnswer {
     bool truncated = false; // stopped by the token budget or the context window
 };
 
+// How long one slice of an answer runs before the compute worker may run other jobs (a search typed
+// meanwhile): about 50 ms, or one token where a token takes longer.
+inline constexpr std::chrono::milliseconds kAnswerSlice {50};
+
+// An answer generated in slices (VisionChat::startAnswer), so the compute worker can run other jobs
+// between them. The conversation's state (KV cache, sampler, text decoder) stays here between slices, and
+// the tokens, draws and stop reason are those of one uninterrupted ask(). One slice at a time; the stream
+// may outlive its VisionChat. AnswerOptions' onToken and cancel are used by every slice.
+class AnswerStream {
+public:
+    virtual ~AnswerStream() = default;
+    // Generates at least one token (unless the answer is over), then stops after the first token that
+    // ends `budget` or more after the call. Returns true when the answer is finished.
+    virtual bool step(std::chrono::steady_clock::duration budget) = 0;
+    virtual bool finished() const = 0;
+    virtual const ChatAnswer& answer() const = 0; // the answer so far; complete once finished()
+};
+
 class VisionChat {
 public:
     virtual ~VisionChat() = default;
@@ -60,14 +80,23 @@ public:
 
     // Answers `question` after `history` (earlier turns, oldest first). The images are shown to the model
     // with the first user message of the conversation (the first of `history`, else the question).
-    // A prompt that does not fit the context window is refused with a message.
-    virtual ChatAnswer ask(const std::vector<RgbImage>& images, const std::string& question,
-        const std::vector<ChatTurn>& history, const AnswerOptions& options)
+    // A prompt that does not fit the context window is refused with a message. One uninterrupted run.
+    ChatAnswer ask(const std::vector<RgbImage>& images, const std::string& question,
+        const std::vector<ChatTurn>& history, const AnswerOptions& options);
+    // ask() in slices: the images are encoded and the prompt prefilled here (refusals are thrown here),
+    // AnswerStream::step generates.
+    virtual std::unique_ptr<AnswerStream> startAnswer(const std::vector<RgbImage>& images,
+        const std::string& question, const std::vector<ChatTurn>& history, const AnswerOptions& options)
         = 0;
 
     // A caption: ask() with captionPrompt(), then cleanCaption(). Streaming shows the raw text.
     ChatAnswer describe(const RgbImage& image, const AnswerOptions& options);
+    // describe() in slices: finish the stream's answer with captionFromAnswer().
+    std::unique_ptr<AnswerStream> startDescribe(const RgbImage& image, const AnswerOptions& options);
 };
+
+// describe()'s post-processing of a finished answer to captionPrompt(): cleanCaption() on its text.
+ChatAnswer captionFromAnswer(ChatAnswer answer);
 
 // The fixed caption prompt (documented in docs/ARCHITECTURE.md, "Captions and Ask"). Stored with every
 // caption as its provenance, so a changed prompt re-captions photos on the next batch run.

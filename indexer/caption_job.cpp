@@ -1,5 +1,7 @@
 #include "indexer/caption_job.h"
 
+#include <memory>
+
 #include "core/error.h"
 #include "indexer/compute_worker.h"
 
@@ -50,8 +52,15 @@ CaptionSummary captionPhotos(Catalog& catalog, VisionChat& chat, const std::vect
         ChatAnswer answer;
         try {
             const RgbImage image = decodeImageFile(photo->path, captionDecodeOptions()).image;
-            auto describe = [&] { return chat.describe(image, answerOptions); };
-            answer = options.worker ? options.worker->run(JobPriority::Chat, describe) : describe();
+            // One worker job per slice (the prompt, then about kAnswerSlice of tokens each), so an
+            // interactive job waits for one slice, not for a whole caption.
+            auto onWorker = [&](auto work) {
+                return options.worker ? options.worker->run(JobPriority::Chat, std::move(work)) : work();
+            };
+            const std::unique_ptr<AnswerStream> stream
+                = onWorker([&] { return chat.startDescribe(image, answerOptions); });
+            while (!onWorker([&] { return stream->step(kAnswerSlice); })) { }
+            answer = captionFromAnswer(stream->answer());
         } catch (const Error& e) {
             catalog.recordFailure(photo->path, e.what(), "caption");
             ++counts.failed;

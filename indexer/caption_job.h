@@ -1,7 +1,8 @@
 // Batch captioning of library photos (`pictor caption --library`, the app's Caption actions): the photos
 // without a caption from this model id and prompt are decoded at reduced size, captioned one at a time on
-// the compute worker at Chat priority (interactive queries go first) and stored at once with provenance,
-// so a cancel loses at most the photo in progress and the next run resumes. No Qt and no Torch here.
+// the compute worker at Chat priority, one slice of the answer per job (interactive queries run between
+// slices), and stored at once with provenance, so a cancel loses at most the photo in progress and the
+// next run resumes. No Qt and no Torch here.
 #pragma once
 
 #include <atomic>
@@ -37,7 +38,7 @@ struct CaptionEvent {
 
 struct CaptionJobOptions {
     int maxNewTokens = 96;
-    ComputeWorker* worker = nullptr; // describe() runs there at JobPriority::Chat; null: the calling thread
+    ComputeWorker* worker = nullptr; // the slices run there at JobPriority::Chat; null: the calling thread
     const std::atomic<bool>* cancel = nullptr; // checked before every photo and every token
     std::function<void(const CaptionEvent&)> progress;
 };

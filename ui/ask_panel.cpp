@@ -178,7 +178,7 @@ void AskPanel::ask(const QString& typed)
     request.options.greedy = greedy_->isChecked();
     request.options.temperature = 0.7f;
     request.options.topP = 0.9f;
-    request.options.maxNewTokens = 256;
+    request.options.maxNewTokens = maxNewTokens_;
     sentQuestion_ = request.question;
     typedQuestion_ = question;
     answerPath_ = path_;

@@ -38,6 +38,7 @@ public:
     std::string contextLine() const { return context_; }
     QCheckBox* greedyBox() const { return greedy_; }
     QLineEdit* questionEdit() const { return question_; }
+    void setMaxNewTokens(int tokens) { maxNewTokens_ = tokens; } // of each answer; 256 unless set
 
 public slots:
     void ask(const QString& question); // what Enter in the question box does
@@ -79,6 +80,7 @@ private:
     std::string sentQuestion_;
     QString typedQuestion_;
     QString answer_;
+    int maxNewTokens_ = 256;
 };
 
 } // namespace pictor::ui

@@ -143,13 +143,32 @@ void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image
     try {
         auto chat = ensureChat();
         AnswerOptions options = request.options;
-        options.cancel = cancel.get();
+        options.cancel = cancel.get(); // kept alive with the stream in Answering
         options.onToken = [this, id](std::string_view text) {
             if (!text.empty())
                 emit answerPiece(id, QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
             return true;
         };
-        const ChatAnswer reply = chat->ask({image}, request.question, request.history, options);
+        // This job encoded the photo and prefilled the prompt; the tokens come in the next ones.
+        const Answering answering {
+            chat->startAnswer({image}, request.question, request.history, options), std::move(cancel)};
+        engine_.worker().submit(JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
+    } catch (const std::exception& e) {
+        takeCancel(id);
+        emit answerFailed(id, QString::fromUtf8(e.what()));
+    }
+}
+
+void ChatEngine::continueAnswer(int id, Answering answering)
+{
+    try {
+        if (!answering.stream->step(kAnswerSlice)) {
+            // Queued behind any waiting interactive job (a search typed meanwhile), ahead of bulk work.
+            engine_.worker().submit(
+                JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
+            return;
+        }
+        const ChatAnswer& reply = answering.stream->answer();
         takeCancel(id);
         emit answerFinished(id, QString::fromStdString(reply.text), reply.tokens, reply.cancelled);
     } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 #include "plugins/llava/llava_family.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <c10/core/InferenceMode.h>
 
@@ -62,14 +63,21 @@ std::unique_ptr<LlavaChatSession> LlavaEngine::startSession(std::uint64_t seed) 
     return std::unique_ptr<LlavaChatSession>(new LlavaChatSession(*this, seed));
 }
 
+// An answer between slices of generateSlice.
+struct SlicedGeneration {
+    std::optional<std::int64_t> unfed; // emitted at the end of the last slice, not fed back yet
+    nn::GenerationResult result;
+};
+
 struct LlavaChatSession::Impl {
     LlavaSession session; // shares the weights: a session may outlive its engine
     ImagePreprocessConfig preprocess;
     at::Tensor logits; // of the last position appended; undefined before the first append
+    SlicedGeneration sliced;
 };
 
 LlavaChatSession::LlavaChatSession(const LlavaEngine& engine, std::uint64_t seed)
-    : impl_(new Impl {LlavaSession(engine.impl_->model, seed), engine.impl_->preprocess, {}})
+    : impl_(new Impl {LlavaSession(engine.impl_->model, seed), engine.impl_->preprocess, {}, {}})
 {
 }
 
@@ -99,14 +107,61 @@ void LlavaChatSession::append(const std::vector<std::int64_t>& ids, const std::v
     }
     impl_->logits = impl_->session.prefill(
         at::tensor(expanded).view({1, static_cast<std::int64_t>(expanded.size())}), features);
+    impl_->sliced = {};
 }
 
 nn::GenerationResult LlavaChatSession::generate(const nn::GenerationOptions& options)
 {
-    PICTOR_CHECK(impl_->logits.defined(), "nothing to answer: append a prompt first");
-    nn::GenerationResult result = impl_->session.generate(impl_->logits, options);
-    impl_->logits = at::Tensor(); // the last token was not fed back; the next turn starts with an append
-    return result;
+    while (!generateSlice(options, std::chrono::steady_clock::time_point::max())) { }
+    return impl_->sliced.result;
+}
+
+bool LlavaChatSession::generateSlice(
+    const nn::GenerationOptions& options, std::chrono::steady_clock::time_point until)
+{
+    SlicedGeneration& sliced = impl_->sliced;
+    PICTOR_CHECK(impl_->logits.defined() || sliced.unfed, "nothing to answer: append a prompt first");
+    nn::GenerationResult& result = sliced.result;
+    auto finish = [&](nn::StopReason reason) {
+        result.stopReason = reason;
+        sliced.unfed.reset();
+        impl_->logits = at::Tensor(); // the last token is not fed back; the next turn starts with an append
+        return true;
+    };
+    nn::GenerationOptions slice = options;
+    const int produced = static_cast<int>(result.tokens.size());
+    if (sliced.unfed) {
+        // Where the uninterrupted loop stood after emitting that token: the same checks, in its order.
+        if (produced >= options.maxNewTokens)
+            return finish(nn::StopReason::MaxNewTokens);
+        if (impl_->session.roomLeft() <= 0)
+            return finish(nn::StopReason::ContextFull);
+        if (options.cancel && options.cancel->load(std::memory_order_relaxed))
+            return finish(nn::StopReason::Cancelled); // what the loop's next check says; saves a forward pass
+        impl_->logits = impl_->session.decode(*sliced.unfed);
+        sliced.unfed.reset();
+        slice.sampling.seed.reset(); // seeded once per answer, at its first slice
+    }
+    slice.maxNewTokens = options.maxNewTokens - produced;
+    bool paused = false;
+    slice.onToken = [&](std::int64_t token) {
+        if (options.onToken && !options.onToken(token))
+            return false;
+        paused = std::chrono::steady_clock::now() >= until;
+        return !paused;
+    };
+    const nn::GenerationResult part = impl_->session.generate(impl_->logits, slice);
+    result.tokens.insert(result.tokens.end(), part.tokens.begin(), part.tokens.end());
+    if (!paused)
+        return finish(part.stopReason);
+    sliced.unfed = part.tokens.back();
+    impl_->logits = at::Tensor();
+    return false;
+}
+
+const nn::GenerationResult& LlavaChatSession::generated() const
+{
+    return impl_->sliced.result;
 }
 
 std::int64_t LlavaChatSession::length() const
@@ -123,6 +178,7 @@ void LlavaChatSession::reset()
 {
     impl_->session.reset();
     impl_->logits = at::Tensor();
+    impl_->sliced = {};
 }
 
 } // namespace pictor::llava

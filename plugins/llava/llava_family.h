@@ -3,6 +3,7 @@
 // random generator each). Prompts arrive as token ids from core/text's tokenizer and chat template.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -55,6 +56,12 @@ public:
     // Generates from the end of what was appended (needs an append first). The last emitted token is not
     // fed back: append it, with what the chat template puts after an answer, before the next turn.
     nn::GenerationResult generate(const nn::GenerationOptions& options);
+    // generate() in slices, so a worker can run other jobs in between: each call goes on where the last
+    // one stopped and returns after the first token emitted at or after `until` (the next call feeds it
+    // back), or when the answer ends (true: generated() is complete). Pass the same options every time;
+    // the tokens, the sampler's draws and the stop reason are those of one generate() call.
+    bool generateSlice(const nn::GenerationOptions& options, std::chrono::steady_clock::time_point until);
+    const nn::GenerationResult& generated() const; // the answer so far
 
     std::int64_t length() const; // positions used
     std::int64_t roomLeft() const; // positions left in the context window

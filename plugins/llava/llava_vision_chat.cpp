@@ -1,5 +1,7 @@
 #include "plugins/llava/llava_vision_chat.h"
 
+#include <chrono>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text/chat_template.h"
@@ -8,6 +10,95 @@
 
 namespace pictor::llava {
 namespace {
+
+// Where a slice must stop: `budget` after now, without overflowing for duration::max().
+std::chrono::steady_clock::time_point deadlineAfter(std::chrono::steady_clock::duration budget)
+{
+    const auto now = std::chrono::steady_clock::now();
+    return budget >= std::chrono::steady_clock::time_point::max() - now
+        ? std::chrono::steady_clock::time_point::max()
+        : now + budget;
+}
+
+// One answer: the session after its prompt, and the text decoding and stop strings between its slices.
+class LlavaAnswerStream final : public AnswerStream {
+public:
+    LlavaAnswerStream(std::shared_ptr<const TextTokenizer> tokenizer, const ChatTemplate& chatTemplate,
+        std::unique_ptr<LlavaChatSession> session, const std::vector<std::int64_t>& stopTokens,
+        const AnswerOptions& options)
+        : tokenizer_(std::move(tokenizer)),
+          session_(std::move(session)),
+          options_(options),
+          decoder_(*tokenizer_),
+          stopFilter_(chatTemplate.stopStrings())
+    {
+        generation_.sampling.greedy = options.greedy;
+        generation_.sampling.temperature = options.temperature;
+        generation_.sampling.topK = options.topK;
+        generation_.sampling.topP = options.topP;
+        generation_.sampling.seed = options.seed;
+        generation_.maxNewTokens = options.maxNewTokens;
+        generation_.stopTokenIds = stopTokens;
+        generation_.cancel = options.cancel;
+        generation_.onToken = [this](std::int64_t token) {
+            emit(stopFilter_.push(decoder_.push(token)));
+            return !stopFilter_.stopped() && !callerStopped_;
+        };
+    }
+
+    bool step(std::chrono::steady_clock::duration budget) override
+    {
+        if (finished_)
+            return true;
+        if (!session_->generateSlice(generation_, deadlineAfter(budget)))
+            return false;
+        finish(session_->generated());
+        return true;
+    }
+
+    bool finished() const override { return finished_; }
+    const ChatAnswer& answer() const override { return answer_; }
+
+private:
+    void emit(const std::string& piece)
+    {
+        answer_.text += piece;
+        if (options_.onToken && !options_.onToken(piece))
+            callerStopped_ = true;
+    }
+
+    void finish(const nn::GenerationResult& result)
+    {
+        finished_ = true;
+        if (!stopFilter_.stopped() && !callerStopped_) {
+            std::string rest = stopFilter_.push(decoder_.finish());
+            rest += stopFilter_.finish();
+            if (!rest.empty()) {
+                answer_.text += rest;
+                if (options_.onToken)
+                    options_.onToken(rest);
+            }
+        }
+        answer_.tokens = static_cast<int>(result.tokens.size());
+        answer_.cancelled = result.stopReason == nn::StopReason::Cancelled;
+        answer_.truncated = result.stopReason == nn::StopReason::MaxNewTokens
+            || result.stopReason == nn::StopReason::ContextFull;
+        if (result.stopReason == nn::StopReason::StoppedByCallback)
+            answer_.stopReason = callerStopped_ ? "stopped" : "stop string";
+        else
+            answer_.stopReason = std::string(nn::stopReasonName(result.stopReason));
+    }
+
+    std::shared_ptr<const TextTokenizer> tokenizer_; // the decoder reads it
+    std::unique_ptr<LlavaChatSession> session_;
+    AnswerOptions options_;
+    TokenStreamDecoder decoder_;
+    StopStringFilter stopFilter_;
+    nn::GenerationOptions generation_;
+    ChatAnswer answer_;
+    bool callerStopped_ = false;
+    bool finished_ = false;
+};
 
 class LlavaVisionChat final : public VisionChat {
 public:
@@ -35,8 +126,9 @@ public:
     std::string chatTemplateName() const override { return std::string(template_.name()); }
     std::string deviceDescription() const override { return engine_->deviceDescription(); }
 
-    ChatAnswer ask(const std::vector<RgbImage>& images, const std::string& question,
-        const std::vector<ChatTurn>& history, const AnswerOptions& options) override
+    std::unique_ptr<AnswerStream> startAnswer(const std::vector<RgbImage>& images,
+        const std::string& question, const std::vector<ChatTurn>& history,
+        const AnswerOptions& options) override
     {
         std::vector<ChatMessage> messages;
         bool imagesPlaced = false;
@@ -57,53 +149,13 @@ public:
 
         auto session = engine_->startSession(options.seed.value_or(0));
         session->append(ids, images);
-
-        ChatAnswer answer;
-        TokenStreamDecoder stream(*tokenizer_);
-        StopStringFilter stopFilter(template_.stopStrings());
-        bool callerStopped = false;
-        auto emit = [&](const std::string& piece) {
-            answer.text += piece;
-            if (options.onToken && !options.onToken(piece))
-                callerStopped = true;
-        };
-        nn::GenerationOptions generation;
-        generation.sampling.greedy = options.greedy;
-        generation.sampling.temperature = options.temperature;
-        generation.sampling.topK = options.topK;
-        generation.sampling.topP = options.topP;
-        generation.sampling.seed = options.seed;
-        generation.maxNewTokens = options.maxNewTokens;
-        generation.stopTokenIds = stopTokens_;
-        generation.cancel = options.cancel;
-        generation.onToken = [&](std::int64_t token) {
-            emit(stopFilter.push(stream.push(token)));
-            return !stopFilter.stopped() && !callerStopped;
-        };
-        const nn::GenerationResult result = session->generate(generation);
-        if (!stopFilter.stopped() && !callerStopped) {
-            std::string rest = stopFilter.push(stream.finish());
-            rest += stopFilter.finish();
-            if (!rest.empty()) {
-                answer.text += rest;
-                if (options.onToken)
-                    options.onToken(rest);
-            }
-        }
-        answer.tokens = static_cast<int>(result.tokens.size());
-        answer.cancelled = result.stopReason == nn::StopReason::Cancelled;
-        answer.truncated = result.stopReason == nn::StopReason::MaxNewTokens
-            || result.stopReason == nn::StopReason::ContextFull;
-        if (result.stopReason == nn::StopReason::StoppedByCallback)
-            answer.stopReason = callerStopped ? "stopped" : "stop string";
-        else
-            answer.stopReason = std::string(nn::stopReasonName(result.stopReason));
-        return answer;
+        return std::make_unique<LlavaAnswerStream>(
+            tokenizer_, template_, std::move(session), stopTokens_, options);
     }
 
 private:
     ChatTemplate template_;
-    std::unique_ptr<TextTokenizer> tokenizer_;
+    std::shared_ptr<const TextTokenizer> tokenizer_; // shared with the answers, which may outlive this
     std::shared_ptr<const LlavaEngine> engine_;
     std::vector<std::int64_t> stopTokens_;
 };

@@ -290,6 +290,66 @@ TEST(CaptionCli, TokenizerLargerThanTheEmbeddingIsAClearError)
     expectOneLineError(dir, {"1000", dir.string()});
 }
 
+TEST(CaptionCli, VisionTowerNarrowerThanTheProjectorIsAClearError)
+{
+    // The projector of a wider tower: linear_1 takes 48-wide features, the fixture's tower gives 32.
+    const auto dir = brokenFixture("llava-tiny-llama", "llava-narrow-tower");
+    const auto source = SafetensorsFile::open(test::fixtureDir("llava-tiny-llama") / "model.safetensors");
+    std::vector<TensorToWrite> tensors;
+    std::vector<float> wider;
+    for (const TensorView& view : source->tensors()) {
+        if (view.name == "multi_modal_projector.linear_1.weight") {
+            ASSERT_EQ(view.shape.size(), 2u);
+            wider.assign(static_cast<std::size_t>(view.shape[0]) * 48, 0.01f);
+            tensors.push_back({view.name, DType::F32, {view.shape[0], 48},
+                std::as_bytes(std::span(wider.data(), wider.size()))});
+        } else {
+            tensors.push_back({view.name, view.dtype, view.shape, std::span(view.data, view.nbytes)});
+        }
+    }
+    ASSERT_FALSE(wider.empty());
+    std::filesystem::remove(dir / "model.safetensors");
+    writeSafetensors(dir / "model.safetensors", tensors);
+    expectOneLineError(
+        dir, {"projector takes 48-wide image features", "multi_modal_projector.linear_1.weight"});
+}
+
+TEST(AskCli, PromptLongerThanTheContextWindowIsRefused)
+{
+    // The Llama fixture has 512 positions; 600 words are more tokens than that.
+    std::string question;
+    for (int i = 0; i < 600; ++i)
+        question += "word ";
+    const RunResult result
+        = runPictor({"ask", "--model", test::fixtureDir("llava-tiny-llama").string(), "--greedy", question});
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    EXPECT_NE(result.err.find("context window"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("of the 512 positions"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("shorten the prompt"), std::string::npos) << result.err;
+}
+
+TEST(CaptionCli, CaptionPromptLongerThanTheContextWindowIsRefused)
+{
+    // 64 positions: fewer than the caption prompt and the image's 49 tokens need.
+    const auto dir = brokenFixture("llava-tiny-llama", "llava-short-context");
+    auto config = nlohmann::json::parse(readFile(test::fixtureDir("llava-tiny-llama") / "config.json"));
+    config["text_config"]["max_position_embeddings"] = 64;
+    replaceFile(dir / "config.json", config.dump());
+    const auto image = test::fixtureDir("llava-tiny-llama") / "images" / "img_640x480.jpg";
+    const RunResult result = runPictor({"caption", "--model", dir.string(), image.string()});
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    EXPECT_NE(result.err.find("of the 64 positions of the context window"), std::string::npos) << result.err;
+
+    // The same folder answers a short question: the limit is the prompt's length, not the model.
+    const RunResult shortQuestion
+        = runPictor({"ask", "--model", dir.string(), "--greedy", "--max-tokens", "4", "hi"});
+    EXPECT_EQ(shortQuestion.status, 0) << shortQuestion.err;
+}
+
 TEST(CaptionCli, NotAVisionChatModelIsAClearError)
 {
     expectOneLineError(test::fixtureDir("clip-tiny-a"), {"model_type", "llava"});

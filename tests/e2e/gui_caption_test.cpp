@@ -2,7 +2,9 @@
 // llava-tiny-qwen2 fixture as the captioning model and clip-tiny-a as the embedding model: the context
 // menu's Caption / Ask items exist only with a llava model configured; Caption runs as a job, stores a
 // caption the viewer's info panel shows and the quoted-word search finds; Ask streams (several text
-// updates before the end), Stop ends an answer early, and the greedy answer equals `pictor ask --greedy`.
+// updates before the end), Stop ends an answer early, and the greedy answer equals `pictor ask --greedy`;
+// a search typed while an answer streams runs between its slices, and the sliced answer equals the CLI's
+// uninterrupted one; each photo keeps its conversation, sent as history with the next question.
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -24,6 +26,7 @@
 #include <filesystem>
 
 #include "app/model_module.h"
+#include "core/imageio/decode.h"
 #include "indexer/catalog.h"
 #include "tests/support/paths.h"
 #include "ui/app_settings.h"
@@ -89,9 +92,12 @@ private slots:
     void actionsOnlyWithLlavaModel();
     void captionIsShownAndSearchable();
     void askStreamsStopsAndMatchesCli();
+    void searchRunsWhileAnAnswerStreams();
+    void conversationsArePerPhotoWithHistory();
 
 private:
     std::unique_ptr<MainWindow> openIndexed(const QString& captionModel);
+    AskPanel* openAskPanel(MainWindow& window, int row);
     std::unique_ptr<QTemporaryDir> scratch_;
 };
 
@@ -268,6 +274,145 @@ void GuiCaptionTest::askStreamsStopsAndMatchesCli()
     QVERIFY(!panel->answering());
     QVERIFY(panel->transcriptText().contains(QStringLiteral("[stopped]")));
     QVERIFY(panel->transcriptText().contains(question));
+}
+
+AskPanel* GuiCaptionTest::openAskPanel(MainWindow& window, int row)
+{
+    window.contextMenuFor(row)->findChild<QAction*>(QStringLiteral("askAboutPhoto"))->trigger();
+    AskPanel* panel = window.captions()->askPanel();
+    QElapsedTimer timer;
+    timer.start();
+    while (!panel->ready() && timer.elapsed() < 10'000)
+        QTest::qWait(10);
+    return panel->ready() && panel->path() == window.galleryModel()->pathAt(row) ? panel : nullptr;
+}
+
+void GuiCaptionTest::searchRunsWhileAnAnswerStreams()
+{
+    auto window = openIndexed(fixture("llava-tiny-qwen2"));
+    QVERIFY(window);
+    QTRY_VERIFY_WITH_TIMEOUT(window->captions()->chat()->available(), 10'000);
+    AskPanel* panel = openAskPanel(*window, 0);
+    QVERIFY(panel);
+    panel->greedyBox()->setChecked(true);
+    const int maxTokens = 300; // seconds of decoding for the tiny model: many slices
+    panel->setMaxNewTokens(maxTokens);
+
+    QElapsedTimer clock;
+    clock.start();
+    QSignalSpy updates(panel, &AskPanel::answerUpdated);
+    QSignalSpy finished(panel, &AskPanel::answerFinished);
+    qint64 searchSent = -1, searchDone = -1, answerDone = -1;
+    qsizetype updatesAtSearch = -1;
+    bool answeringAtSearch = false;
+    std::size_t hits = 0;
+    // At the first piece the answer is on the worker; the search (an Interactive job) goes there now.
+    connect(
+        panel, &AskPanel::answerUpdated, this,
+        [&] {
+            SearchRequest request;
+            request.text = "a photo";
+            searchSent = clock.elapsed();
+            window->engine()->search(request).then(this, [&](const SearchResults& results) {
+                searchDone = clock.elapsed();
+                updatesAtSearch = updates.size();
+                answeringAtSearch = panel->answering();
+                hits = results.hits.size();
+            });
+        },
+        Qt::SingleShotConnection);
+    connect(panel, &AskPanel::answerFinished, this, [&] { answerDone = clock.elapsed(); });
+    const QString question = QStringLiteral("Describe everything in this photo.");
+    panel->ask(question);
+    QVERIFY(finished.wait(kJobTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(searchDone >= 0, 60'000);
+    const QString answer = finished.front().at(0).toString();
+    qInfo("search sent at %lld ms, done at %lld ms; answer done at %lld ms after %lld updates",
+        static_cast<long long>(searchSent), static_cast<long long>(searchDone),
+        static_cast<long long>(answerDone), static_cast<long long>(updates.size()));
+    QVERIFY(hits > 0);
+    // The search finished while the answer was still streaming: more pieces came after it.
+    QVERIFY2(answeringAtSearch && searchDone < answerDone && updatesAtSearch < updates.size(),
+        qPrintable(QStringLiteral("search done at %1 ms after %2 of %3 updates; answer done at %4 ms")
+                       .arg(searchDone)
+                       .arg(updatesAtSearch)
+                       .arg(updates.size())
+                       .arg(answerDone)));
+
+    // The sliced answer is the uninterrupted one of `pictor ask` with the same budget.
+    QProcess cli;
+    cli.start(QStringLiteral(PICTOR_BINARY),
+        {QStringLiteral("ask"), QStringLiteral("--model"), fixture("llava-tiny-qwen2"),
+            QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("--image"), panel->path(),
+            QStringLiteral("--greedy"), QStringLiteral("--max-tokens"), QString::number(maxTokens),
+            QString::fromStdString(questionWithContext(panel->contextLine(), question.toStdString()))});
+    QVERIFY(cli.waitForFinished(kJobTimeoutMs));
+    QCOMPARE(cli.exitCode(), 0);
+    QCOMPARE(QString::fromUtf8(cli.readAllStandardOutput()), answer + '\n');
+}
+
+void GuiCaptionTest::conversationsArePerPhotoWithHistory()
+{
+    auto window = openIndexed(fixture("llava-tiny-qwen2"));
+    QVERIFY(window);
+    QTRY_VERIFY_WITH_TIMEOUT(window->captions()->chat()->available(), 10'000);
+    auto askAndWait = [&](AskPanel* panel, const QString& question) {
+        QSignalSpy finished(panel, &AskPanel::answerFinished);
+        panel->ask(question);
+        return finished.wait(kJobTimeoutMs) ? finished.front().at(0).toString() : QString();
+    };
+    // The model's own answer, computed here on the worker, for comparison.
+    const std::shared_ptr<VisionChat> model = window->captions()->chat()->modelForJobs();
+    auto expected
+        = [&](const QString& path, const std::string& question, const std::vector<ChatTurn>& history) {
+              const RgbImage image = decodeImageFile(path.toStdString()).image;
+              AnswerOptions options;
+              options.maxNewTokens = 24;
+              const ChatAnswer answer = window->engine()->worker().run(
+                  JobPriority::Interactive, [&] { return model->ask({image}, question, history, options); });
+              return QString::fromStdString(answer.text);
+          };
+
+    AskPanel* panel = openAskPanel(*window, 0);
+    QVERIFY(panel);
+    panel->greedyBox()->setChecked(true);
+    panel->setMaxNewTokens(24);
+    const QString photoA = panel->path();
+    const std::string firstA = questionWithContext(panel->contextLine(), "What is in this photo?");
+    const QString answerA1 = askAndWait(panel, QStringLiteral("What is in this photo?"));
+    QVERIFY(!answerA1.isEmpty());
+    QCOMPARE(answerA1, expected(photoA, firstA, {}));
+    const QString answerA2 = askAndWait(panel, QStringLiteral("And what colour is it?"));
+    const std::vector<ChatTurn> historyA {
+        {ChatTurn::Role::User, firstA}, {ChatTurn::Role::Assistant, answerA1.toStdString()}};
+    QCOMPARE(answerA2, expected(photoA, "And what colour is it?", historyA));
+    // The history made a difference (without it the model answers otherwise).
+    QVERIFY(answerA2 != expected(photoA, "And what colour is it?", {}));
+
+    // Another photo starts its own conversation (with its own context line, no history).
+    panel = openAskPanel(*window, 1);
+    QVERIFY(panel);
+    const QString photoB = panel->path();
+    QVERIFY(photoB != photoA);
+    QVERIFY(!panel->transcriptText().contains(QStringLiteral("What is in this photo?")));
+    const std::string firstB = questionWithContext(panel->contextLine(), "Where was this taken?");
+    const QString answerB1 = askAndWait(panel, QStringLiteral("Where was this taken?"));
+    QCOMPARE(answerB1, expected(photoB, firstB, {}));
+
+    // Back to the first photo: its transcript and history are still there, and the next question uses them.
+    panel = openAskPanel(*window, 0);
+    QVERIFY(panel);
+    QCOMPARE(panel->path(), photoA);
+    const QString transcript = panel->transcriptText();
+    QVERIFY2(transcript.contains(QStringLiteral("You: What is in this photo?"))
+            && transcript.contains(QStringLiteral("You: And what colour is it?"))
+            && !transcript.contains(QStringLiteral("Where was this taken?")),
+        qPrintable(transcript));
+    const QString answerA3 = askAndWait(panel, QStringLiteral("Is it indoors?"));
+    std::vector<ChatTurn> historyA2 = historyA;
+    historyA2.push_back({ChatTurn::Role::User, "And what colour is it?"});
+    historyA2.push_back({ChatTurn::Role::Assistant, answerA2.toStdString()});
+    QCOMPARE(answerA3, expected(photoA, "Is it indoors?", historyA2));
 }
 
 int main(int argc, char** argv)

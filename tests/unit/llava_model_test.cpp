@@ -1,6 +1,9 @@
 // LLaVA loading and generation around the tiny fixtures: both checkpoint name schemes and shards load
 // identically; broken folders and prompts fail with messages that name the problem; the generation loop
-// stops on stop tokens, budgets, the context window, the callback and the cancel flag; sampling is seeded.
+// stops on stop tokens, budgets, the context window, the callback and the cancel flag; sampling is seeded;
+// generation in slices (for the compute worker) gives the tokens and stop reason of one run.
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <functional>
 
@@ -344,6 +347,110 @@ TEST_F(LlavaModelTest, ChatSessionRefusesWhatItCannotAnswer)
     EXPECT_EQ(session->roomLeft(), 512 - 3 - 29);
     EXPECT_EQ(
         test::errorOf([&] { session->generate(generation); }), "nothing to answer: append a prompt first");
+}
+
+// One answer from a fresh chat session on a text-only prompt, generated at once or one token per slice.
+struct ChatRun {
+    nn::GenerationResult result;
+    std::int64_t length = 0; // positions the session holds afterwards
+    int slices = 0;
+};
+
+ChatRun runChat(const llava::LlavaEngine& engine, const std::vector<std::int64_t>& prompt,
+    const nn::GenerationOptions& options, bool sliced)
+{
+    auto session = engine.startSession();
+    session->append(prompt);
+    ChatRun run;
+    if (sliced) {
+        // A deadline in the past: every slice ends after its first token.
+        while (!session->generateSlice(options, std::chrono::steady_clock::time_point::min()))
+            ++run.slices;
+        ++run.slices;
+        run.result = session->generated();
+    } else {
+        run.result = session->generate(options);
+        run.slices = 1;
+    }
+    run.length = session->length();
+    return run;
+}
+
+std::vector<std::int64_t> textPrompt(std::size_t tokens)
+{
+    std::vector<std::int64_t> ids {1};
+    for (std::size_t i = 1; i < tokens; ++i)
+        ids.push_back(static_cast<std::int64_t>(300 + 37 * i % 20000));
+    return ids;
+}
+
+void expectSameRun(const ChatRun& sliced, const ChatRun& whole, nn::StopReason reason)
+{
+    EXPECT_EQ(sliced.result.tokens, whole.result.tokens);
+    EXPECT_EQ(sliced.result.stopReason, reason);
+    EXPECT_EQ(whole.result.stopReason, reason);
+    EXPECT_EQ(sliced.length, whole.length);
+}
+
+TEST_F(LlavaModelTest, SlicedGenerationEqualsOneRun)
+{
+    llava::LlavaOptions cpu;
+    cpu.device = "cpu";
+    const auto engine = llava::LlavaEngine::load(test::fixtureDir(kLlama), cpu);
+    const std::vector<std::int64_t> prompt = textPrompt(12);
+    nn::GenerationOptions options;
+    options.maxNewTokens = 40;
+    options.stopTokenIds = {-1}; // no stop token: the budget ends it
+
+    const ChatRun whole = runChat(*engine, prompt, options, false);
+    const ChatRun sliced = runChat(*engine, prompt, options, true);
+    ASSERT_EQ(whole.result.tokens.size(), 40u);
+    expectSameRun(sliced, whole, nn::StopReason::MaxNewTokens);
+    EXPECT_EQ(sliced.slices, 41); // one per token, and the one that finds the budget spent
+
+    // Seeded sampling: the draws go on from slice to slice.
+    options.sampling.greedy = false;
+    options.sampling.temperature = 1.5f;
+    options.sampling.topP = 0.95f;
+    options.sampling.seed = 11;
+    const ChatRun sampled = runChat(*engine, prompt, options, false);
+    expectSameRun(runChat(*engine, prompt, options, true), sampled, nn::StopReason::MaxNewTokens);
+    EXPECT_NE(sampled.result.tokens, whole.result.tokens);
+    options.sampling = {};
+
+    // A stop token in the middle.
+    options.stopTokenIds = {whole.result.tokens[9]};
+    const ChatRun stopped = runChat(*engine, prompt, options, false);
+    expectSameRun(runChat(*engine, prompt, options, true), stopped, nn::StopReason::EndOfSequence);
+    EXPECT_LE(stopped.result.tokens.size(), 9u);
+    options.stopTokenIds = {-1};
+
+    // The end of the context window (512 positions).
+    const std::vector<std::int64_t> longPrompt = textPrompt(500);
+    const ChatRun full = runChat(*engine, longPrompt, options, false);
+    expectSameRun(runChat(*engine, longPrompt, options, true), full, nn::StopReason::ContextFull);
+    EXPECT_EQ(full.result.tokens.size(), 13u);
+    EXPECT_EQ(full.length, 512);
+
+    // Cancel while the fourth token streams: the next slice stops before its first token.
+    std::atomic<bool> cancel {false};
+    int seen = 0;
+    options.cancel = &cancel;
+    options.onToken = [&](std::int64_t) {
+        if (++seen == 4)
+            cancel = true;
+        return true;
+    };
+    const ChatRun cancelled = runChat(*engine, prompt, options, false);
+    cancel = false;
+    seen = 0;
+    const ChatRun slicedCancel = runChat(*engine, prompt, options, true);
+    EXPECT_EQ(slicedCancel.result.tokens, cancelled.result.tokens);
+    EXPECT_EQ(slicedCancel.result.stopReason, nn::StopReason::Cancelled);
+    EXPECT_EQ(cancelled.result.stopReason, nn::StopReason::Cancelled);
+    EXPECT_EQ(cancelled.result.tokens.size(), 4u);
+    // The fourth token is not fed back: the slice stops without the forward pass it would cost.
+    EXPECT_EQ(slicedCancel.length, cancelled.length - 1);
 }
 
 class LlavaGenerationTest : public LlavaModelTest {
