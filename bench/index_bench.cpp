@@ -45,92 +45,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/support/bench_measures.h"
+#include "bench/support/synthetic_catalog.h"
+#include "bench/support/vit_b32_folder.h"
 #include "core/embedder.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "core/imageio/encode.h"
 #include "core/preprocess.h"
-#include "core/safetensors.h"
-#include "indexer/float16.h"
 #include "indexer/index_job.h"
 #include "indexer/library.h"
 #include "indexer/search.h"
 #include "plugins/clip/clip_family.h"
-#include "plugins/clip/clip_model.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double round3(double value)
-{
-    return std::round(value * 1000) / 1000;
-}
-
-double peakRssMb()
-{
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0; // Linux: kilobytes
-}
-
-double currentRssMb()
-{
-    long pages = 0, resident = 0;
-    if (FILE* file = std::fopen("/proc/self/statm", "r")) {
-        if (std::fscanf(file, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        std::fclose(file);
-    }
-    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
-
-double cpuSeconds()
-{
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double loadAverage()
-{
-    double load[1] = {0};
-    return getloadavg(load, 1) == 1 ? round3(load[0]) : -1;
-}
-
-// splitmix64: fast, good enough for weights, pixels and noise.
-class Rng {
-public:
-    explicit Rng(std::uint64_t seed) : state_(seed) { }
-    std::uint64_t next()
-    {
-        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; } // [0, 1)
-    double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-    int integer(int lo, int hi) { return lo + static_cast<int>(uniform() * (hi - lo)); } // [lo, hi)
-    // Two standard normals per call (Box-Muller).
-    std::pair<float, float> normalPair()
-    {
-        const double u = 1.0 - uniform(), v = uniform();
-        const double r = std::sqrt(-2.0 * std::log(u)), a = 2.0 * std::numbers::pi * v;
-        return {static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a))};
-    }
-
-private:
-    std::uint64_t state_;
-};
+using pictor::bench::Clock;
+using pictor::bench::cpuSeconds;
+using pictor::bench::currentRssMb;
+using pictor::bench::loadAverage;
+using pictor::bench::peakRssMb;
+using pictor::bench::Rng;
+using pictor::bench::round3;
+using pictor::bench::secondsSince;
 
 struct Options {
     fs::path photos; // empty: generate
@@ -187,109 +126,6 @@ Options parseOptions(int argc, char** argv)
                 "unknown option ", arg, " (the options are listed at the top of bench/index_bench.cpp)");
     }
     return options;
-}
-
-// --- the model folder
-
-bool isLayerNorm(const std::string& name)
-{
-    return name.find("layer_norm") != std::string::npos || name.find("layrnorm") != std::string::npos
-        || name.find("layernorm") != std::string::npos;
-}
-
-json clipConfigJson(const pictor::clip::ClipConfig& config)
-{
-    auto tower = [](const pictor::clip::ClipTowerConfig& t, const char* modelType) {
-        return json {{"model_type", modelType}, {"hidden_size", t.hiddenSize},
-            {"intermediate_size", t.intermediateSize}, {"num_attention_heads", t.numHeads},
-            {"num_hidden_layers", t.numLayers}, {"hidden_act", t.hiddenAct},
-            {"layer_norm_eps", t.layerNormEps}, {"projection_dim", 512}};
-    };
-    json text = tower(config.text, "clip_text_model");
-    text["vocab_size"] = config.text.vocabSize;
-    text["max_position_embeddings"] = config.text.maxPositions;
-    text["eos_token_id"] = config.text.eosTokenId;
-    text["bos_token_id"] = 0;
-    text["pad_token_id"] = 1;
-    text["projection_dim"] = config.projectionDim;
-    json vision = tower(config.vision, "clip_vision_model");
-    vision["image_size"] = config.vision.imageSize;
-    vision["patch_size"] = config.vision.patchSize;
-    vision["num_channels"] = config.vision.numChannels;
-    vision["projection_dim"] = config.projectionDim;
-    return {{"architectures", {"CLIPModel"}}, {"model_type", "clip"},
-        {"projection_dim", config.projectionDim}, {"logit_scale_init_value", 2.6592},
-        {"torch_dtype", "float32"}, {"text_config", text}, {"vision_config", vision}};
-}
-
-// ViT-B/32 shapes, F32 (as openai/clip-vit-base-patch32 ships) or F16, weights N(0, 0.02), LayerNorm
-// weights 1. F32 tensors alias the mapped file when loaded; F16 ones are converted into fresh memory.
-void writeModelFolder(const fs::path& dir, const fs::path& fixture, std::uint64_t seed, bool f16)
-{
-    const auto config = pictor::clip::ClipConfig::vitB32();
-    fs::create_directories(dir);
-    Rng rng(seed ^ 0x5eedull);
-    const auto shapes = pictor::clip::ClipModel::parameterShapes(config);
-    std::vector<std::vector<float>> storage;
-    std::vector<std::vector<std::uint16_t>> halves;
-    storage.reserve(shapes.size());
-    halves.reserve(shapes.size());
-    std::vector<pictor::TensorToWrite> tensors;
-    for (const auto& [name, shape] : shapes) {
-        std::int64_t numel = 1;
-        for (auto d : shape)
-            numel *= d;
-        std::vector<float>& values = storage.emplace_back(static_cast<std::size_t>(numel));
-        if (name == "logit_scale") {
-            std::fill(values.begin(), values.end(), 2.6592f);
-        } else if (isLayerNorm(name)) {
-            std::fill(values.begin(), values.end(), name.ends_with(".weight") ? 1.0f : 0.0f);
-        } else {
-            for (std::size_t i = 0; i < values.size(); i += 2) {
-                const auto [a, b] = rng.normalPair();
-                values[i] = 0.02f * a;
-                if (i + 1 < values.size())
-                    values[i + 1] = 0.02f * b;
-            }
-        }
-        if (f16) {
-            std::vector<std::uint16_t>& half = halves.emplace_back(values.size());
-            pictor::floatsToHalves(values, half);
-            std::vector<float>().swap(values);
-            tensors.push_back({name, pictor::DType::F16, shape, std::as_bytes(std::span(half))});
-        } else {
-            tensors.push_back({name, pictor::DType::F32, shape, std::as_bytes(std::span(values))});
-        }
-    }
-    pictor::writeSafetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
-    std::ofstream(dir / "config.json") << clipConfigJson(config).dump(2) << "\n";
-    for (const char* file : {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json",
-             "preprocessor_config.json"}) {
-        fs::copy_file(fixture / file, dir / file, fs::copy_options::overwrite_existing);
-        fs::permissions(dir / file, fs::perms::owner_write, fs::perm_options::add); // fixtures are read-only
-    }
-}
-
-// In a child process, so the ~1.2 GB of generation buffers never count in this process's peak RSS.
-void writeModelFolderInChild(const fs::path& dir, const fs::path& fixture, std::uint64_t seed, bool f16)
-{
-    std::fflush(nullptr);
-    const pid_t child = fork();
-    PICTOR_CHECK(child >= 0, "fork failed: ", std::strerror(errno));
-    if (child == 0) {
-        int status = 0;
-        try {
-            writeModelFolder(dir, fixture, seed, f16);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "index_bench: writing the model folder: %s\n", e.what());
-            status = 1;
-        }
-        std::fflush(nullptr);
-        _exit(status);
-    }
-    int status = 0;
-    PICTOR_CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-        "could not write the model folder ", dir.string());
 }
 
 // --- photos: gradient + waves + shapes, slightly blurred, sensor noise (like peers/make_photos.py)
@@ -585,50 +421,25 @@ json catalogPart(pictor::ImageTextEmbedder& embedder, const fs::path& libraryDir
     const double rssStart = currentRssMb();
     auto library = pictor::Library::openForWriting(libraryDir);
     pictor::Catalog& catalog = library.catalog();
-    const fs::path root = "/bench/synthetic-library";
-    const std::int64_t rootId = catalog.addRoot(root);
-
-    Rng rng(seed + 4242);
-    std::vector<float> vector(kDim);
+    pictor::bench::SyntheticCatalogOptions synthetic;
+    synthetic.root = "/bench/synthetic-library";
+    synthetic.photos = size;
+    synthetic.modelId = modelId;
+    synthetic.dimension = kDim;
+    synthetic.seed = seed;
+    synthetic.perTransaction = kPerTransaction;
     std::vector<double> rssSamples;
     const std::int64_t sampleEvery = std::max<std::int64_t>(1, size / kPerTransaction / 10); // transactions
-    const auto insertStart = Clock::now();
-    for (std::int64_t first = 0, transactions = 1; first < size; first += kPerTransaction, ++transactions) {
-        pictor::Catalog::Transaction transaction(catalog);
-        for (std::int64_t i = first; i < std::min(size, first + kPerTransaction); ++i) {
-            pictor::PhotoRecord photo;
-            photo.rootId = rootId;
-            char name[64];
-            std::snprintf(name, sizeof name, "%04lld/%02lld/IMG_%07lld.jpg",
-                2000 + static_cast<long long>(i % 25), 1 + static_cast<long long>(i % 12),
-                static_cast<long long>(i));
-            photo.path = root / name;
-            photo.size = 2'000'000 + static_cast<std::int64_t>(rng.next() % 2'000'000);
-            photo.mtimeNs = 1'600'000'000'000'000'000 + i * 1'000'000'000;
-            photo.contentHash = rng.next();
-            photo.width = 4000;
-            photo.height = 3000;
-            photo.takenAt = 1'600'000'000 + i * 60;
-            photo.cameraMake = "BenchCam";
-            photo.cameraModel = "Synthetic-1";
-            photo.fileType = "jpeg";
-            const std::int64_t id = catalog.upsertPhoto(photo);
-            double norm = 0;
-            for (int d = 0; d < kDim; d += 2) {
-                const auto [a, b] = rng.normalPair();
-                vector[static_cast<std::size_t>(d)] = a;
-                vector[static_cast<std::size_t>(d) + 1] = b;
-                norm += static_cast<double>(a) * a + static_cast<double>(b) * b;
-            }
-            for (float& v : vector)
-                v = static_cast<float>(v / std::sqrt(norm));
-            catalog.putEmbedding(id, modelId, vector);
-        }
-        transaction.commit();
-        if (transactions % sampleEvery == 0)
+    std::int64_t transactions = 0;
+    synthetic.onCommit = [&](std::int64_t) {
+        if (++transactions % sampleEvery == 0)
             rssSamples.push_back(round3(currentRssMb()));
-    }
+    };
+    const auto insertStart = Clock::now();
+    pictor::bench::fillSyntheticCatalog(catalog, synthetic);
     const double insertSeconds = secondsSince(insertStart), rssAfterInsert = currentRssMb();
+    Rng rng(seed + 4343); // query vectors
+    std::vector<float> vector(kDim);
 
     pictor::VectorIndex::setThreadCount(threads);
     const auto buildStart = Clock::now();
@@ -711,7 +522,8 @@ int run(const Options& options)
     const fs::path modelDir = options.model.empty() ? work / "model-vit-b-32" : options.model;
     auto start = Clock::now();
     if (options.model.empty())
-        writeModelFolderInChild(modelDir, options.fixtures / "clip-tiny-a", options.seed, options.f16);
+        pictor::bench::writeVitB32FolderInChild(
+            modelDir, options.fixtures / "clip-tiny-a", options.seed, options.f16);
     const double writeSeconds = secondsSince(start);
     pictor::EmbedderOptions embedderOptions;
     embedderOptions.device = "cpu";

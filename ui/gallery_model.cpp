@@ -47,10 +47,8 @@ void GalleryModel::setListing(std::shared_ptr<const std::vector<GalleryEntry>> e
         if (entry.id)
             byId_.insert(entry.id, &entry);
     waiting_.clear();
-    if (visible) {
-        fetched_ = std::min<int>(kPageSize, totalRows());
+    if (visible)
         endResetModel();
-    }
 }
 
 void GalleryModel::setResults(const std::vector<SearchHit>& hits)
@@ -58,7 +56,6 @@ void GalleryModel::setResults(const std::vector<SearchHit>& hits)
     beginResetModel();
     results_ = hits;
     waiting_.clear();
-    fetched_ = std::min<int>(kPageSize, totalRows());
     endResetModel();
 }
 
@@ -69,49 +66,28 @@ void GalleryModel::clearResults()
     beginResetModel();
     results_.reset();
     waiting_.clear();
-    fetched_ = std::min<int>(kPageSize, totalRows());
     endResetModel();
 }
 
-int GalleryModel::totalRows() const
+int GalleryModel::rowCount(const QModelIndex& parent) const
 {
+    if (parent.isValid())
+        return 0;
     if (results_)
         return static_cast<int>(results_->size());
     return library_ ? static_cast<int>(library_->size()) : 0;
 }
 
-int GalleryModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : fetched_;
-}
-
-bool GalleryModel::canFetchMore(const QModelIndex& parent) const
-{
-    return !parent.isValid() && fetched_ < totalRows();
-}
-
-void GalleryModel::fetchMore(const QModelIndex& parent)
-{
-    if (parent.isValid())
-        return;
-    const int more = std::min(kPageSize, totalRows() - fetched_);
-    if (more <= 0)
-        return;
-    beginInsertRows({}, fetched_, fetched_ + more - 1);
-    fetched_ += more;
-    endInsertRows();
-}
-
 QString GalleryModel::pathAt(int row) const
 {
-    if (row < 0 || row >= fetched_)
+    if (row < 0 || row >= rowCount())
         return {};
     return results_ ? toQString((*results_)[row].path) : toQString((*library_)[row].file);
 }
 
 qint64 GalleryModel::idAt(int row) const
 {
-    if (row < 0 || row >= fetched_)
+    if (row < 0 || row >= rowCount())
         return 0;
     return results_ ? (*results_)[row].id : (*library_)[row].id;
 }
@@ -138,7 +114,7 @@ ThumbnailSource GalleryModel::sourceAt(int row) const
 
 QVariant GalleryModel::data(const QModelIndex& index, int role) const
 {
-    if (!index.isValid() || index.row() >= fetched_)
+    if (!index.isValid() || index.row() >= rowCount())
         return {};
     const int row = index.row();
     const SearchHit* hit = results_ ? &(*results_)[row] : nullptr;
@@ -212,7 +188,7 @@ void GalleryModel::thumbnailReady(const QString& key)
         return;
     const int row = found.value();
     waiting_.erase(found);
-    if (row < fetched_ && pathAt(row) == key) {
+    if (row < rowCount() && pathAt(row) == key) {
         const QModelIndex changed = index(row);
         emit dataChanged(changed, changed, {Qt::DecorationRole, ThumbnailStateRole});
     }

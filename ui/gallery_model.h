@@ -1,7 +1,9 @@
 // The gallery's rows: either the whole library (browsing, sorted by date or name) or the hits of the
-// current search (best first, or newest first when asked), with a score and a "why" per hit. Rows are
-// handed to the view in pages (canFetchMore/fetchMore), thumbnails come cache-or-schedule from the
-// ThumbnailLoader and arrive later as dataChanged. The listing itself is read and sorted off the GUI thread.
+// current search (best first, or newest first when asked), with a score and a "why" per hit. Every row is
+// exposed at once: the listing is in memory already, and paging it (fetchMore) made the view lay out all
+// rows again after every page, in batches that shrank the scroll range under the user (bench/gui_bench).
+// Thumbnails come cache-or-schedule from the ThumbnailLoader and arrive later as dataChanged. The listing
+// itself is read and sorted off the GUI thread.
 #pragma once
 
 #include <QAbstractListModel>
@@ -28,7 +30,6 @@ public:
         ThumbnailStateRole, // 0 loading, 1 ready, 2 failed
     };
     enum class BrowseOrder { DateNewestFirst, Name };
-    static constexpr int kPageSize = 4096;
     static constexpr const char* kIdsMimeType = "application/x-pictor-photo-ids";
 
     explicit GalleryModel(ThumbnailLoader& thumbnails, QObject* parent = nullptr);
@@ -47,8 +48,6 @@ public:
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
-    bool canFetchMore(const QModelIndex& parent) const override;
-    void fetchMore(const QModelIndex& parent) override;
     Qt::ItemFlags flags(const QModelIndex& index) const override;
     QStringList mimeTypes() const override;
     QMimeData* mimeData(const QModelIndexList& indexes) const override;
@@ -56,7 +55,7 @@ public:
 
     QString pathAt(int row) const;
     qint64 idAt(int row) const;
-    int totalRows() const; // rows available, fetched or not
+    int totalRows() const { return rowCount(); }
 
 private:
     struct Row {
@@ -71,7 +70,6 @@ private:
     QHash<qint64, const GalleryEntry*> byId_;
     BrowseOrder order_ = BrowseOrder::DateNewestFirst;
     std::optional<std::vector<SearchHit>> results_;
-    int fetched_ = 0;
     mutable QHash<QString, int> waiting_; // thumbnail key -> row that asked for it
 };
 

@@ -15,12 +15,16 @@ namespace pictor::ui {
 GalleryView::GalleryView(QWidget* parent) : QListView(parent), delegate_(new PhotoDelegate(this))
 {
     setObjectName(QStringLiteral("gallery"));
-    setViewMode(QListView::IconMode);
+    // A wrapping list, not IconMode: IconMode keeps a rectangle per item in a BSP tree and rebuilds it
+    // for every layout; the list mode with uniform cells lays 100,000 rows out in one cheap pass, so the
+    // layout is never batched (batches shrink the scroll range while they run).
+    setViewMode(QListView::ListMode);
+    setFlow(QListView::LeftToRight);
+    setWrapping(true);
     setMovement(QListView::Static);
     setResizeMode(QListView::Adjust);
     setUniformItemSizes(true);
-    setLayoutMode(QListView::Batched);
-    setBatchSize(1000);
+    setLayoutMode(QListView::SinglePass);
     setSelectionMode(QAbstractItemView::ExtendedSelection);
     setSelectionRectVisible(true);
     setDragEnabled(true);

@@ -1,4 +1,4 @@
-// The photo grid: a QListView in icon mode with uniform cells and batched layout (100,000 rows scroll
+// The photo grid: a wrapping QListView with uniform cells laid out in one pass (100,000 rows scroll
 // smoothly), extended selection, drag out as file URLs, and the desktop keys: Enter/Space open the
 // viewer, Ctrl+C copies the selected paths, Delete asks to remove them from the library.
 #pragma once
