@@ -67,6 +67,7 @@ FilterBar::FilterBar(QWidget* parent)
     camera_->setObjectName(QStringLiteral("cameraFilter"));
     camera_->setPlaceholderText(tr("Camera"));
     camera_->setClearButtonEnabled(true);
+    camera_->setMinimumWidth(90); // room for the placeholder and a model name
     camera_->setMaximumWidth(140);
     row->addWidget(camera_);
     type_->setObjectName(QStringLiteral("typeFilter"));

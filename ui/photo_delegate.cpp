@@ -41,6 +41,8 @@ void PhotoDelegate::paint(
     }
 
     const QRect imageArea(cell.left() + kMargin - 2, cell.top() + kMargin - 2, size_, size_);
+    // Where the photo is drawn: a landscape thumbnail fills only the middle band of the square area.
+    QRect photoArea = imageArea;
     const QVariant decoration = index.data(Qt::DecorationRole);
     if (decoration.canConvert<QPixmap>() && !decoration.value<QPixmap>().isNull()) {
         const QPixmap pixmap = decoration.value<QPixmap>();
@@ -49,6 +51,7 @@ void PhotoDelegate::paint(
         const QRect target(imageArea.left() + (imageArea.width() - shown.width()) / 2,
             imageArea.top() + (imageArea.height() - shown.height()) / 2, shown.width(), shown.height());
         painter->drawPixmap(target, pixmap);
+        photoArea = target;
     } else {
         const QRect placeholder = imageArea.adjusted(size_ / 10, size_ / 10, -size_ / 10, -size_ / 10);
         painter->fillRect(placeholder, palette.color(QPalette::Midlight));
@@ -67,7 +70,7 @@ void PhotoDelegate::paint(
         font.setBold(true);
         painter->setFont(font);
         const QRect badge = QFontMetrics(font).boundingRect(text).adjusted(-5, -2, 5, 2);
-        const QRect placed = badge.translated(imageArea.topLeft() - badge.topLeft() + QPoint(4, 4));
+        const QRect placed = badge.translated(photoArea.topLeft() - badge.topLeft() + QPoint(4, 4));
         painter->setRenderHint(QPainter::Antialiasing);
         QPainterPath pill;
         pill.addRoundedRect(placed, 4, 4);

@@ -242,6 +242,22 @@ void PhotoViewer::render()
     canvas_->resize(pixmap.deviceIndependentSize().toSize());
 }
 
+void PhotoViewer::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    if (splitPlaced_)
+        return;
+    // The splitter was laid out while the page was hidden, from size hints, which left the image a sliver
+    // beside the info panel. The first time the viewer shows, the image gets three parts of the width and
+    // each side panel one; from then on the user's widths stay.
+    splitPlaced_ = true;
+    QList<int> parts;
+    for (int i = 0; i < split_->count(); ++i)
+        parts.append(i == 0 ? 3000 : 1000);
+    split_->setSizes(parts);
+    render();
+}
+
 void PhotoViewer::keyPressEvent(QKeyEvent* event)
 {
     switch (event->key()) {

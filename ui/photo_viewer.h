@@ -42,6 +42,7 @@ signals:
 protected:
     void keyPressEvent(QKeyEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     void load();
@@ -58,6 +59,7 @@ private:
     QLabel* canvas_;
     QTextBrowser* info_;
     QSplitter* split_ = nullptr;
+    bool splitPlaced_ = false; // the panes got their first widths (later the user's)
     QToolButton* zoom_;
     QLabel* title_;
 };

@@ -1,5 +1,6 @@
 #include "ui/welcome_page.h"
 
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -17,6 +18,7 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLa
         this);
     title->setAlignment(Qt::AlignCenter);
     layout->addWidget(title);
+    layout->addSpacing(24); // the steps stand apart from the title and from each other
     auto* first = new QLabel(tr("<h3>1. Add a folder of photos</h3>"
                                 "<p>Pictor lists them at once and you can browse them by date.</p>"),
         this);
@@ -25,6 +27,7 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLa
     auto* add = new QPushButton(tr("Add folder…"), this);
     add->setObjectName(QStringLiteral("welcomeAddFolder"));
     layout->addWidget(add, 0, Qt::AlignCenter);
+    layout->addSpacing(24);
     auto* second = new QLabel(
         tr("<h3>2. Get a model</h3>"
            "<p>Search by words or by photo needs a CLIP model: a Hugging Face folder with config.json, "
@@ -37,7 +40,14 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLa
     second->setAlignment(Qt::AlignCenter);
     second->setWordWrap(true);
     second->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    layout->addWidget(second);
+    // A readable line length on wide windows. (Stretches, not an alignment: an aligned label gets its
+    // one-line size hint instead of the height its wrapped lines need.)
+    second->setMaximumWidth(820);
+    auto* secondRow = new QHBoxLayout;
+    secondRow->addStretch(1);
+    secondRow->addWidget(second, 8);
+    secondRow->addStretch(1);
+    layout->addLayout(secondRow);
     auto* choose = new QPushButton(tr("Choose model folder…"), this);
     choose->setObjectName(QStringLiteral("welcomeChooseModel"));
     layout->addWidget(choose, 0, Qt::AlignCenter);
