@@ -1,12 +1,14 @@
 // pictor ask / caption end to end on the tiny LLaVA fixtures: greedy answers equal the tokenizer's decode
 // of the golden ids, answers stream token by token, library captions are stored once with provenance and
-// found by the full-text search, and malformed model folders fail with one clear line.
+// found by the full-text search, malformed model folders and prompts longer than the context window fail
+// with one clear line, and batch captioning lets interactive jobs run between the slices of a caption.
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,7 +18,9 @@
 
 #include "core/safetensors.h"
 #include "core/text/text_tokenizer.h"
+#include "indexer/caption_job.h"
 #include "indexer/catalog.h"
+#include "indexer/compute_worker.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -348,6 +352,82 @@ TEST(CaptionCli, CaptionPromptLongerThanTheContextWindowIsRefused)
     const RunResult shortQuestion
         = runPictor({"ask", "--model", dir.string(), "--greedy", "--max-tokens", "4", "hi"});
     EXPECT_EQ(shortQuestion.status, 0) << shortQuestion.err;
+}
+
+// A VisionChat whose every answer takes `steps` slices of 20 ms (a token that takes longer than the slice
+// budget), counting the slices run.
+class SlowChat final : public VisionChat {
+public:
+    explicit SlowChat(int steps) : steps_(steps) { }
+    std::atomic<int> slicesRun {0};
+
+    std::string modelId() const override { return "slow-chat"; }
+    std::string family() const override { return "test"; }
+    std::string chatTemplateName() const override { return "none"; }
+    std::string deviceDescription() const override { return "CPU"; }
+    std::unique_ptr<AnswerStream> startAnswer(const std::vector<RgbImage>&, const std::string&,
+        const std::vector<ChatTurn>&, const AnswerOptions&) override
+    {
+        return std::make_unique<Stream>(*this);
+    }
+
+private:
+    class Stream final : public AnswerStream {
+    public:
+        explicit Stream(SlowChat& chat) : chat_(chat) { }
+        bool step(std::chrono::steady_clock::duration) override
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            ++chat_.slicesRun;
+            if (++steps_ == chat_.steps_) {
+                answer_.text = "A red ball on grass.\nKeywords: ball, grass";
+                answer_.tokens = steps_;
+            }
+            return finished();
+        }
+        bool finished() const override { return steps_ == chat_.steps_; }
+        const ChatAnswer& answer() const override { return answer_; }
+
+    private:
+        SlowChat& chat_;
+        int steps_ = 0;
+        ChatAnswer answer_;
+    };
+    int steps_;
+};
+
+TEST(CaptionJob, InteractiveJobsRunBetweenTheSlicesOfACaption)
+{
+    const auto dir = test::scratchDir("caption-job-slices");
+    Catalog catalog = Catalog::open(dir);
+    PhotoRecord photo;
+    photo.rootId = catalog.addRoot(test::fixtureDir("llava-tiny-llama") / "images");
+    photo.path = test::fixtureDir("llava-tiny-llama") / "images" / "img_640x480.jpg";
+    photo.size = static_cast<std::int64_t>(std::filesystem::file_size(photo.path));
+    photo.contentHash = 1;
+    photo.width = 640;
+    photo.height = 480;
+    photo.fileType = "jpeg";
+    const std::int64_t id = catalog.upsertPhoto(photo);
+
+    constexpr int kSteps = 10;
+    SlowChat chat(kSteps);
+    ComputeWorker worker;
+    CaptionJobOptions options;
+    options.worker = &worker;
+    CaptionSummary summary;
+    std::thread job([&] { summary = captionPhotos(catalog, chat, {id}, options); });
+    while (chat.slicesRun < 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Submitted while the caption is under way: it runs after the slice in progress, not after the caption.
+    const int slicesBefore
+        = worker.submit(JobPriority::Interactive, [&] { return chat.slicesRun.load(); }).get();
+    job.join();
+    EXPECT_LE(slicesBefore, 3);
+    EXPECT_EQ(summary.counts.captioned, 1);
+    const auto captions = catalog.captions(id);
+    ASSERT_EQ(captions.size(), 1u);
+    EXPECT_EQ(captions[0].text, "A red ball on grass. Keywords: ball, grass");
 }
 
 TEST(CaptionCli, NotAVisionChatModelIsAClearError)
