@@ -1,11 +1,14 @@
 // LLaVA speed and memory in the real shapes of llava-interleave-qwen-0.5b (SigLIP so400m at 384 px, 26
-// layers, + Qwen2-0.5B), random weights made in memory (nothing is downloaded). Prints JSON lines:
+// layers, + Qwen2-0.5B) or, with --shapes llava-1.5-7b, of llava-1.5-7b (CLIP ViT-L/14 at 336 px +
+// Llama-2-7B), random weights made in memory (nothing is downloaded). Prints JSON lines:
 // image-encode ms, prefill tokens/s (one image + text), decode tokens/s, per thread count, and the peak
 // RSS while encoding and generating against the weights' size.
 // With --folder DIR the weights are written there first (config.json + model.safetensors in
 // --checkpoint-dtype, default f16 like the published checkpoint) and loaded the way a real model is
 // (mapped, converted to the working dtype), so the RSS figures include what loading leaves behind.
-// Usage: llava_bench [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
+// --dtype sets the working dtype (default: the device's, float32 on CPU); the 7B model needs bf16 to fit.
+// Usage: llava_bench [--shapes interleave-qwen-0.5b|llava-1.5-7b] [--dtype f32|bf16|f16]
+//                    [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
 //                    [--folder DIR [--checkpoint-dtype f16|bf16|f32]]
 #include <chrono>
 #include <cstdio>
@@ -32,6 +35,8 @@ struct Options {
     std::string device = "cpu";
     std::string folder;
     std::string checkpointDtype = "f16";
+    std::string shapes = "interleave-qwen-0.5b";
+    std::string dtype; // empty: the device's working dtype
 };
 
 Options parseOptions(int argc, char** argv)
@@ -54,6 +59,10 @@ Options parseOptions(int argc, char** argv)
             options.folder = value;
         } else if (key == "--checkpoint-dtype") {
             options.checkpointDtype = value;
+        } else if (key == "--shapes") {
+            options.shapes = value;
+        } else if (key == "--dtype") {
+            options.dtype = value;
         }
     }
     return options;
@@ -92,6 +101,57 @@ LlavaConfig interleaveQwen05b()
     text.qkvBias = true;
     text.tieWordEmbeddings = true;
     return config;
+}
+
+// llava-hf/llava-1.5-7b-hf's config.json.
+LlavaConfig llava15_7b()
+{
+    LlavaConfig config;
+    config.vision.kind = pictor::llava::VisionTowerKind::Clip;
+    config.vision.modelType = "clip_vision_model";
+    config.vision.hiddenSize = 1024;
+    config.vision.intermediateSize = 4096;
+    config.vision.numHeads = 16;
+    config.vision.numLayers = 24;
+    config.vision.imageSize = 336;
+    config.vision.patchSize = 14;
+    config.vision.layerNormEps = 1e-5;
+    config.vision.hiddenAct = "quick_gelu";
+    config.visionFeatureLayers = {-2};
+    config.dropClassToken = true;
+    config.imageTokenIndex = 32000;
+    config.eosTokenIds = {2};
+    auto& text = config.text;
+    text.modelType = "llama";
+    text.vocabSize = 32064;
+    text.hiddenSize = 4096;
+    text.intermediateSize = 11008;
+    text.numLayers = 32;
+    text.numHeads = 32;
+    text.numKvHeads = 32;
+    text.headDim = 128;
+    text.maxPositions = 4096;
+    text.rmsNormEps = 1e-5;
+    text.ropeTheta = 10000.0;
+    text.tieWordEmbeddings = false;
+    return config;
+}
+
+// The prompt around one image and `text` random ids, in the chat template of the shapes' family.
+std::vector<std::int64_t> promptIds(const LlavaConfig& config, const at::Tensor& text)
+{
+    const bool llama = config.text.modelType == "llama";
+    // llava-1.5: "USER: <image>\n" + text + " ASSISTANT:"; ChatML: <|im_start|>user\n<image>\n + text +
+    // <|im_end|>\n<|im_start|>assistant\n.
+    std::vector<std::int64_t> ids = llama
+        ? std::vector<std::int64_t> {1, 3148, 1001, 29901, 29871, config.imageTokenIndex, 29871, 13}
+        : std::vector<std::int64_t> {151644, 872, 198, config.imageTokenIndex, 198};
+    ids.insert(ids.end(), text.data_ptr<std::int64_t>(), text.data_ptr<std::int64_t>() + text.numel());
+    if (llama)
+        ids.insert(ids.end(), {319, 1799, 9047, 13566, 29901});
+    else
+        ids.insert(ids.end(), {151645, 198, 151644, 77091, 198});
+    return pictor::llava::expandImageTokens(ids, config.imageTokenIndex, config.tokensPerImage());
 }
 
 // A llava folder in these shapes: config.json, generation_config.json and random weights in `dtype`.
@@ -168,8 +228,13 @@ void resetPeakRss()
 int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
-    const auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
-    const LlavaConfig config = interleaveQwen05b();
+    auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
+    if (!options.dtype.empty())
+        device.dtype = options.dtype == "bf16" ? at::kBFloat16
+            : options.dtype == "f16"           ? at::kHalf
+                                               : at::kFloat;
+    const bool llava7b = options.shapes == "llava-1.5-7b";
+    const LlavaConfig config = llava7b ? llava15_7b() : interleaveQwen05b();
     std::int64_t parameters = 0;
     for (const auto& [name, shape] : pictor::llava::LlavaModel::parameterShapes(config)) {
         std::int64_t count = 1;
@@ -193,21 +258,18 @@ int main(int argc, char** argv)
                     "\"rss_mib\":%.0f}\n",
             options.checkpointDtype.c_str(), seconds(start), peakRssMiB(), currentRssMiB());
     }
-    std::printf(
-        "{\"model\":\"llava-interleave-qwen-0.5b shapes (SigLIP so400m 384px 26 layers + Qwen2-0.5B), "
-        "random weights\",\"device\":\"%s\",\"parameters\":%lld,\"weights_mib\":%.0f,\"tokens_per_image\":"
-        "%lld,\"seconds_to_build\":%.1f}\n",
+    std::printf("{\"model\":\"%s shapes, random weights\",\"device\":\"%s\",\"parameters\":%lld,"
+                "\"weights_mib\":%.0f,\"tokens_per_image\":%lld,\"seconds_to_build\":%.1f}\n",
+        llava7b ? "llava-1.5-7b (CLIP ViT-L/14 336px + Llama-2-7B)"
+                : "llava-interleave-qwen-0.5b (SigLIP so400m 384px 26 layers + Qwen2-0.5B)",
         device.describe().c_str(), static_cast<long long>(parameters), weightsMiB,
         static_cast<long long>(config.tokensPerImage()), seconds(start));
     std::fflush(stdout);
 
     c10::InferenceMode guard;
-    // <|im_start|>user\n<image>\n + text + <|im_end|>\n<|im_start|>assistant\n, with random text ids.
-    const at::Tensor text = at::randint(0, 151643, {options.textTokens}, at::kLong).contiguous();
-    std::vector<std::int64_t> ids {151644, 872, 198, config.imageTokenIndex, 198};
-    ids.insert(ids.end(), text.data_ptr<std::int64_t>(), text.data_ptr<std::int64_t>() + text.numel());
-    ids.insert(ids.end(), {151645, 198, 151644, 77091, 198});
-    ids = pictor::llava::expandImageTokens(ids, config.imageTokenIndex, config.tokensPerImage());
+    const std::int64_t textVocab = llava7b ? 32000 : 151643; // ordinary (non-special) ids
+    const at::Tensor text = at::randint(0, textVocab, {options.textTokens}, at::kLong).contiguous();
+    const std::vector<std::int64_t> ids = promptIds(config, text);
     const at::Tensor inputIds = at::tensor(ids).view({1, static_cast<std::int64_t>(ids.size())});
     const at::Tensor pixels
         = at::randn({1, 3, config.vision.imageSize, config.vision.imageSize}).to(device.device, device.dtype);
