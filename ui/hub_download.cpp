@@ -19,6 +19,19 @@ namespace {
 constexpr int kTransferTimeoutMs = 60'000; // without a byte for this long, a transfer fails
 constexpr qint64 kReadBufferBytes = 1 << 20; // what Qt may hold in memory before we write it
 constexpr qint64 kChunkBytes = 1 << 20;
+constexpr int kMaxRedirects = 10;
+
+bool isRedirect(const QNetworkReply& reply)
+{
+    const int status = reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    return status >= 300 && status < 400 && status != 304;
+}
+
+bool sameOrigin(const QUrl& a, const QUrl& b)
+{
+    return a.scheme() == b.scheme() && a.host().compare(b.host(), Qt::CaseInsensitive) == 0
+        && a.port() == b.port();
+}
 
 QUrl endpointFromEnvironment()
 {
@@ -80,11 +93,34 @@ QNetworkRequest HubDownload::requestFor(const QUrl& url) const
     request.setRawHeader("User-Agent", "pictor");
     // No gzip: Qt would decompress, and byte ranges and sizes would no longer refer to the file.
     request.setRawHeader("Accept-Encoding", "identity");
-    // The token is for the hub only, never for the CDN it redirects to.
-    if (!token_.isEmpty() && url.host() == endpoint_.host() && url.port() == endpoint_.port())
+    // The token is for the hub only, never for the CDN it redirects to. Qt would copy it into a redirected
+    // request, so every hop comes back here instead.
+    if (!token_.isEmpty() && sameOrigin(url, endpoint_))
         request.setRawHeader("Authorization", "Bearer " + token_);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     request.setTransferTimeout(kTransferTimeoutMs);
     return request;
+}
+
+QUrl HubDownload::redirectTarget(QNetworkReply& reply, const QString& what)
+{
+    // QNetworkRequest::LocationHeader drops relative locations; the hub sends those for renamed repos.
+    const QUrl location = QUrl::fromEncoded(reply.rawHeader("Location").trimmed());
+    const QUrl target = reply.url().resolved(location);
+    if (location.isEmpty() || !target.isValid()
+        || (target.scheme() != "https" && target.scheme() != "http")) {
+        fail(tr("%1: a redirect without a valid Location").arg(what));
+        return {};
+    }
+    if (reply.url().scheme() == "https" && target.scheme() != "https") {
+        fail(tr("%1: refused a redirect from https to %2").arg(what, target.toDisplayString()));
+        return {};
+    }
+    if (++redirects_ > kMaxRedirects) {
+        fail(tr("%1: more than %2 redirects").arg(what).arg(kMaxRedirects));
+        return {};
+    }
+    return target;
 }
 
 QString HubDownload::describeHttpError(QNetworkReply& reply, const QString& what) const
@@ -144,9 +180,14 @@ void HubDownload::start(const QString& repoId, const QString& revision)
         return;
     }
 
-    const QUrl url(endpoint_.toString() + QStringLiteral("/api/models/") + repoId_
-        + QStringLiteral("/revision/") + QString::fromLatin1(QUrl::toPercentEncoding(revision_))
-        + QStringLiteral("?blobs=true"));
+    redirects_ = 0;
+    requestListing(
+        QUrl(endpoint_.toString() + QStringLiteral("/api/models/") + repoId_ + QStringLiteral("/revision/")
+            + QString::fromLatin1(QUrl::toPercentEncoding(revision_)) + QStringLiteral("?blobs=true")));
+}
+
+void HubDownload::requestListing(const QUrl& url)
+{
     reply_ = network_->get(requestFor(url));
     connect(reply_, &QNetworkReply::finished, this, &HubDownload::onListing);
 }
@@ -157,6 +198,12 @@ void HubDownload::onListing()
     reply_ = nullptr;
     reply->deleteLater();
     const QString what = tr("repository %1 (revision %2)").arg(repoId_, revision_);
+    if (isRedirect(*reply)) { // a renamed repository
+        const QUrl target = redirectTarget(*reply, what);
+        if (target.isValid())
+            requestListing(target);
+        return;
+    }
     if (reply->error() != QNetworkReply::NoError)
         return fail(describeHttpError(*reply, what));
     QString error;
@@ -207,13 +254,14 @@ void HubDownload::nextFile()
     emit progress(completedBytes_, totalBytes_, currentFile().name);
     if (generation != generation_) // a receiver cancelled
         return;
-    // HEAD without following the redirect: the hub's own answer carries the blob's ETag (X-Linked-Etag
-    // for LFS files) and, for LFS files, the CDN address in Location.
-    const QUrl url(endpoint_.toString() + '/' + repoId_ + QStringLiteral("/resolve/") + commit_ + '/'
-        + QString::fromLatin1(QUrl::toPercentEncoding(currentFile().name)));
-    QNetworkRequest request = requestFor(url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    reply_ = network_->head(request);
+    redirects_ = 0;
+    requestMetadata(QUrl(endpoint_.toString() + '/' + repoId_ + QStringLiteral("/resolve/") + commit_ + '/'
+        + QString::fromLatin1(QUrl::toPercentEncoding(currentFile().name))));
+}
+
+void HubDownload::requestMetadata(const QUrl& url)
+{
+    reply_ = network_->head(requestFor(url));
     connect(reply_, &QNetworkReply::finished, this, &HubDownload::onMetadata);
 }
 
@@ -222,8 +270,18 @@ void HubDownload::onMetadata()
     QNetworkReply* reply = reply_;
     reply_ = nullptr;
     reply->deleteLater();
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const bool redirected = status >= 300 && status < 400;
+    // As huggingface_hub does: relative redirects (a renamed repository) are followed; the hub's answer
+    // then carries the blob's ETag (X-Linked-Etag for LFS files) and, for LFS files, an absolute redirect
+    // to the CDN, which is where the GET goes.
+    const bool redirected = isRedirect(*reply);
+    QUrl target;
+    if (redirected) {
+        target = redirectTarget(*reply, currentLabel());
+        if (!target.isValid())
+            return;
+        if (QUrl::fromEncoded(reply->rawHeader("Location").trimmed()).host().isEmpty())
+            return requestMetadata(target);
+    }
     if (reply->error() != QNetworkReply::NoError && !redirected)
         return fail(describeHttpError(*reply, currentLabel()));
     const hub::RepoFile& file = currentFile();
@@ -237,10 +295,7 @@ void HubDownload::onMetadata()
     if (file.isLfs() && etag_ != file.lfsSha256)
         return fail(tr("%1: the server's ETag %2 is not the listing's sha256 %3")
                         .arg(currentLabel(), etag_, file.lfsSha256));
-    downloadUrl_ = redirected ? reply->url().resolved(reply->header(QNetworkRequest::LocationHeader).toUrl())
-                              : reply->url();
-    if (redirected && !downloadUrl_.isValid())
-        return fail(tr("%1: a redirect without a valid Location").arg(currentLabel()));
+    downloadUrl_ = redirected ? target : reply->url();
 
     const QString blob = repoDir() + QStringLiteral("/blobs/") + etag_;
     if (QFileInfo(blob).isFile()) {
@@ -285,10 +340,15 @@ void HubDownload::startTransfer()
         part_.close();
         return completeFile();
     }
-    QNetworkRequest request = requestFor(downloadUrl_);
+    redirects_ = 0;
+    requestContent(downloadUrl_);
+}
+
+void HubDownload::requestContent(const QUrl& url)
+{
+    QNetworkRequest request = requestFor(url);
     if (resumeFrom_ > 0)
         request.setRawHeader("Range", "bytes=" + QByteArray::number(resumeFrom_) + '-');
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
     bodyStarted_ = false;
     reply_ = network_->get(request);
     reply_->setReadBufferSize(kReadBufferBytes);
@@ -298,6 +358,14 @@ void HubDownload::startTransfer()
 
 bool HubDownload::beginBody()
 {
+    if (isRedirect(*reply_)) { // its body is not the file's; the next hop starts over
+        const QUrl target = redirectTarget(*reply_, currentLabel());
+        if (target.isValid()) {
+            stopReply();
+            requestContent(target);
+        }
+        return false;
+    }
     bodyStarted_ = true;
     const int status = reply_->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status == 206) {

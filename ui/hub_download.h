@@ -3,7 +3,8 @@
 // `snapshots/<commit>/<file>` (a relative link to the blob) and `refs/<revision>`.
 //
 // The endpoint is $HF_ENDPOINT (default https://huggingface.co), the token $HF_TOKEN (sent as a Bearer
-// token to the endpoint only, never to the CDN it redirects to), the cache huggingFaceHubCache(). Only the
+// token to the endpoint's host only, never to the CDN it redirects to), the cache huggingFaceHubCache().
+// Qt follows no redirect: each hop goes through requestFor(), which decides about the token again. Only the
 // files a model folder needs are fetched (hub::isWantedFile); pickle checkpoints never are.
 //
 // Each file is streamed to `blobs/<etag>.incomplete`; a later attempt resumes it with a Range request
@@ -51,11 +52,14 @@ signals:
     void finished(bool ok, const QString& message);
 
 private:
+    void requestListing(const QUrl& url);
     void onListing();
     void nextFile();
+    void requestMetadata(const QUrl& url);
     void onMetadata();
     void prepareTransfer();
     void startTransfer();
+    void requestContent(const QUrl& url);
     void onReadyRead();
     void onTransferFinished();
     bool beginBody(); // first bytes of a GET: checks the status, handles a refused range
@@ -65,6 +69,9 @@ private:
     void stopReply();
 
     QNetworkRequest requestFor(const QUrl& url) const;
+    // The Location of a 3xx answer resolved against its request; an invalid QUrl, after fail(), when there
+    // is none, it leaves https, or the chain is longer than kMaxRedirects.
+    QUrl redirectTarget(QNetworkReply& reply, const QString& what);
     QString describeHttpError(QNetworkReply& reply, const QString& what) const;
     const hub::RepoFile& currentFile() const { return files_[fileIndex_]; }
     QString currentLabel() const; // "org/name/file"
@@ -74,6 +81,7 @@ private:
     QPointer<QNetworkReply> reply_;
     bool running_ = false;
     quint64 generation_ = 0; // stale callbacks (a rehash after cancel) compare it
+    int redirects_ = 0; // hops followed for the current request
 
     QString repoId_;
     QString revision_;

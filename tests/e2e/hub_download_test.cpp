@@ -85,6 +85,8 @@ private slots:
     void corruptedLfsFileFailsTheChecksum();
     void unknownRepoIsAClearError();
     void gatedRepoNeedsTheToken();
+    void redirectsNeverCarryTheTokenToAnotherHost();
+    void followsARenamedRepository();
     void skipsPickleFiles();
     void dialogDownloadsAndListsTheModel();
 
@@ -331,6 +333,56 @@ void HubDownloadTest::gatedRepoNeedsTheToken()
     const auto cdn = server_->requestsTo("/cdn/");
     QCOMPARE(cdn.size(), 1);
     QVERIFY(cdn.front().authorization.isEmpty());
+}
+
+void HubDownloadTest::redirectsNeverCarryTheTokenToAnotherHost()
+{
+    // The GET of each plain file (sent to the endpoint, with the token) is redirected to the CDN host.
+    server_->setRequiredToken("secret-token");
+    server_->setRedirectPlainDownloads(true);
+    qputenv("HF_TOKEN", "secret-token");
+    HubDownload hub;
+    const Outcome outcome = download(hub);
+    qunsetenv("HF_TOKEN");
+    QVERIFY2(outcome.ok, qPrintable(outcome.message));
+    for (const QString& name : kWantedFiles)
+        QCOMPARE(readAll(snapshot() + '/' + name), readAll(fixture(name)));
+    const auto cdn = server_->requestsTo("/cdn/");
+    QCOMPARE(cdn.size(), kWantedFiles.size()); // every file's bytes came from the CDN
+    for (const FakeHubServer::Request& request : cdn)
+        QVERIFY2(request.authorization.isEmpty(), qPrintable(request.path));
+    for (const FakeHubServer::Request& request : server_->requestsTo("/" + kRepo + "/resolve/"))
+        QCOMPARE(request.authorization, QByteArray("Bearer secret-token"));
+}
+
+void HubDownloadTest::followsARenamedRepository()
+{
+    // The hub answers a renamed repository's listing and files with a relative 307 to the new name; the
+    // token still goes along, since the redirect stays on the endpoint.
+    const QString oldName = QStringLiteral("old-org/clip-tiny");
+    server_->addRenamedRepo(oldName);
+    server_->setRequiredToken("secret-token");
+    qputenv("HF_TOKEN", "secret-token");
+    HubDownload hub;
+    const Outcome outcome = download(hub, oldName);
+    qunsetenv("HF_TOKEN");
+    QVERIFY2(outcome.ok, qPrintable(outcome.message));
+    // Stored under the name asked for, as huggingface_hub does.
+    const QString snapshotDir = cache_ + "/models--old-org--clip-tiny/snapshots/" + server_->commit();
+    QCOMPARE(hub.snapshotDir(), snapshotDir);
+    for (const QString& name : kWantedFiles)
+        QCOMPARE(readAll(snapshotDir + '/' + name), readAll(fixture(name)));
+    QCOMPARE(server_->requestsTo("/api/models/" + oldName + "/").size(), 1);
+    QCOMPARE(server_->requestsTo("/api/models/" + kRepo + "/").size(), 1);
+    QCOMPARE(server_->requestsTo("/api/models/" + kRepo + "/").front().query, QByteArray("blobs=true"));
+    // One HEAD per file under the old name; the GETs go where the HEAD ended.
+    const auto oldResolves = server_->requestsTo('/' + oldName + "/resolve/");
+    QCOMPARE(oldResolves.size(), kWantedFiles.size());
+    for (const FakeHubServer::Request& request : oldResolves)
+        QCOMPARE(request.method, QByteArray("HEAD"));
+    for (const FakeHubServer::Request& request : server_->requestsTo('/' + kRepo + "/resolve/"))
+        QCOMPARE(request.authorization, QByteArray("Bearer secret-token"));
+    QVERIFY(!QFileInfo::exists(repoDir()));
 }
 
 void HubDownloadTest::skipsPickleFiles()

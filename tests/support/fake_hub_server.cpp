@@ -24,6 +24,8 @@ QByteArray statusLine(int status)
         return "HTTP/1.1 206 Partial Content\r\n";
     case 302:
         return "HTTP/1.1 302 Found\r\n";
+    case 307:
+        return "HTTP/1.1 307 Temporary Redirect\r\n";
     case 401:
         return "HTTP/1.1 401 Unauthorized\r\n";
     case 404:
@@ -161,8 +163,9 @@ void FakeHubServer::onReadyRead(QTcpSocket* socket)
     Request request;
     request.method = requestLine[0];
     const QByteArray target = requestLine[1];
-    request.path = QUrl::fromPercentEncoding(
-        target.left(target.indexOf('?') < 0 ? target.size() : target.indexOf('?')));
+    const qsizetype question = target.indexOf('?');
+    request.path = QUrl::fromPercentEncoding(question < 0 ? target : target.left(question));
+    request.query = question < 0 ? QByteArray() : target.mid(question + 1);
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines[i].trimmed();
         const qsizetype colon = line.indexOf(':');
@@ -186,12 +189,14 @@ void FakeHubServer::respond(QTcpSocket& socket, const Request& request)
 {
     const QString path = request.path;
     if (path.startsWith(QLatin1String("/cdn/"))) {
-        const QString sha256 = path.mid(5);
+        const QString hash = path.mid(5);
         for (const File& file : files_)
-            if (file.lfs && file.sha256 == sha256)
+            if (file.sha256 == hash || file.gitSha1 == hash)
                 return serveContent(socket, request, file, {});
         return sendError(socket, request.method, 404, "EntryNotFound");
     }
+    if (redirectRenamed(socket, request))
+        return;
     const bool authorized = requiredToken_.isEmpty() || request.authorization == "Bearer " + requiredToken_;
     const QString api = QStringLiteral("/api/models/");
     if (path.startsWith(api)) {
@@ -209,6 +214,25 @@ void FakeHubServer::respond(QTcpSocket& socket, const Request& request)
     if (!authorized)
         return sendError(socket, request.method, 401, "GatedRepo");
     serveResolve(socket, request, path.mid(resolve.size()));
+}
+
+bool FakeHubServer::redirectRenamed(QTcpSocket& socket, const Request& request)
+{
+    if (renamedFrom_.isEmpty())
+        return false;
+    const QString api = QStringLiteral("/api/models/");
+    QString path = request.path;
+    if (path.startsWith(api + renamedFrom_ + '/'))
+        path.replace(api.size(), renamedFrom_.size(), repoId_);
+    else if (path.startsWith('/' + renamedFrom_ + QStringLiteral("/resolve/")))
+        path.replace(1, renamedFrom_.size(), repoId_);
+    else
+        return false;
+    QByteArray location = QUrl::toPercentEncoding(path, "/");
+    if (!request.query.isEmpty())
+        location += '?' + request.query;
+    send(socket, request.method, 307, "Location: " + location + "\r\n", {});
+    return true;
 }
 
 void FakeHubServer::serveListing(QTcpSocket& socket, const QString& repo, const QString& revision)
@@ -242,6 +266,11 @@ void FakeHubServer::serveResolve(QTcpSocket& socket, const Request& request, con
     if (!file)
         return sendError(socket, request.method, 404, "EntryNotFound");
     const QByteArray commitHeader = "X-Repo-Commit: " + commit_.toLatin1() + "\r\n";
+    if (redirectPlainDownloads_ && !file->lfs && request.method == "GET")
+        return send(socket, request.method, 302,
+            commitHeader + "Location: " + cdnOrigin().toLatin1() + "/cdn/" + file->gitSha1.toLatin1()
+                + "\r\n",
+            {});
     if (file->lfs) {
         // The hub's answer for LFS files: the blob's identity in X-Linked-*, the bytes at the CDN.
         const QByteArray headers = commitHeader + "X-Linked-Etag: \"" + file->sha256.toLatin1() + "\"\r\n"

@@ -4,10 +4,11 @@
 //                                                      sha256 for *.safetensors and files added as LFS)
 //   HEAD|GET /{repo}/resolve/{rev}/{file}              plain files: 200 with ETag = git blob sha1; LFS files:
 //                                                      302 to /cdn/{sha256} with X-Linked-Etag/X-Linked-Size
-//   HEAD|GET /cdn/{sha256}                             the LFS content; "Range: bytes=N-" gives 206
+//   HEAD|GET /cdn/{sha256 or git sha1}                 the content; "Range: bytes=N-" gives 206
 // The CDN listens on a port of its own, so it is another origin than the endpoint, as on the real hub.
 // Unknown repositories, revisions and files are 404. Every answer closes its connection. Switches make it
-// misbehave (drop a transfer, corrupt a file, ignore ranges, want a token) and it records each request.
+// misbehave (drop a transfer, corrupt a file, ignore ranges, want a token, redirect plain files to the CDN,
+// answer for a renamed repository) and it records each request.
 #pragma once
 
 #include <QByteArray>
@@ -34,6 +35,7 @@ public:
     struct Request {
         QByteArray method;
         QString path; // decoded, without the query
+        QByteArray query; // after '?', as sent
         QByteArray range; // the Range header, empty when none
         QByteArray authorization;
     };
@@ -59,6 +61,12 @@ public:
     // Listing and resolve requests need "Authorization: Bearer <token>" (401 otherwise), as for gated repos;
     // the CDN does not.
     void setRequiredToken(const QByteArray& token) { requiredToken_ = token; }
+    // GETs (not HEADs) of plain files on the endpoint answer 302 to the CDN, which serves them too: a
+    // client that follows it with the hub's Authorization header leaks the token to the CDN.
+    void setRedirectPlainDownloads(bool redirect) { redirectPlainDownloads_ = redirect; }
+    // Requests for `oldId` (listing and resolve) answer 307 with a relative Location naming the repository,
+    // as the hub does after a rename.
+    void addRenamedRepo(const QString& oldId) { renamedFrom_ = oldId; }
 
     const QList<Request>& requests() const { return requests_; }
     QList<Request> requestsTo(const QString& pathPrefix) const;
@@ -71,6 +79,7 @@ private:
     void serveResolve(QTcpSocket& socket, const Request& request, const QString& rest);
     void serveContent(QTcpSocket& socket, const Request& request, const File& file, QByteArray extraHeaders);
     bool knownRevision(const QString& revision) const;
+    bool redirectRenamed(QTcpSocket& socket, const Request& request);
 
     QString repoId_;
     QString commit_;
@@ -82,6 +91,8 @@ private:
     QHash<QString, bool> corrupted_;
     bool ignoreRanges_ = false;
     QByteArray requiredToken_;
+    bool redirectPlainDownloads_ = false;
+    QString renamedFrom_;
     QList<Request> requests_;
 };
 
