@@ -151,6 +151,7 @@ void HubDownload::start(const QString& repoId, const QString& revision)
     revision_ = revision.trimmed().isEmpty() ? QStringLiteral("main") : revision.trimmed();
     commit_.clear();
     files_.clear();
+    blobPaths_.clear();
     fileIndex_ = 0;
     totalBytes_ = 0;
     completedBytes_ = 0;
@@ -222,25 +223,55 @@ void HubDownload::onListing()
     if (!hasWeights)
         return fail(tr("%1 has no safetensors weights (pickle checkpoints are never loaded)").arg(what));
 
-    if (!QDir().mkpath(repoDir() + QStringLiteral("/blobs")) || !QDir().mkpath(snapshotDir()))
+    if (!QDir().mkpath(repoDir() + QStringLiteral("/blobs")))
         return fail(tr("%1: cannot create folders under %2").arg(repoId_, repoDir()));
-    // As huggingface_hub does: a branch or tag name maps to its commit in refs/.
-    if (revision_ != commit_) {
-        QFile ref(repoDir() + QStringLiteral("/refs/") + revision_);
-        QDir().mkpath(QFileInfo(ref).absolutePath());
-        if (!ref.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            || ref.write(commit_.toLatin1()) != commit_.size())
-            return fail(tr("%1: cannot write %2: %3").arg(repoId_, ref.fileName(), ref.errorString()));
-    }
     const quint64 generation = generation_;
     emit progress(0, totalBytes_, QString());
     if (generation == generation_) // a receiver may have cancelled
         nextFile();
 }
 
+bool HubDownload::storeSnapshot()
+{
+    if (!QDir().mkpath(snapshotDir())) {
+        fail(tr("%1: cannot create %2").arg(repoId_, snapshotDir()));
+        return false;
+    }
+    // snapshots/<commit>/<file> -> ../../blobs/<etag>, relative like huggingface_hub's links; config.json
+    // (what makes discovery list the folder) last.
+    QList<qsizetype> order;
+    for (qsizetype i = 0; i < files_.size(); ++i)
+        if (files_[i].name != QLatin1String("config.json"))
+            order.append(i);
+    for (qsizetype i = 0; i < files_.size(); ++i)
+        if (files_[i].name == QLatin1String("config.json"))
+            order.append(i);
+    for (const qsizetype i : order) {
+        const QString link = snapshotDir() + '/' + files_[i].name;
+        QFile::remove(link);
+        if (!QFile::link(QDir(snapshotDir()).relativeFilePath(blobPaths_[i]), link)) {
+            fail(tr("%1/%2: cannot create the link %3").arg(repoId_, files_[i].name, link));
+            return false;
+        }
+    }
+    // As huggingface_hub does: a branch or tag name maps to its commit in refs/.
+    if (revision_ != commit_) {
+        QFile ref(repoDir() + QStringLiteral("/refs/") + revision_);
+        QDir().mkpath(QFileInfo(ref).absolutePath());
+        if (!ref.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || ref.write(commit_.toLatin1()) != commit_.size()) {
+            fail(tr("%1: cannot write %2: %3").arg(repoId_, ref.fileName(), ref.errorString()));
+            return false;
+        }
+    }
+    return true;
+}
+
 void HubDownload::nextFile()
 {
     if (fileIndex_ >= files_.size()) {
+        if (!storeSnapshot())
+            return;
         running_ = false;
         emit progress(totalBytes_, totalBytes_, QString());
         emit finished(true,
@@ -465,11 +496,7 @@ void HubDownload::completeFile()
             return fail(
                 tr("%1: cannot move the download to %2: %3").arg(currentLabel(), blob, part_.errorString()));
     }
-    // snapshots/<commit>/<file> -> ../../blobs/<etag>, relative like huggingface_hub's links.
-    const QString link = snapshotDir() + '/' + file.name;
-    QFile::remove(link);
-    if (!QFile::link(QDir(snapshotDir()).relativeFilePath(blob), link))
-        return fail(tr("%1: cannot create the link %2").arg(currentLabel(), link));
+    blobPaths_.append(blob); // linked once every file is complete
     completedBytes_ += file.size >= 0 ? file.size : QFileInfo(blob).size();
     ++fileIndex_;
     nextFile();

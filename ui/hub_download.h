@@ -8,9 +8,11 @@
 // files a model folder needs are fetched (hub::isWantedFile); pickle checkpoints never are.
 //
 // Each file is streamed to `blobs/<etag>.incomplete`; a later attempt resumes it with a Range request
-// (and starts over when the server answers 200). LFS files are hashed with SHA-256 while they stream (the
-// part already on disk is hashed again, off the GUI thread, before resuming) and must match the listing's
-// sha256 and size; a mismatch deletes the partial blob. Cancelling keeps it for the next attempt.
+// (and starts over when the server answers 200). The snapshot's links and `refs/<revision>` are written
+// only once every blob is complete, so an interrupted download is never listed as a model. LFS files are
+// hashed with SHA-256 while they stream (the part already on disk is hashed again, off the GUI thread, before
+// resuming) and must match the listing's sha256 and size; a mismatch deletes the partial blob. Cancelling
+// keeps it for the next attempt.
 #pragma once
 
 #include <QByteArray>
@@ -18,6 +20,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 #include <memory>
 
@@ -65,6 +68,7 @@ private:
     bool beginBody(); // first bytes of a GET: checks the status, handles a refused range
     bool writeAvailable();
     void completeFile();
+    bool storeSnapshot(); // links and refs once every blob is there; false after fail()
     void fail(const QString& message);
     void stopReply();
 
@@ -90,6 +94,7 @@ private:
     QString hubCache_;
     QString commit_;
     QList<hub::RepoFile> files_; // the wanted ones
+    QStringList blobPaths_; // of files_ completed so far, in order
     qsizetype fileIndex_ = 0;
     qint64 totalBytes_ = 0;
     qint64 completedBytes_ = 0; // of the files before the current one

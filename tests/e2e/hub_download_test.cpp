@@ -82,6 +82,7 @@ private slots:
     void resumesAnInterruptedDownload();
     void startsOverWhenTheRangeIsIgnored();
     void cancelKeepsThePartialFile();
+    void interruptedDownloadIsNotListed();
     void corruptedLfsFileFailsTheChecksum();
     void unknownRepoIsAClearError();
     void gatedRepoNeedsTheToken();
@@ -95,6 +96,7 @@ private:
     QString snapshot() const { return repoDir() + "/snapshots/" + server_->commit(); }
     QString blobOf(const QString& file) const;
     QStringList blobs() const;
+    QStringList listedModels() const;
 
     std::unique_ptr<QTemporaryDir> scratch_;
     std::unique_ptr<FakeHubServer> server_;
@@ -123,6 +125,16 @@ QString HubDownloadTest::blobOf(const QString& file) const
 QStringList HubDownloadTest::blobs() const
 {
     return QDir(repoDir() + "/blobs").entryList(QDir::Files, QDir::Name);
+}
+
+QStringList HubDownloadTest::listedModels() const
+{
+    ModelDiscoveryOptions options;
+    options.hubCache = huggingFaceHubCache();
+    QStringList names;
+    for (const DiscoveredModel& model : discoverModels(options))
+        names << QString::fromStdString(model.name);
+    return names;
 }
 
 void HubDownloadTest::downloadsIntoTheCacheLayout()
@@ -261,6 +273,39 @@ void HubDownloadTest::cancelKeepsThePartialFile()
     QVERIFY2(resumed.ok, qPrintable(resumed.message));
     QCOMPARE(server_->requestsTo("/cdn/").back().range, "bytes=" + QByteArray::number(kept) + '-');
     QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::interruptedDownloadIsNotListed()
+{
+    // Cancelled in the weights, after config.json and merges.txt are complete: nothing in snapshots/ or
+    // refs/, so discovery does not list a model without weights; the finished blobs stay.
+    HubDownload hub;
+    connect(&hub, &HubDownload::progress, &hub, [&](qint64, qint64, const QString& file) {
+        if (file == kWeights && QFileInfo(blobOf(kWeights) + ".incomplete").size() > 0)
+            hub.cancel();
+    });
+    const Outcome cancelled = download(hub);
+    QVERIFY2(!cancelled.ok && cancelled.message.contains("cancelled"), qPrintable(cancelled.message));
+    disconnect(&hub, &HubDownload::progress, &hub, nullptr);
+    QVERIFY(QFileInfo::exists(blobOf("config.json")));
+    QVERIFY(!QFileInfo::exists(snapshot() + "/config.json"));
+    QVERIFY(!QFileInfo::exists(repoDir() + "/refs/main"));
+    QCOMPARE(listedModels(), QStringList());
+
+    // Failed in the weights (the connection drops): still not listed.
+    server_->dropNextTransferAfter(kWeights, 1'000'000);
+    const Outcome failed = download(hub);
+    QVERIFY2(!failed.ok && failed.message.contains(kWeights), qPrintable(failed.message));
+    QVERIFY(!QFileInfo::exists(snapshot() + "/config.json"));
+    QVERIFY(!QFileInfo::exists(repoDir() + "/refs/main"));
+    QCOMPARE(listedModels(), QStringList());
+
+    // A download that completes lists it, with every file linked.
+    const Outcome complete = download(hub);
+    QVERIFY2(complete.ok, qPrintable(complete.message));
+    QCOMPARE(listedModels(), QStringList {kRepo});
+    QCOMPARE(QDir(snapshot()).entryList(QDir::Files | QDir::System, QDir::Name), kWantedFiles);
+    QCOMPARE(readAll(repoDir() + "/refs/main"), server_->commit().toLatin1());
 }
 
 void HubDownloadTest::corruptedLfsFileFailsTheChecksum()
