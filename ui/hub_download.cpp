@@ -33,6 +33,24 @@ bool sameOrigin(const QUrl& a, const QUrl& b)
         && a.port() == b.port();
 }
 
+// $HF_TOKEN, else the token `huggingface-cli login` saved (as huggingface_hub looks for it): the first
+// line of $HF_TOKEN_PATH, else of $HF_HOME/token, else of ~/.cache/huggingface/token.
+QByteArray tokenFromEnvironment()
+{
+    const QByteArray variable = qgetenv("HF_TOKEN").trimmed();
+    if (!variable.isEmpty())
+        return variable;
+    QString path = qEnvironmentVariable("HF_TOKEN_PATH");
+    if (path.isEmpty() && !qEnvironmentVariable("HF_HOME").isEmpty())
+        path = qEnvironmentVariable("HF_HOME") + QStringLiteral("/token");
+    if (path.isEmpty())
+        path = QDir::homePath() + QStringLiteral("/.cache/huggingface/token");
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return file.readLine(4096).trimmed();
+}
+
 QUrl endpointFromEnvironment()
 {
     QString endpoint = qEnvironmentVariable("HF_ENDPOINT").trimmed();
@@ -126,18 +144,43 @@ QUrl HubDownload::redirectTarget(QNetworkReply& reply, const QString& what)
 QString HubDownload::describeHttpError(QNetworkReply& reply, const QString& what) const
 {
     const int status = reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status == 401 || status == 403)
-        return tr("%1: access denied (HTTP %2): the repository is gated or private; accept its terms on the "
-                  "hub and set HF_TOKEN")
-            .arg(what)
-            .arg(status);
+    if (status == 0)
+        return tr("%1: network error: %2").arg(what, reply.errorString());
+    // The hub names the problem in X-Error-Code; huggingface_hub's hf_raise_for_status reads it first.
+    const QByteArray code = reply.rawHeader("X-Error-Code");
+    const QString message = QString::fromUtf8(reply.rawHeader("X-Error-Message")).trimmed();
+    const QString loginHint = tr("set HF_TOKEN or log in with huggingface-cli");
+    if (code == "RepoNotFound"
+        || (status == 401 && code.isEmpty()
+            && message != QLatin1String("Invalid credentials in Authorization header")))
+        // Also a private repository seen without a token: the hub does not tell them apart.
+        return tr("repository %1: not found (check the id; private repositories need a token: %2)")
+            .arg(repoId_, loginHint);
+    if (code == "GatedRepo")
+        return tr("repository %1 is gated: accept its terms on its page on the hub, then %2 with a token of "
+                  "that account")
+            .arg(repoId_, loginHint);
+    if (code == "RevisionNotFound")
+        return tr("repository %1: revision '%2' not found (a branch, tag or commit of the repository)")
+            .arg(repoId_, revision_);
+    if (code == "EntryNotFound")
+        return tr("%1: not found in the repository at revision %2").arg(what, revision_);
+    const QString detail = message.isEmpty() ? QString() : QStringLiteral(": ") + message;
+    if (status == 401)
+        return tr("%1: the token was refused (HTTP 401%2); check HF_TOKEN or log in with huggingface-cli "
+                  "again")
+            .arg(what, detail);
+    if (status == 403)
+        return tr("%1: access denied (HTTP 403%2): the repository is gated or private; accept its terms on "
+                  "the hub and %3")
+            .arg(what, detail, loginHint);
     if (status == 404)
-        return tr("%1: not found (HTTP 404) at %2").arg(what, endpoint_.toString());
+        return tr("%1: not found (HTTP 404%2) at %3").arg(what, detail, endpoint_.toString());
     if (status >= 400)
-        return tr("%1: HTTP %2 %3")
+        return tr("%1: HTTP %2 %3%4")
             .arg(what)
             .arg(status)
-            .arg(reply.attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+            .arg(reply.attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString(), detail);
     return tr("%1: network error: %2").arg(what, reply.errorString());
 }
 
@@ -156,7 +199,7 @@ void HubDownload::start(const QString& repoId, const QString& revision)
     totalBytes_ = 0;
     completedBytes_ = 0;
     endpoint_ = endpointFromEnvironment();
-    token_ = qgetenv("HF_TOKEN").trimmed();
+    token_ = tokenFromEnvironment();
     hubCache_ = QString::fromStdString(huggingFaceHubCache().string());
 
     QString problem;

@@ -2,8 +2,10 @@
 // snapshot_download does, so model discovery lists it: `models--<org>--<name>/blobs/<etag>`,
 // `snapshots/<commit>/<file>` (a relative link to the blob) and `refs/<revision>`.
 //
-// The endpoint is $HF_ENDPOINT (default https://huggingface.co), the token $HF_TOKEN (sent as a Bearer
-// token to the endpoint's host only, never to the CDN it redirects to), the cache huggingFaceHubCache().
+// The endpoint is $HF_ENDPOINT (default https://huggingface.co), the token $HF_TOKEN or the one
+// `huggingface-cli login` saved (sent as a Bearer token to the endpoint's host only, never to the CDN it
+// redirects to), the cache huggingFaceHubCache(). Errors follow the hub's X-Error-Code (RepoNotFound, also
+// a 401 without one; GatedRepo; RevisionNotFound; EntryNotFound).
 // Qt follows no redirect: each hop goes through requestFor(), which decides about the token again. Only the
 // files a model folder needs are fetched (hub::isWantedFile); pickle checkpoints never are.
 //

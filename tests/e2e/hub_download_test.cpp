@@ -86,6 +86,7 @@ private slots:
     void corruptedLfsFileFailsTheChecksum();
     void unknownRepoIsAClearError();
     void gatedRepoNeedsTheToken();
+    void readsTheSavedLoginToken();
     void redirectsNeverCarryTheTokenToAnotherHost();
     void followsARenamedRepository();
     void skipsPickleFiles();
@@ -109,7 +110,8 @@ void HubDownloadTest::init()
     QVERIFY(scratch_->isValid());
     cache_ = scratch_->filePath("hub");
     qputenv("HF_HUB_CACHE", cache_.toLocal8Bit());
-    qunsetenv("HF_TOKEN");
+    for (const char* variable : {"HF_TOKEN", "HF_TOKEN_PATH", "HF_HOME"})
+        qunsetenv(variable);
     server_ = std::make_unique<FakeHubServer>(kRepo, fixture());
     QVERIFY(server_->file(kWeights));
     QVERIFY(server_->listen());
@@ -336,13 +338,17 @@ void HubDownloadTest::unknownRepoIsAClearError()
     HubDownload hub;
     const Outcome missing = download(hub, "nobody/missing");
     QVERIFY(!missing.ok);
-    QVERIFY2(missing.message.contains("nobody/missing") && missing.message.contains("not found"),
+    // The hub answers 401 with X-Error-Code RepoNotFound: not found, not "gated".
+    QVERIFY2(missing.message.contains("nobody/missing") && missing.message.contains("not found")
+            && missing.message.contains("check the id") && missing.message.contains("token")
+            && !missing.message.contains("gated"),
         qPrintable(missing.message));
     QVERIFY(!QFileInfo::exists(cache_ + "/models--nobody--missing"));
 
     const Outcome revision = download(hub, kRepo, "no-such-branch");
     QVERIFY(!revision.ok);
-    QVERIFY2(revision.message.contains("no-such-branch") && revision.message.contains("not found"),
+    QVERIFY2(revision.message.contains("revision 'no-such-branch'") && revision.message.contains(kRepo)
+            && revision.message.contains("not found"),
         qPrintable(revision.message));
 
     const Outcome invalid = download(hub, "not a/repo id");
@@ -365,8 +371,15 @@ void HubDownloadTest::gatedRepoNeedsTheToken()
     const Outcome denied = download(hub);
     QVERIFY(!denied.ok);
     QVERIFY2(denied.message.contains(kRepo) && denied.message.contains("gated")
-            && denied.message.contains("HF_TOKEN"),
+            && denied.message.contains("accept") && denied.message.contains("HF_TOKEN"),
         qPrintable(denied.message));
+
+    qputenv("HF_TOKEN", "wrong-token");
+    const Outcome refused = download(hub);
+    QVERIFY(!refused.ok);
+    QVERIFY2(refused.message.contains(kRepo) && refused.message.contains("token was refused")
+            && refused.message.contains("Invalid credentials"),
+        qPrintable(refused.message));
 
     qputenv("HF_TOKEN", "secret-token");
     const Outcome allowed = download(hub);
@@ -378,6 +391,51 @@ void HubDownloadTest::gatedRepoNeedsTheToken()
     const auto cdn = server_->requestsTo("/cdn/");
     QCOMPARE(cdn.size(), 1);
     QVERIFY(cdn.front().authorization.isEmpty());
+}
+
+void HubDownloadTest::readsTheSavedLoginToken()
+{
+    // Where `huggingface-cli login` saves it, when HF_TOKEN is unset: $HF_TOKEN_PATH, else $HF_HOME/token,
+    // else ~/.cache/huggingface/token; the first line, trimmed.
+    auto writeToken = [](const QString& path, const QByteArray& token) {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile file(path);
+        return file.open(QIODevice::WriteOnly) && file.write(token + "\n") > 0;
+    };
+    server_->setRequiredToken("secret-token");
+    HubDownload hub;
+
+    const QString userToken = QDir::homePath() + "/.cache/huggingface/token";
+    QVERIFY(writeToken(userToken, "  secret-token "));
+    const Outcome fromHome = download(hub);
+    QFile::remove(userToken);
+    QVERIFY2(fromHome.ok, qPrintable(fromHome.message));
+
+    const QString hfHome = scratch_->filePath("hf-home");
+    QVERIFY(writeToken(hfHome + "/token", "secret-token"));
+    qputenv("HF_HOME", hfHome.toLocal8Bit());
+    QDir(repoDir()).removeRecursively(); // so every request goes out again
+    const Outcome fromHfHome = download(hub);
+    QVERIFY2(fromHfHome.ok, qPrintable(fromHfHome.message));
+    QCOMPARE(server_->requests().back().authorization, QByteArray("Bearer secret-token"));
+
+    // HF_TOKEN_PATH wins over HF_HOME (here with a token the hub refuses), and HF_TOKEN over both.
+    const QString tokenPath = scratch_->filePath("elsewhere/token");
+    QVERIFY(writeToken(tokenPath, "stale-token"));
+    qputenv("HF_TOKEN_PATH", tokenPath.toLocal8Bit());
+    const Outcome stale = download(hub);
+    QVERIFY2(!stale.ok && stale.message.contains("token was refused"), qPrintable(stale.message));
+    QCOMPARE(server_->requests().back().authorization, QByteArray("Bearer stale-token"));
+    qputenv("HF_TOKEN", "secret-token");
+    const Outcome fromVariable = download(hub);
+    QVERIFY2(fromVariable.ok, qPrintable(fromVariable.message));
+
+    qunsetenv("HF_TOKEN");
+    qunsetenv("HF_TOKEN_PATH");
+    qunsetenv("HF_HOME");
+    const Outcome none = download(hub);
+    QVERIFY2(!none.ok && none.message.contains("gated"), qPrintable(none.message));
+    QVERIFY(server_->requests().back().authorization.isEmpty());
 }
 
 void HubDownloadTest::redirectsNeverCarryTheTokenToAnotherHost()

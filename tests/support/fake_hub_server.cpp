@@ -50,10 +50,15 @@ void send(QTcpSocket& socket, const QByteArray& method, int status, QByteArray h
     socket.disconnectFromHost();
 }
 
-void sendError(QTcpSocket& socket, const QByteArray& method, int status, const QByteArray& code)
+// As the hub reports errors: X-Error-Code (may be empty) and X-Error-Message, and a JSON body.
+void sendError(QTcpSocket& socket, const QByteArray& method, int status, const QByteArray& code,
+    const QByteArray& message)
 {
-    const QByteArray body = R"({"error":")" + code + R"("})";
-    send(socket, method, status, "Content-Type: application/json\r\nX-Error-Code: " + code + "\r\n", body);
+    const QByteArray body = R"({"error":")" + message + R"("})";
+    QByteArray headers = "Content-Type: application/json\r\nX-Error-Message: " + message + "\r\n";
+    if (!code.isEmpty())
+        headers += "X-Error-Code: " + code + "\r\n";
+    send(socket, method, status, headers, body);
 }
 
 QString hex(const QByteArray& bytes)
@@ -193,26 +198,26 @@ void FakeHubServer::respond(QTcpSocket& socket, const Request& request)
         for (const File& file : files_)
             if (file.sha256 == hash || file.gitSha1 == hash)
                 return serveContent(socket, request, file, {});
-        return sendError(socket, request.method, 404, "EntryNotFound");
+        return sendError(socket, request.method, 404, "EntryNotFound", "Entry not found");
     }
     if (redirectRenamed(socket, request))
         return;
-    const bool authorized = requiredToken_.isEmpty() || request.authorization == "Bearer " + requiredToken_;
     const QString api = QStringLiteral("/api/models/");
-    if (path.startsWith(api)) {
-        const qsizetype at = path.indexOf(QLatin1String("/revision/"));
-        const QString repo = path.mid(api.size(), at - api.size());
-        if (at < 0 || repo != repoId_)
-            return sendError(socket, request.method, 404, "RepoNotFound");
-        if (!authorized)
-            return sendError(socket, request.method, 401, "GatedRepo");
-        return serveListing(socket, repo, path.mid(at + 10));
-    }
     const QString resolve = '/' + repoId_ + QStringLiteral("/resolve/");
-    if (!path.startsWith(resolve))
-        return sendError(socket, request.method, 404, "RepoNotFound");
-    if (!authorized)
-        return sendError(socket, request.method, 401, "GatedRepo");
+    const bool listing = path.startsWith(api + repoId_ + QStringLiteral("/revision/"));
+    // The hub tells anonymous users that a repository they cannot see does not exist, with a 401.
+    if (!listing && !path.startsWith(resolve))
+        return sendError(socket, request.method, 401, "RepoNotFound", "Repository not found");
+    if (!requiredToken_.isEmpty() && request.authorization != "Bearer " + requiredToken_) {
+        if (!request.authorization.isEmpty())
+            return sendError(socket, request.method, 401, {}, "Invalid credentials in Authorization header");
+        return sendError(socket, request.method, 401, "GatedRepo",
+            "Access to model " + repoId_.toUtf8()
+                + " is restricted. You must have access to it and be "
+                  "authenticated to access it. Please log in.");
+    }
+    if (listing)
+        return serveListing(socket, repoId_, path.mid(api.size() + repoId_.size() + 10));
     serveResolve(socket, request, path.mid(resolve.size()));
 }
 
@@ -238,7 +243,7 @@ bool FakeHubServer::redirectRenamed(QTcpSocket& socket, const Request& request)
 void FakeHubServer::serveListing(QTcpSocket& socket, const QString& repo, const QString& revision)
 {
     if (!knownRevision(revision))
-        return sendError(socket, "GET", 404, "RevisionNotFound");
+        return sendError(socket, "GET", 404, "RevisionNotFound", "Invalid rev id: " + revision.toUtf8());
     QJsonArray siblings;
     for (const File& file : files_) {
         QJsonObject sibling {{"rfilename", file.name}, {"size", file.content.size()}};
@@ -261,10 +266,11 @@ void FakeHubServer::serveResolve(QTcpSocket& socket, const Request& request, con
 {
     const qsizetype slash = rest.indexOf('/');
     if (slash < 0 || !knownRevision(rest.left(slash)))
-        return sendError(socket, request.method, 404, "RevisionNotFound");
+        return sendError(
+            socket, request.method, 404, "RevisionNotFound", "Invalid rev id: " + rest.left(slash).toUtf8());
     const File* file = this->file(rest.mid(slash + 1));
     if (!file)
-        return sendError(socket, request.method, 404, "EntryNotFound");
+        return sendError(socket, request.method, 404, "EntryNotFound", "Entry not found");
     const QByteArray commitHeader = "X-Repo-Commit: " + commit_.toLatin1() + "\r\n";
     if (redirectPlainDownloads_ && !file->lfs && request.method == "GET")
         return send(socket, request.method, 302,
@@ -295,7 +301,7 @@ void FakeHubServer::serveContent(
         // Only the form clients resume with: "bytes=N-".
         const QByteArray spec = request.range.mid(6);
         if (!request.range.startsWith("bytes=") || !spec.endsWith('-'))
-            return sendError(socket, request.method, 400, "BadRange");
+            return sendError(socket, request.method, 400, {}, "Bad range");
         from = spec.chopped(1).toLongLong();
         if (from >= size)
             return send(socket, request.method, 416,

@@ -6,7 +6,10 @@
 //                                                      302 to /cdn/{sha256} with X-Linked-Etag/X-Linked-Size
 //   HEAD|GET /cdn/{sha256 or git sha1}                 the content; "Range: bytes=N-" gives 206
 // The CDN listens on a port of its own, so it is another origin than the endpoint, as on the real hub.
-// Unknown repositories, revisions and files are 404. Every answer closes its connection. Switches make it
+// Errors carry X-Error-Code and X-Error-Message as the hub's do: an unknown repository is 401 RepoNotFound
+// (what the hub tells anonymous users), a missing token 401 GatedRepo, a wrong one 401 "Invalid credentials
+// in Authorization header", an unknown revision 404 RevisionNotFound, an unknown file 404 EntryNotFound.
+// Every answer closes its connection. Switches make it
 // misbehave (drop a transfer, corrupt a file, ignore ranges, want a token, redirect plain files to the CDN,
 // answer for a renamed repository) and it records each request.
 #pragma once
