@@ -2,14 +2,18 @@
 // layers, + Qwen2-0.5B) or, with --shapes llava-1.5-7b, of llava-1.5-7b (CLIP ViT-L/14 at 336 px +
 // Llama-2-7B), random weights made in memory (nothing is downloaded). Prints JSON lines:
 // image-encode ms, prefill tokens/s (one image + text), decode tokens/s, per thread count, and the peak
-// RSS while encoding and generating against the weights' size.
+// RSS while encoding and generating against the weights' size. The start of an answer in steps (what the
+// compute worker runs between other jobs): the longest and total time of the vision tower's steps (one
+// encoder layer each) and of the prefill's chunks (--prefill-chunks, positions per chunk).
 // With --folder DIR the weights are written there first (config.json + model.safetensors in
 // --checkpoint-dtype, default f16 like the published checkpoint) and loaded the way a real model is
 // (mapped, converted to the working dtype), so the RSS figures include what loading leaves behind.
 // --dtype sets the working dtype (default: the device's, float32 on CPU); the 7B model needs bf16 to fit.
 // Usage: llava_bench [--shapes interleave-qwen-0.5b|llava-1.5-7b] [--dtype f32|bf16|f16]
 //                    [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
+//                    [--prefill-chunks 32,64] [--only all|steps]
 //                    [--folder DIR [--checkpoint-dtype f16|bf16|f32]]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugins/llava/llava_model.h"
+#include "plugins/llava/llava_stepwise.h"
 
 namespace {
 
@@ -37,6 +42,8 @@ struct Options {
     std::string checkpointDtype = "f16";
     std::string shapes = "interleave-qwen-0.5b";
     std::string dtype; // empty: the device's working dtype
+    std::vector<std::int64_t> prefillChunks {pictor::llava::kDefaultPrefillChunk};
+    bool stepsOnly = false; // --only steps: skip the one-pass encode / prefill / decode figures
 };
 
 Options parseOptions(int argc, char** argv)
@@ -63,6 +70,13 @@ Options parseOptions(int argc, char** argv)
             options.shapes = value;
         } else if (key == "--dtype") {
             options.dtype = value;
+        } else if (key == "--prefill-chunks") {
+            options.prefillChunks.clear();
+            std::stringstream list(value);
+            for (std::string item; std::getline(list, item, ',');)
+                options.prefillChunks.push_back(std::stoll(item));
+        } else if (key == "--only") {
+            options.stepsOnly = value == "steps";
         }
     }
     return options;
@@ -199,6 +213,27 @@ double seconds(Clock::time_point since)
     return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+// Runs `step` until it returns true; the longest step and the total, in ms, and how many steps ran.
+struct StepTimes {
+    double longestMs = 0.0;
+    double totalMs = 0.0;
+    int steps = 0;
+};
+
+template <class Step> StepTimes timeSteps(Step step)
+{
+    StepTimes times;
+    for (bool done = false; !done;) {
+        const auto start = Clock::now();
+        done = step();
+        const double ms = seconds(start) * 1e3;
+        times.longestMs = std::max(times.longestMs, ms);
+        times.totalMs += ms;
+        ++times.steps;
+    }
+    return times;
+}
+
 // VmHWM (peak resident set) in MiB; resetPeakRss() starts a new peak (Linux clear_refs "5").
 double peakRssMiB()
 {
@@ -279,6 +314,27 @@ int main(int argc, char** argv)
     for (int threads : options.threads) {
         pictor::nn::setCpuThreads(threads);
         model->encodeImages(pixels); // warm-up (oneDNN primitive creation, allocator)
+        // The answer's start as the compute worker runs it: one step per job.
+        pictor::llava::ImageEncoding encoding(*model, pixels);
+        const StepTimes encodeSteps = timeSteps([&] { return encoding.step(); });
+        std::printf("{\"bench\":\"image_encode_steps\",\"threads\":%d,\"steps\":%d,\"longest_step_ms\":%.0f,"
+                    "\"total_ms\":%.0f}\n",
+            threads, encodeSteps.steps, encodeSteps.longestMs, encodeSteps.totalMs);
+        std::fflush(stdout);
+        const at::Tensor embeds = model->embedPrompt(inputIds, encoding.features().image_features);
+        for (const std::int64_t chunk : options.prefillChunks) {
+            pictor::llava::LlavaSession chunked(model);
+            pictor::llava::ChunkedPrefill prefill(chunked, embeds, chunk);
+            const StepTimes prefillSteps = timeSteps([&] { return prefill.step(); });
+            std::printf("{\"bench\":\"prefill_chunks\",\"threads\":%d,\"tokens\":%lld,\"chunk\":%lld,"
+                        "\"steps\":%d,\"longest_step_ms\":%.0f,\"total_ms\":%.0f,\"tokens_per_s\":%.1f}\n",
+                threads, static_cast<long long>(ids.size()), static_cast<long long>(chunk),
+                prefillSteps.steps, prefillSteps.longestMs, prefillSteps.totalMs,
+                ids.size() / (prefillSteps.totalMs / 1e3));
+            std::fflush(stdout);
+        }
+        if (options.stepsOnly)
+            continue;
         start = Clock::now();
         const at::Tensor features = model->encodeImages(pixels).image_features;
         const double encode = seconds(start);

@@ -52,18 +52,22 @@ struct ChatAnswer {
 };
 
 // How long one slice of an answer runs before the compute worker may run other jobs (a search typed
-// meanwhile): about 50 ms, or one token where a token takes longer.
+// meanwhile): about 50 ms, or one part (a vision encoder layer, a prefill chunk, a token) where a part
+// takes longer.
 inline constexpr std::chrono::milliseconds kAnswerSlice {50};
 
-// An answer generated in slices (VisionChat::startAnswer), so the compute worker can run other jobs
-// between them. The conversation's state (KV cache, sampler, text decoder) stays here between slices, and
-// the tokens, draws and stop reason are those of one uninterrupted ask(). One slice at a time; the stream
-// may outlive its VisionChat. AnswerOptions' onToken and cancel are used by every slice.
+// An answer run in slices (VisionChat::startAnswer), so the compute worker can run other jobs between
+// them: first the images are encoded and the prompt prefilled, a part at a time (a vision encoder layer,
+// a prefill chunk), then the tokens are generated. The conversation's state (encoder activations, KV
+// cache, sampler, text decoder) stays here between slices, and the answer (tokens, draws, stop reason)
+// is that of one uninterrupted ask(). One slice at a time; the stream may outlive its VisionChat.
+// AnswerOptions' onToken and cancel are used by every slice; cancel is also checked before every part of
+// the prompt.
 class AnswerStream {
 public:
     virtual ~AnswerStream() = default;
-    // Generates at least one token (unless the answer is over), then stops after the first token that
-    // ends `budget` or more after the call. Returns true when the answer is finished.
+    // Runs at least one part of the prompt or one token (unless the answer is over), then stops after
+    // the first one that ends `budget` or more after the call. Returns true when the answer is finished.
     virtual bool step(std::chrono::steady_clock::duration budget) = 0;
     virtual bool finished() const = 0;
     virtual const ChatAnswer& answer() const = 0; // the answer so far; complete once finished()
@@ -83,8 +87,8 @@ public:
     // A prompt that does not fit the context window is refused with a message. One uninterrupted run.
     ChatAnswer ask(const std::vector<RgbImage>& images, const std::string& question,
         const std::vector<ChatTurn>& history, const AnswerOptions& options);
-    // ask() in slices: the images are encoded and the prompt prefilled here (refusals are thrown here),
-    // AnswerStream::step generates.
+    // ask() in slices: the prompt is rendered and checked here (refusals are thrown here, nothing heavy
+    // runs); AnswerStream::step encodes the images, prefills the prompt and generates.
     virtual std::unique_ptr<AnswerStream> startAnswer(const std::vector<RgbImage>& images,
         const std::string& question, const std::vector<ChatTurn>& history, const AnswerOptions& options)
         = 0;

@@ -52,8 +52,8 @@ CaptionSummary captionPhotos(Catalog& catalog, VisionChat& chat, const std::vect
         ChatAnswer answer;
         try {
             const RgbImage image = decodeImageFile(photo->path, captionDecodeOptions()).image;
-            // One worker job per slice (the prompt, then about kAnswerSlice of tokens each), so an
-            // interactive job waits for one slice, not for a whole caption.
+            // One worker job per slice (about kAnswerSlice of image encoding, prefill or tokens each), so
+            // an interactive job waits for one slice, not for a whole caption.
             auto onWorker = [&](auto work) {
                 return options.worker ? options.worker->run(JobPriority::Chat, std::move(work)) : work();
             };

@@ -149,7 +149,8 @@ void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image
                 emit answerPiece(id, QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
             return true;
         };
-        // This job encoded the photo and prefilled the prompt; the tokens come in the next ones.
+        // This job only checked the prompt; the next ones encode the photo, prefill and generate, a slice
+        // each.
         const Answering answering {
             chat->startAnswer({image}, request.question, request.history, options), std::move(cancel)};
         engine_.worker().submit(JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });

@@ -1,7 +1,7 @@
 // The app's captioning / question-answering model: a VisionChat (model_type llava) loaded lazily on the
 // compute worker through the model module, never on the GUI thread. An answer runs as Chat jobs on the
-// worker, one slice each (the prompt, then about kAnswerSlice of tokens), so a search typed meanwhile runs
-// between two slices; its pieces come back as queued signals (the GUI thread only appends text), and
+// worker, one slice each (about kAnswerSlice of encoding, prefill or tokens), so a search typed meanwhile
+// runs between two slices; its pieces come back as queued signals (the GUI thread only appends text), and
 // stop() sets the answer's cancel flag, which generation checks before every token.
 #pragma once
 
@@ -70,7 +70,7 @@ private:
         std::shared_ptr<AnswerStream> stream;
         std::shared_ptr<std::atomic<bool>> cancel;
     };
-    void answer(int id, const AskRequest& request, const RgbImage& image); // worker thread: the prompt
+    void answer(int id, const AskRequest& request, const RgbImage& image); // worker thread: starts it
     void continueAnswer(int id, Answering answering); // worker thread: one slice, then queues the next
     std::shared_ptr<std::atomic<bool>> takeCancel(int id);
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "plugins/llava/llava_model.h"
+#include "plugins/llava/llava_stepwise.h"
 
 namespace pictor::llava {
 
@@ -15,6 +16,7 @@ struct LlavaEngine::Impl {
     std::shared_ptr<const LlavaModel> model;
     ImagePreprocessConfig preprocess;
     std::string modelId;
+    std::int64_t prefillChunk = kDefaultPrefillChunk;
 };
 
 LlavaEngine::LlavaEngine() : impl_(std::make_unique<Impl>()) { }
@@ -35,6 +37,9 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
         engine->impl_->preprocess.outputWidth(), "x", engine->impl_->preprocess.outputHeight(),
         " images but the vision tower takes ", vision.imageSize);
     engine->impl_->modelId = engine->impl_->model->modelId();
+    PICTOR_CHECK(
+        options.prefillChunk > 0, "a prefill chunk needs at least one position, not ", options.prefillChunk);
+    engine->impl_->prefillChunk = options.prefillChunk;
     return engine;
 }
 
@@ -69,15 +74,31 @@ struct SlicedGeneration {
     nn::GenerationResult result;
 };
 
+// A prompt between the steps of appendStep: the images waiting for preprocessing, then the vision tower's
+// steps, then the prefill's chunks.
+struct PendingPrompt {
+    std::vector<std::int64_t> ids; // image tokens expanded
+    std::vector<RgbImage> images;
+    at::Tensor pixels; // [images, 3, side, side], filled one image per step
+    std::size_t preprocessed = 0;
+    std::optional<ImageEncoding> encoding;
+    std::optional<ChunkedPrefill> prefill;
+};
+
 struct LlavaChatSession::Impl {
     LlavaSession session; // shares the weights: a session may outlive its engine
     ImagePreprocessConfig preprocess;
+    std::int64_t prefillChunk;
     at::Tensor logits; // of the last position appended; undefined before the first append
     SlicedGeneration sliced;
+    std::optional<PendingPrompt> pending;
+
+    void runPromptStep();
 };
 
 LlavaChatSession::LlavaChatSession(const LlavaEngine& engine, std::uint64_t seed)
-    : impl_(new Impl {LlavaSession(engine.impl_->model, seed), engine.impl_->preprocess, {}, {}})
+    : impl_(new Impl {LlavaSession(engine.impl_->model, seed), engine.impl_->preprocess,
+        engine.impl_->prefillChunk, {}, {}, {}})
 {
 }
 
@@ -85,29 +106,83 @@ LlavaChatSession::~LlavaChatSession() = default;
 
 void LlavaChatSession::append(const std::vector<std::int64_t>& ids, const std::vector<RgbImage>& images)
 {
-    c10::InferenceMode guard;
-    const LlavaModel& model = impl_->session.model();
-    const LlavaConfig& config = model.config();
+    beginAppend(ids, images);
+    while (!appendStep(std::chrono::steady_clock::time_point::max())) { }
+}
+
+void LlavaChatSession::beginAppend(const std::vector<std::int64_t>& ids, const std::vector<RgbImage>& images)
+{
+    PICTOR_CHECK(!impl_->pending, "a prompt is being appended already");
+    const LlavaConfig& config = impl_->session.model().config();
     const auto imageTokens = std::count(ids.begin(), ids.end(), config.imageTokenIndex);
     PICTOR_CHECK(static_cast<std::size_t>(imageTokens) == images.size(), "the prompt has ", imageTokens,
         " image token(s) (id ", config.imageTokenIndex, ") for ", images.size(), " image(s)");
-    const std::vector<std::int64_t> expanded
-        = expandImageTokens(ids, config.imageTokenIndex, config.tokensPerImage());
-    impl_->session.checkFits(static_cast<std::int64_t>(expanded.size())); // before encoding any image
-    at::Tensor features;
-    if (!images.empty()) {
-        const ImagePreprocessConfig& preprocess = impl_->preprocess;
-        const std::int64_t side = config.vision.imageSize;
-        at::Tensor pixels = at::empty({static_cast<std::int64_t>(images.size()), 3, side, side}, at::kFloat);
-        for (std::size_t i = 0; i < images.size(); ++i) {
-            const std::vector<float> one = preprocessImage(images[i], preprocess);
-            std::copy(one.begin(), one.end(), pixels.data_ptr<float>() + i * one.size());
-        }
-        features = model.encodeImages(pixels.to(model.device().dtype)).image_features;
-    }
-    impl_->logits = impl_->session.prefill(
-        at::tensor(expanded).view({1, static_cast<std::int64_t>(expanded.size())}), features);
+    PICTOR_CHECK(!ids.empty(), "an empty prompt has nothing to append");
+    PendingPrompt pending;
+    pending.ids = expandImageTokens(ids, config.imageTokenIndex, config.tokensPerImage());
+    impl_->session.checkFits(static_cast<std::int64_t>(pending.ids.size())); // before encoding any image
+    pending.images = images;
+    impl_->pending.emplace(std::move(pending));
+    impl_->logits = at::Tensor();
     impl_->sliced = {};
+}
+
+bool LlavaChatSession::appending() const
+{
+    return impl_->pending.has_value();
+}
+
+bool LlavaChatSession::appendStep(std::chrono::steady_clock::time_point until)
+{
+    PICTOR_CHECK(impl_->pending, "nothing to append: call beginAppend first");
+    c10::InferenceMode guard;
+    try {
+        do {
+            impl_->runPromptStep();
+        } while (impl_->pending && std::chrono::steady_clock::now() < until);
+    } catch (...) {
+        impl_->pending.reset(); // a failed prompt is not resumed; what it prefilled stays in the cache
+        throw;
+    }
+    return !impl_->pending;
+}
+
+void LlavaChatSession::Impl::runPromptStep()
+{
+    PendingPrompt& prompt = *pending;
+    const LlavaModel& model = session.model();
+    if (prompt.preprocessed < prompt.images.size()) {
+        const std::int64_t side = model.config().vision.imageSize;
+        if (!prompt.pixels.defined())
+            prompt.pixels
+                = at::empty({static_cast<std::int64_t>(prompt.images.size()), 3, side, side}, at::kFloat);
+        const std::vector<float> one = preprocessImage(prompt.images[prompt.preprocessed], preprocess);
+        std::copy(one.begin(), one.end(), prompt.pixels.data_ptr<float>() + prompt.preprocessed * one.size());
+        prompt.images[prompt.preprocessed] = RgbImage(); // its pixels are in the tensor now
+        ++prompt.preprocessed;
+        return;
+    }
+    if (prompt.pixels.defined() && !prompt.encoding) {
+        prompt.encoding.emplace(model, prompt.pixels.to(model.device().dtype));
+        prompt.pixels = at::Tensor();
+    }
+    if (prompt.encoding && !prompt.encoding->done()) {
+        prompt.encoding->step();
+        return;
+    }
+    if (!prompt.prefill) {
+        // Embedding the prompt is a lookup: it goes with the first chunk.
+        const at::Tensor features
+            = prompt.encoding ? prompt.encoding->features().image_features : at::Tensor();
+        const auto length = static_cast<std::int64_t>(prompt.ids.size());
+        prompt.prefill.emplace(
+            session, model.embedPrompt(at::tensor(prompt.ids).view({1, length}), features), prefillChunk);
+        prompt.encoding.reset();
+    }
+    if (prompt.prefill->step()) {
+        logits = prompt.prefill->logits();
+        pending.reset();
+    }
 }
 
 nn::GenerationResult LlavaChatSession::generate(const nn::GenerationOptions& options)
@@ -119,6 +194,7 @@ nn::GenerationResult LlavaChatSession::generate(const nn::GenerationOptions& opt
 bool LlavaChatSession::generateSlice(
     const nn::GenerationOptions& options, std::chrono::steady_clock::time_point until)
 {
+    PICTOR_CHECK(!impl_->pending, "the prompt is still being appended: run appendStep until it returns true");
     SlicedGeneration& sliced = impl_->sliced;
     PICTOR_CHECK(impl_->logits.defined() || sliced.unfed, "nothing to answer: append a prompt first");
     nn::GenerationResult& result = sliced.result;
@@ -176,6 +252,7 @@ std::int64_t LlavaChatSession::roomLeft() const
 
 void LlavaChatSession::reset()
 {
+    impl_->pending.reset();
     impl_->session.reset();
     impl_->logits = at::Tensor();
     impl_->sliced = {};

@@ -20,6 +20,8 @@ namespace pictor::llava {
 struct LlavaOptions {
     std::string device = "auto"; // auto, cpu or cuda
     int cpuThreads = 0; // 0: every core
+    // Positions per prefill chunk when a prompt is appended in steps (beginAppend / appendStep).
+    std::int64_t prefillChunk = 32;
 };
 
 class LlavaChatSession;
@@ -52,7 +54,17 @@ public:
     // `ids` stands for one image of `images`, in order, and is expanded to tokensPerImage() copies here.
     // A prompt that does not fit the context window, or whose image tokens do not match the images, is
     // refused with a message and leaves the session as it was.
+    // beginAppend(), then every appendStep() at once.
     void append(const std::vector<std::int64_t>& ids, const std::vector<RgbImage>& images = {});
+    // append() in steps, so a worker can run other jobs in between. beginAppend checks the prompt (the
+    // refusals append() gives are thrown here, before anything runs) and keeps it; each appendStep runs
+    // at least one step (preprocessing one image, the vision tower's embeddings or one of its encoder
+    // layers, the projector, one prefill chunk of LlavaOptions::prefillChunk positions) and returns after
+    // the first one that ends at or after `until`, or true when the prompt is in (generate next). The
+    // steps do not depend on `until`: the result is the same bits however the calls are timed.
+    void beginAppend(const std::vector<std::int64_t>& ids, const std::vector<RgbImage>& images = {});
+    bool appendStep(std::chrono::steady_clock::time_point until);
+    bool appending() const; // between beginAppend and the appendStep that returned true
     // Generates from the end of what was appended (needs an append first). The last emitted token is not
     // fed back: append it, with what the chat template puts after an answer, before the next turn.
     nn::GenerationResult generate(const nn::GenerationOptions& options);

@@ -8,6 +8,7 @@
 #include "plugins/clip/clip_model.h"
 #include "plugins/clip/model_id.h"
 #include "plugins/llava/llava_names.h"
+#include "plugins/llava/llava_stepwise.h"
 #include "plugins/llava/siglip_vision.h"
 
 namespace pictor::llava {
@@ -159,27 +160,15 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> LlavaModel::param
 
 VisionFeatures LlavaModel::encodeImages(const at::Tensor& pixel_values) const
 {
+    ImageEncoding encoding(*this, pixel_values);
+    while (!encoding.step()) { }
+    return encoding.features();
+}
+
+at::Tensor LlavaModel::project(const at::Tensor& selected) const
+{
     c10::InferenceMode guard;
-    const std::vector<int> indices = config_.featureLayerIndices();
-    const int deepest = *std::max_element(indices.begin(), indices.end());
-    const nn::Encoder& encoder = vision_tower_->encoder();
-    // hidden_states[i] is the output of encoder layer i; only the ones read are kept, and the layers
-    // after the deepest one read are not run.
-    std::vector<at::Tensor> chosen(indices.size());
-    at::Tensor hidden_states = vision_tower_->embed(pixel_values.to(device_.device));
-    for (int i = 0;; ++i) {
-        for (std::size_t k = 0; k < indices.size(); ++k)
-            if (indices[k] == i)
-                chosen[k] = hidden_states;
-        if (i == deepest)
-            break;
-        hidden_states = encoder.layers[static_cast<std::size_t>(i)].forward(hidden_states, std::nullopt);
-    }
-    at::Tensor selected = chosen.size() == 1 ? chosen.front() : at::cat(chosen, -1);
-    if (config_.dropClassToken)
-        selected = selected.slice(1, 1);
-    at::Tensor image_features = linear_2_.forward(nn::activate(linear_1_.forward(selected), projector_act_));
-    return {selected, image_features};
+    return linear_2_.forward(nn::activate(linear_1_.forward(selected), projector_act_));
 }
 
 at::Tensor LlavaModel::embedPrompt(const at::Tensor& input_ids, const at::Tensor& image_features) const
@@ -234,6 +223,18 @@ at::Tensor LlavaSession::prefill(const at::Tensor& input_ids, const at::Tensor& 
     c10::InferenceMode guard;
     checkFits(input_ids.dim() == 2 ? input_ids.size(1) : 0);
     return run(model_->embedPrompt(input_ids, image_features));
+}
+
+at::Tensor LlavaSession::prefillEmbeddings(const at::Tensor& inputs_embeds, bool withLogits)
+{
+    c10::InferenceMode guard;
+    PICTOR_CHECK(inputs_embeds.dim() == 3 && inputs_embeds.size(0) == 1 && inputs_embeds.size(1) > 0,
+        "prompt embeddings must be [1, tokens, hidden] with at least one token, not ", inputs_embeds.sizes());
+    checkFits(inputs_embeds.size(1));
+    if (withLogits)
+        return run(inputs_embeds);
+    model_->languageModel().forward(inputs_embeds, cache_);
+    return {};
 }
 
 void LlavaSession::checkFits(std::int64_t tokens) const

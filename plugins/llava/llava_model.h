@@ -44,7 +44,11 @@ public:
         const LlavaConfig& config);
 
     // pixel_values [images, 3, H, W], preprocessed with the model's preprocessor_config.json.
+    // ImageEncoding (llava_stepwise.h) run to the end: the same steps, the same bits.
     VisionFeatures encodeImages(const at::Tensor& pixel_values) const;
+    const VisionTower& visionTower() const { return *vision_tower_; }
+    // The projector over the selected hidden states [images, tokens, vision hidden x layers].
+    at::Tensor project(const at::Tensor& selected) const;
     // Token embeddings of input_ids [1, tokens] with the image-token positions replaced, in order, by the
     // rows of image_features [images, tokens per image, hidden] (undefined when there is no image).
     at::Tensor embedPrompt(const at::Tensor& input_ids, const at::Tensor& image_features) const;
@@ -85,6 +89,10 @@ public:
     // returns the last position's logits [vocab] (float32, CPU). A prompt that does not fit the context
     // window is refused before anything runs.
     at::Tensor prefill(const at::Tensor& input_ids, const at::Tensor& image_features = {});
+    // prefill() of prompt embeddings [1, tokens, hidden] (embedPrompt's output, or a run of its positions:
+    // ChunkedPrefill). Returns the last position's logits, or an undefined tensor when `withLogits` is
+    // false (a chunk before the last: the lm_head is skipped).
+    at::Tensor prefillEmbeddings(const at::Tensor& inputs_embeds, bool withLogits = true);
     // Feeds one token; returns the next logits [vocab] (float32, CPU).
     at::Tensor decode(std::int64_t token);
     // Samples from `logits` (what prefill returned) until a stop token (the generation config's EOS ids

@@ -20,7 +20,8 @@ std::chrono::steady_clock::time_point deadlineAfter(std::chrono::steady_clock::d
         : now + budget;
 }
 
-// One answer: the session after its prompt, and the text decoding and stop strings between its slices.
+// One answer: the session with its prompt (appended in steps by the first slices), and the text decoding
+// and stop strings between its slices.
 class LlavaAnswerStream final : public AnswerStream {
 public:
     LlavaAnswerStream(std::shared_ptr<const TextTokenizer> tokenizer, const ChatTemplate& chatTemplate,
@@ -50,7 +51,22 @@ public:
     {
         if (finished_)
             return true;
-        if (!session_->generateSlice(generation_, deadlineAfter(budget)))
+        const auto until = deadlineAfter(budget);
+        if (session_->appending()) {
+            // One prompt step at a time, so a cancel (Stop) is seen between them as between tokens.
+            do {
+                if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) {
+                    nn::GenerationResult cancelled;
+                    cancelled.stopReason = nn::StopReason::Cancelled; // what the first token's check says
+                    finish(cancelled);
+                    return true;
+                }
+                session_->appendStep(std::chrono::steady_clock::time_point::min());
+            } while (session_->appending() && std::chrono::steady_clock::now() < until);
+            if (session_->appending() || std::chrono::steady_clock::now() >= until)
+                return false; // the tokens start in the next slice
+        }
+        if (!session_->generateSlice(generation_, until))
             return false;
         finish(session_->generated());
         return true;
@@ -148,7 +164,7 @@ public:
         const std::vector<TokenId> ids = tokenizer_->encode(template_.render(messages));
 
         auto session = engine_->startSession(options.seed.value_or(0));
-        session->append(ids, images);
+        session->beginAppend(ids, images); // refusals here; the stream's steps encode and prefill
         return std::make_unique<LlavaAnswerStream>(
             tokenizer_, template_, std::move(session), stopTokens_, options);
     }

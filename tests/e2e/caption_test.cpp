@@ -1,12 +1,14 @@
 // pictor ask / caption end to end on the tiny LLaVA fixtures: greedy answers equal the tokenizer's decode
 // of the golden ids, answers stream token by token, library captions are stored once with provenance and
 // found by the full-text search, malformed model folders and prompts longer than the context window fail
-// with one clear line, and batch captioning lets interactive jobs run between the slices of a caption.
+// with one clear line, and batch captioning lets interactive jobs run between the slices of a caption, from
+// its start (the image's encoding and the prompt's prefill run in steps too).
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +23,7 @@
 #include "indexer/caption_job.h"
 #include "indexer/catalog.h"
 #include "indexer/compute_worker.h"
+#include "plugins/llava/llava_vision_chat.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -49,9 +52,13 @@ std::string readFile(const std::filesystem::path& file)
 std::string commandLine(const std::vector<std::string>& args, const std::filesystem::path& errFile)
 {
     std::string command = quote(PICTOR_BINARY);
-    for (const auto& arg : args)
-        command += " " + quote(arg);
-    return command + " 2>" + quote(errFile.string());
+    for (const auto& arg : args) {
+        command += ' ';
+        command += quote(arg);
+    }
+    command += " 2>";
+    command += quote(errFile.string());
+    return command;
 }
 
 RunResult runPictor(const std::vector<std::string>& args)
@@ -428,6 +435,151 @@ TEST(CaptionJob, InteractiveJobsRunBetweenTheSlicesOfACaption)
     const auto captions = catalog.captions(id);
     ASSERT_EQ(captions.size(), 1u);
     EXPECT_EQ(captions[0].text, "A red ball on grass. Keywords: ball, grass");
+}
+
+// The real LLaVA VisionChat (a tiny fixture) with every slice's budget cut to zero, so each slice runs one
+// part of the answer (an image's preprocessing, an encoder layer, the projector, a prefill chunk, a token).
+// Counts the slices, notes the slice that gave the first token, and from the first slice submits an
+// interactive job to the worker, noting when it runs.
+class SteppedChat final : public VisionChat {
+public:
+    SteppedChat(std::shared_ptr<VisionChat> chat, ComputeWorker& worker)
+        : chat_(std::move(chat)), worker_(worker)
+    {
+    }
+    std::atomic<int> slicesRun {0};
+    std::atomic<int> firstTokenSlice {0}; // 0: no token yet
+    std::atomic<int> slicesBeforeInteractive {-1};
+    std::future<void> interactive;
+
+    std::string modelId() const override { return chat_->modelId(); }
+    std::string family() const override { return chat_->family(); }
+    std::string chatTemplateName() const override { return chat_->chatTemplateName(); }
+    std::string deviceDescription() const override { return chat_->deviceDescription(); }
+    std::unique_ptr<AnswerStream> startAnswer(const std::vector<RgbImage>& images,
+        const std::string& question, const std::vector<ChatTurn>& history,
+        const AnswerOptions& options) override
+    {
+        AnswerOptions noting = options;
+        noting.onToken = [this, caller = options.onToken](std::string_view text) {
+            int none = 0;
+            firstTokenSlice.compare_exchange_strong(none, slicesRun.load());
+            return caller ? caller(text) : true;
+        };
+        return std::make_unique<Stream>(*this, chat_->startAnswer(images, question, history, noting));
+    }
+
+private:
+    class Stream final : public AnswerStream {
+    public:
+        Stream(SteppedChat& chat, std::unique_ptr<AnswerStream> inner) : chat_(chat), inner_(std::move(inner))
+        {
+        }
+        bool step(std::chrono::steady_clock::duration) override
+        {
+            const int slice = ++chat_.slicesRun;
+            if (slice == 1) // a search typed while the answer starts: queued behind this slice
+                chat_.interactive = chat_.worker_.submit(JobPriority::Interactive,
+                    [this] { chat_.slicesBeforeInteractive = chat_.slicesRun.load(); });
+            return inner_->step(std::chrono::steady_clock::duration::zero());
+        }
+        bool finished() const override { return inner_->finished(); }
+        const ChatAnswer& answer() const override { return inner_->answer(); }
+
+    private:
+        SteppedChat& chat_;
+        std::unique_ptr<AnswerStream> inner_;
+    };
+    std::shared_ptr<VisionChat> chat_;
+    ComputeWorker& worker_;
+};
+
+std::shared_ptr<VisionChat> tinyQwen2Chat()
+{
+    VisionChatOptions options;
+    options.device = "cpu";
+    return llava::loadLlavaVisionChat(test::fixtureDir("llava-tiny-qwen2"), options);
+}
+
+TEST(CaptionJob, InteractiveJobRunsBeforeTheImageIsEncoded)
+{
+    const auto dir = test::scratchDir("caption-job-start-slices");
+    Catalog catalog = Catalog::open(dir);
+    PhotoRecord photo;
+    photo.rootId = catalog.addRoot(test::fixtureDir("llava-tiny-qwen2") / "images");
+    photo.path = test::fixtureDir("llava-tiny-qwen2") / "images" / "img_640x480.jpg";
+    photo.size = static_cast<std::int64_t>(std::filesystem::file_size(photo.path));
+    photo.contentHash = 1;
+    photo.width = 640;
+    photo.height = 480;
+    photo.fileType = "jpeg";
+    const std::int64_t id = catalog.upsertPhoto(photo);
+
+    const std::shared_ptr<VisionChat> model = tinyQwen2Chat();
+    ComputeWorker worker;
+    SteppedChat chat(model, worker);
+    CaptionJobOptions options;
+    options.worker = &worker;
+    options.maxNewTokens = 12;
+    const CaptionSummary summary = captionPhotos(catalog, chat, {id}, options);
+    ASSERT_TRUE(chat.interactive.valid());
+    chat.interactive.get();
+    EXPECT_EQ(summary.counts.captioned, 1);
+
+    // The interactive job ran right after the first slice (the image's preprocessing), while the vision
+    // tower (embeddings, 2 layers, projector: 4 slices) and the prefill had not run yet.
+    EXPECT_EQ(chat.slicesBeforeInteractive.load(), 1);
+    EXPECT_GE(chat.firstTokenSlice.load(), 1 + 4 + 2); // the ~230-position prompt is more than one chunk
+    // The caption equals describe()'s: one step with an unlimited budget.
+    AnswerOptions greedy;
+    greedy.maxNewTokens = options.maxNewTokens;
+    const ChatAnswer whole
+        = model->describe(decodeImageFile(photo.path, captionDecodeOptions()).image, greedy);
+    const auto captions = catalog.captions(id);
+    ASSERT_EQ(captions.size(), 1u);
+    EXPECT_FALSE(whole.text.empty());
+    EXPECT_EQ(captions[0].text, whole.text);
+}
+
+TEST(AnswerStream, SlicedStartGivesTheAnswerOfAskAndStopsOnCancel)
+{
+    const std::shared_ptr<VisionChat> chat = tinyQwen2Chat();
+    const RgbImage image
+        = decodeImageFile(test::fixtureDir("llava-tiny-qwen2") / "images" / "img_336x336.png").image;
+    AnswerOptions options;
+    options.maxNewTokens = 16;
+    options.greedy = false; // seeded sampling: the draws must line up too
+    options.seed = 7;
+    std::string streamed;
+    options.onToken = [&](std::string_view text) {
+        streamed += text;
+        return true;
+    };
+    const ChatAnswer whole = chat->ask({image}, "What is in the picture?", {}, options);
+    const std::string wholeStreamed = streamed;
+    streamed.clear();
+    const auto stream = chat->startAnswer({image}, "What is in the picture?", {}, options);
+    int slices = 1;
+    while (!stream->step(std::chrono::steady_clock::duration::zero()))
+        ++slices;
+    EXPECT_EQ(stream->answer().text, whole.text);
+    EXPECT_EQ(stream->answer().tokens, whole.tokens);
+    EXPECT_EQ(stream->answer().stopReason, whole.stopReason);
+    EXPECT_EQ(streamed, wholeStreamed);
+    EXPECT_GT(whole.tokens, 0);
+    EXPECT_GE(slices, 1 + 4 + 1 + whole.tokens); // preprocessing, the tower, at least one chunk, the tokens
+
+    // Stop pressed while the image is encoded: the next slice ends the answer before any token.
+    std::atomic<bool> cancel {false};
+    options.cancel = &cancel;
+    const auto stopped = chat->startAnswer({image}, "What is in the picture?", {}, options);
+    EXPECT_FALSE(stopped->step(std::chrono::steady_clock::duration::zero()));
+    EXPECT_FALSE(stopped->step(std::chrono::steady_clock::duration::zero()));
+    cancel = true;
+    EXPECT_TRUE(stopped->step(std::chrono::steady_clock::duration::zero()));
+    EXPECT_TRUE(stopped->answer().cancelled);
+    EXPECT_EQ(stopped->answer().tokens, 0);
+    EXPECT_EQ(stopped->answer().stopReason, "cancelled");
 }
 
 TEST(CaptionCli, NotAVisionChatModelIsAClearError)

@@ -1,6 +1,8 @@
 // LLaVA against the golden outputs of transformers' LlavaForConditionalGeneration on llava-tiny-llama
 // (CLIP + Llama) and llava-tiny-qwen2 (SigLIP + Qwen2), with the tolerances of their READMEs. The model is
-// given the fixtures' pixel_values and expanded input_ids (the tokenizers are tested elsewhere).
+// given the fixtures' pixel_values and expanded input_ids (the tokenizers are tested elsewhere). The start
+// of an answer in steps (the vision tower a layer at a time, the prompt prefilled in chunks) is held to the
+// same goldens and to the one-pass results.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -12,6 +14,7 @@
 #include "core/json_file.h"
 #include "plugins/llava/llava_family.h"
 #include "plugins/llava/llava_model.h"
+#include "plugins/llava/llava_stepwise.h"
 #include "tests/support/paths.h"
 #include "tests/support/tensor_compare.h"
 
@@ -191,6 +194,68 @@ TEST_P(LlavaParity, ChunkedPrefillEqualsDecoding)
     }
 }
 
+TEST_P(LlavaParity, ImageEncodingInStepsEqualsOneRun)
+{
+    if (!hasImages())
+        GTEST_SKIP() << "text-only case";
+    const at::Tensor pixels = loadGolden(*golden, "pixel_values");
+    llava::ImageEncoding encoding(*model, pixels);
+    // The embeddings, one step per encoder layer up to the deepest one read (layer -2 of 3: two), and
+    // the selection with the projector.
+    const std::vector<int> indices = model->config().featureLayerIndices();
+    const int expectedSteps = *std::max_element(indices.begin(), indices.end()) + 2;
+    EXPECT_EQ(expectedSteps, 4);
+    EXPECT_EQ(encoding.stepsLeft(), expectedSteps);
+    int steps = 0;
+    do {
+        ++steps;
+        EXPECT_EQ(encoding.stepsLeft(), expectedSteps - steps + 1);
+    } while (!encoding.step());
+    EXPECT_EQ(steps, expectedSteps);
+    EXPECT_TRUE(encoding.done());
+    EXPECT_EQ(encoding.stepsLeft(), 0);
+    EXPECT_TRUE(encoding.step()); // nothing left to run
+
+    const auto whole = model->encodeImages(pixels);
+    EXPECT_TRUE(at::equal(encoding.features().selected, whole.selected));
+    EXPECT_TRUE(at::equal(encoding.features().image_features, whole.image_features));
+    EXPECT_TRUE(tensorsClose("stepwise vision_selected_hidden", encoding.features().selected,
+        loadGolden(*golden, "vision_selected_hidden"), 1e-4));
+    EXPECT_TRUE(tensorsClose("stepwise image_features", encoding.features().image_features,
+        loadGolden(*golden, "image_features"), 1e-4));
+}
+
+TEST_P(LlavaParity, ChunkedPromptPrefillMatchesOnePassAndGolden)
+{
+    const at::Tensor ids = loadGolden(*golden, "input_ids");
+    const at::Tensor embeds = model->embedPrompt(ids, imageFeatures());
+    llava::LlavaSession onePass(model);
+    const at::Tensor whole = onePass.prefill(ids, imageFeatures());
+    const auto goldenIds = asVector(loadGolden(*golden, "generated_ids"));
+    const std::int64_t length = ids.size(1);
+    // Single positions, chunks that end inside and across the image runs, the default, and one chunk.
+    for (const std::int64_t chunk :
+        {std::int64_t {1}, std::int64_t {7}, llava::kDefaultPrefillChunk, length}) {
+        SCOPED_TRACE("chunk " + std::to_string(chunk));
+        llava::LlavaSession session(model);
+        llava::ChunkedPrefill prefill(session, embeds, chunk);
+        std::int64_t steps = 0;
+        do {
+            ++steps;
+        } while (!prefill.step());
+        EXPECT_EQ(steps, (length + chunk - 1) / chunk);
+        EXPECT_EQ(session.length(), expected.at("seq_len").get<std::int64_t>());
+        EXPECT_TRUE(tensorsClose("chunked vs one-pass prefill logits", prefill.logits(), whole, 1e-4));
+        expectLogitsClose(
+            "chunked prefill_last_logits", prefill.logits(), loadGolden(*golden, "prefill_last_logits"));
+        EXPECT_EQ(
+            topIds(prefill.logits(), 5), expected.at("prefill_top5_ids").get<std::vector<std::int64_t>>());
+        nn::GenerationOptions options;
+        options.maxNewTokens = 20;
+        EXPECT_EQ(session.generate(prefill.logits(), options).tokens, goldenIds);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(LlavaTinyLlama, LlavaParity,
     testing::Values(CaseId {"llava-tiny-llama", "c1_img640_what"},
         CaseId {"llava-tiny-llama", "c2_img336_describe"},
@@ -233,6 +298,26 @@ TEST_P(LlavaParity, EngineFromDecodedImagesGivesTheGreedyIds)
     options.maxNewTokens = 20;
     EXPECT_EQ(session->generate(options).tokens, asVector(loadGolden(*golden, "generated_ids")));
     EXPECT_EQ(engine->modelId().rfind("llava-", 0), 0u);
+
+    // The same prompt one step per appendStep call (a deadline in the past), in chunks of 5 positions:
+    // each image preprocessed, the tower's 4 steps, then the chunks; the same greedy ids.
+    llava::LlavaOptions chunked;
+    chunked.device = "cpu";
+    chunked.prefillChunk = 5;
+    const auto stepwiseEngine = llava::LlavaEngine::load(test::fixtureDir(GetParam().fixture), chunked);
+    auto stepwise = stepwiseEngine->startSession();
+    stepwise->beginAppend(expected.at("input_ids_collapsed").get<std::vector<std::int64_t>>(), images);
+    EXPECT_TRUE(stepwise->appending());
+    EXPECT_EQ(stepwise->length(), 0); // nothing runs before the first step
+    int steps = 0;
+    do {
+        ++steps;
+    } while (!stepwise->appendStep(std::chrono::steady_clock::time_point::min()));
+    EXPECT_FALSE(stepwise->appending());
+    const auto seqLen = expected.at("seq_len").get<int>();
+    EXPECT_EQ(steps, (images.empty() ? 0 : static_cast<int>(images.size()) + 4) + (seqLen + 4) / 5);
+    EXPECT_EQ(stepwise->length(), seqLen);
+    EXPECT_EQ(stepwise->generate(options).tokens, asVector(loadGolden(*golden, "generated_ids")));
 }
 
 TEST(LlavaConfig, FixturesReadAsTheirReadmesDescribe)

@@ -1,7 +1,8 @@
 // LLaVA loading and generation around the tiny fixtures: both checkpoint name schemes and shards load
 // identically; broken folders and prompts fail with messages that name the problem; the generation loop
 // stops on stop tokens, budgets, the context window, the callback and the cancel flag; sampling is seeded;
-// generation in slices (for the compute worker) gives the tokens and stop reason of one run.
+// generation in slices (for the compute worker) gives the tokens and stop reason of one run, and so does a
+// prompt appended in steps.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -451,6 +452,61 @@ TEST_F(LlavaModelTest, SlicedGenerationEqualsOneRun)
     EXPECT_EQ(cancelled.result.tokens.size(), 4u);
     // The fourth token is not fed back: the slice stops without the forward pass it would cost.
     EXPECT_EQ(slicedCancel.length, cancelled.length - 1);
+}
+
+TEST_F(LlavaModelTest, PromptAppendedInStepsRefusesEarlyAndEqualsOneAppend)
+{
+    llava::LlavaOptions options;
+    options.device = "cpu";
+    options.prefillChunk = 4;
+    const auto engine = llava::LlavaEngine::load(test::fixtureDir(kLlama), options);
+    auto session = engine->startSession();
+    // Refusals come from beginAppend, before anything runs, and leave nothing pending.
+    EXPECT_EQ(test::errorOf([&] {
+        session->beginAppend({1, 32000, 2});
+    }),
+        "the prompt has 1 image token(s) (id 32000) for 0 image(s)");
+    EXPECT_NE(test::errorOf([&] {
+        session->beginAppend(std::vector<std::int64_t>(600, 1));
+    }).find("the prompt has 600 tokens but only 512"),
+        std::string::npos);
+    EXPECT_FALSE(session->appending());
+    EXPECT_EQ(test::errorOf([&] { session->appendStep(std::chrono::steady_clock::time_point::max()); }),
+        "nothing to append: call beginAppend first");
+
+    const std::vector<std::int64_t> prompt = textPrompt(10);
+    session->beginAppend(prompt);
+    EXPECT_EQ(test::errorOf([&] { session->beginAppend(prompt); }), "a prompt is being appended already");
+    EXPECT_NE(test::errorOf([&] { session->generate({}); }).find("the prompt is still being appended"),
+        std::string::npos);
+    // A deadline in the past: one chunk of 4 positions per call.
+    EXPECT_FALSE(session->appendStep(std::chrono::steady_clock::time_point::min()));
+    EXPECT_EQ(session->length(), 4);
+    EXPECT_FALSE(session->appendStep(std::chrono::steady_clock::time_point::min()));
+    EXPECT_EQ(session->length(), 8);
+    EXPECT_TRUE(session->appendStep(std::chrono::steady_clock::time_point::min()));
+    EXPECT_EQ(session->length(), 10);
+    nn::GenerationOptions generation;
+    generation.maxNewTokens = 12;
+    generation.stopTokenIds = {-1};
+    const auto stepwise = session->generate(generation).tokens;
+
+    // The rest of the steps in one call when the deadline is far; the same tokens as append().
+    auto other = engine->startSession();
+    other->beginAppend(prompt);
+    EXPECT_FALSE(other->appendStep(std::chrono::steady_clock::time_point::min()));
+    EXPECT_TRUE(other->appendStep(std::chrono::steady_clock::time_point::max()));
+    EXPECT_EQ(other->generate(generation).tokens, stepwise);
+    auto whole = engine->startSession();
+    whole->append(prompt);
+    EXPECT_EQ(whole->generate(generation).tokens, stepwise);
+
+    // reset() drops a prompt half appended.
+    other->beginAppend({1, 5, 6, 7, 8, 9});
+    EXPECT_FALSE(other->appendStep(std::chrono::steady_clock::time_point::min()));
+    other->reset();
+    EXPECT_FALSE(other->appending());
+    EXPECT_EQ(other->length(), 0);
 }
 
 class LlavaGenerationTest : public LlavaModelTest {
