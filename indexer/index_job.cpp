@@ -245,6 +245,23 @@ std::vector<WorkItem> workList(const Catalog& catalog, const ChangePlan& plan, c
     return items;
 }
 
+// Whether every photo of the catalog has an embedding of `modelId`, but the ones that failed (no model can
+// read them). Photos under a folder that is unreachable now (an unplugged drive) count as lacking it, so
+// the library keeps searching them with its old model.
+bool everyPhotoEmbedded(
+    const Catalog& catalog, const std::string& modelId, const std::vector<FailureRecord>& failures)
+{
+    std::set<std::filesystem::path> failed;
+    for (const auto& failure : failures)
+        failed.insert(failure.path);
+    for (std::int64_t id : catalog.photosWithoutEmbedding(modelId)) {
+        const auto photo = catalog.photo(id);
+        if (photo && !failed.count(photo->path))
+            return false;
+    }
+    return true;
+}
+
 class IndexRun {
 public:
     IndexRun(Library& library, ImageTextEmbedder& embedder, const IndexOptions& options)
@@ -430,10 +447,8 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
         : state.updated                 ? state.reason
                                         : "up to date";
     summary.failures = catalog.failures(std::string_view(kIndexJobKind));
-    // Switch the library's search model only when every photo has an embedding of this one: a run over all
-    // folders, or a run over some after which none lacks it.
     if (!summary.cancelled && !options.modelDir.empty()
-        && (roots.empty() || catalog.photosWithoutEmbedding(embedder.modelId()).empty()))
+        && everyPhotoEmbedded(catalog, embedder.modelId(), summary.failures))
         library.setModelDir(options.modelDir);
     summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary;

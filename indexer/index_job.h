@@ -41,9 +41,10 @@ struct IndexOptions {
     // written is logged, never a failure of the photo.
     const ThumbnailCache* thumbnails = nullptr;
     // The folder of the embedder's model, remembered as the library's search model (library.json) once a
-    // run leaves every photo with its embedding: a run with a new model that is cancelled, still going or
-    // over part of the library leaves the old model and its index in use. A library that remembers no
-    // model yet takes it at once. Empty: remember nothing.
+    // run leaves every photo (but the failed ones) with its embedding: a run with a new model that is
+    // cancelled or still going, or that could not reach some photos (an unplugged drive), leaves the old
+    // model and its index in use. A library that remembers no model yet takes it at once. Empty: remember
+    // nothing.
     std::filesystem::path modelDir;
     std::function<void(const IndexProgress&)> progress;
     const std::atomic<bool>* cancel = nullptr;

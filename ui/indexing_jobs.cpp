@@ -99,11 +99,16 @@ int IndexingJobs::rescan(const std::vector<std::filesystem::path>& roots)
     return enqueue(Kind::Index, label, roots, {});
 }
 
-int IndexingJobs::reindexForModel(const QString& modelName)
+int IndexingJobs::reindexForModel(const std::filesystem::path& modelDir)
 {
-    if (const JobInfo* pending = job(reindexJob_); pending && !pending->finished())
-        return reindexJob_;
-    reindexJob_ = enqueue(Kind::Index, tr("Re-index for model %1").arg(modelName), {}, {});
+    if (const JobInfo* pending = job(reindexJob_); pending && !pending->finished() && !*pending->cancel) {
+        if (reindexModel_ == modelDir)
+            return reindexJob_;
+        cancel(reindexJob_);
+    }
+    reindexModel_ = modelDir;
+    reindexJob_ = enqueue(Kind::Index,
+        tr("Re-index for model %1").arg(QString::fromStdString(modelDir.filename().string())), {}, {});
     return reindexJob_;
 }
 

@@ -51,8 +51,9 @@ public:
     int addFolders(const QStringList& folders);
     int rescan(const std::vector<std::filesystem::path>& roots = {}); // none: every folder
     // Re-indexes every folder with the newly chosen model (a rescan under its own label); the old model
-    // keeps serving searches until it completes. A second call while one is queued or running returns it.
-    int reindexForModel(const QString& modelName);
+    // keeps serving searches until it completes. A call for the model of the pending re-index returns that
+    // job; a call for another model cancels it first (the user changed their mind).
+    int reindexForModel(const std::filesystem::path& modelDir);
     int removeFolder(const std::filesystem::path& root);
     int removePhotos(const std::vector<std::int64_t>& ids, const QString& label);
     // A job of another kind in the same queue (one writer at a time): `work` runs on the job thread with
@@ -85,6 +86,7 @@ private:
     SearchEngine& engine_;
     std::filesystem::path libraryDir_;
     int reindexJob_ = 0;
+    std::filesystem::path reindexModel_;
     QStringList excluded_;
     QList<JobInfo> jobs_;
     int nextId_ = 1;

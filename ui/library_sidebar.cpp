@@ -17,7 +17,9 @@ enum ItemKind { FolderItem = 1, SearchItem = 2 };
 constexpr int kKindRole = Qt::UserRole;
 constexpr int kValueRole = Qt::UserRole + 1;
 
-QStringList droppedFolders(const QMimeData* mime)
+} // namespace
+
+QStringList LibrarySidebar::droppedFolders(const QMimeData* mime)
 {
     QStringList folders;
     for (const QUrl& url : mime->urls())
@@ -25,8 +27,6 @@ QStringList droppedFolders(const QMimeData* mime)
             folders.append(url.toLocalFile());
     return folders;
 }
-
-} // namespace
 
 LibrarySidebar::LibrarySidebar(QWidget* parent)
     : QWidget(parent),

@@ -6,6 +6,7 @@
 
 #include "ui/app_settings.h"
 
+class QMimeData;
 class QPushButton;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -20,6 +21,8 @@ struct FolderState {
 class LibrarySidebar : public QWidget {
     Q_OBJECT
 public:
+    // The local folders among dropped URLs (files are not folders of a library).
+    static QStringList droppedFolders(const QMimeData* mime);
     explicit LibrarySidebar(QWidget* parent = nullptr);
 
     void setFolders(const QList<FolderState>& folders);

@@ -6,6 +6,8 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDesktopServices>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -107,7 +109,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Pictor"));
-    setAcceptDrops(false);
+    setAcceptDrops(true); // a folder dropped anywhere (welcome page, gallery) joins the library
 
     auto* column = new QVBoxLayout(galleryPage_);
     column->setContentsMargins(6, 6, 6, 0);
@@ -300,7 +302,7 @@ void MainWindow::reindexIfModelChanged()
 {
     const QString chosen = settings_.modelDir();
     if (SearchEngine::libraryNeedsReindex(libraryDir_, chosen.toStdString()))
-        jobs_->reindexForModel(QFileInfo(chosen).fileName());
+        jobs_->reindexForModel(chosen.toStdString());
 }
 
 void MainWindow::paintEvent(QPaintEvent* event)
@@ -346,8 +348,16 @@ void MainWindow::reloadLibrary()
         .then(this,
             [this, generation](
                 const std::pair<LibraryListing, std::shared_ptr<const std::vector<GalleryEntry>>>& result) {
-                if (generation == listingGeneration_)
-                    showListing(result.first, result.second);
+                // Queued: a read that finished before this continuation was attached would otherwise
+                // show the listing (and emit listingReloaded) inside reloadLibrary(), before its caller
+                // could connect to the signal.
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, generation, result] {
+                        if (generation == listingGeneration_)
+                            showListing(result.first, result.second);
+                    },
+                    Qt::QueuedConnection);
             });
 }
 
@@ -605,6 +615,21 @@ void MainWindow::removeSelectedFromLibrary()
         ids, tr("Remove %n photo(s) from the library", nullptr, static_cast<int>(rows.size())));
 }
 
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!LibrarySidebar::droppedFolders(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QStringList folders = LibrarySidebar::droppedFolders(event->mimeData());
+    if (folders.isEmpty())
+        return;
+    event->acceptProposedAction();
+    addFolders(folders);
+}
+
 void MainWindow::openSettings()
 {
     SettingsDialog dialog(this);
@@ -619,13 +644,15 @@ void MainWindow::openSettings()
 void MainWindow::openModelManager()
 {
     if (auto* open = findChild<ModelManagerDialog*>()) {
+        if (!open->isVisible())
+            open->refresh();
         open->show();
         open->raise();
         open->activateWindow();
         return;
     }
+    // Closing only hides it: a download it runs goes on, and reopening shows its progress.
     auto* dialog = new ModelManagerDialog(*engine_, this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ModelManagerDialog::settingsChanged, this, [this] {
         applySettings();
         engine_->preload();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "ui/catalog_reader.h"
 
 namespace pictor::ui {
@@ -97,8 +98,14 @@ bool SearchEngine::libraryNeedsReindex(
 {
     if (chosenModelDir.empty() || !CatalogReader::hasCatalog(libraryDir))
         return false;
-    const auto remembered = Library::rememberedModelDir(libraryDir);
-    return remembered && !samePath(*remembered, chosenModelDir);
+    try {
+        const auto remembered = Library::rememberedModelDir(libraryDir);
+        return remembered && !samePath(*remembered, chosenModelDir);
+    } catch (const Error& e) {
+        // An unreadable library.json: the next index run writes it again; searching says what is wrong.
+        PICTOR_LOG_WARN("cannot read the library's model: ", e.what());
+        return false;
+    }
 }
 
 SearchEngine::Config SearchEngine::config() const
@@ -151,9 +158,12 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     modelDir_ = dir;
     if (changing) {
         QString status = describe(*model_, dir);
+        const QString chosen = QString::fromStdString(wanted.modelDir.filename().string());
         if (!wanted.modelDir.empty() && wanted.modelDir != dir)
-            status += tr(" · switches to %1 once the library is indexed with it")
-                          .arg(QString::fromStdString(wanted.modelDir.filename().string()));
+            status += std::filesystem::exists(wanted.modelDir / "config.json")
+                ? tr(" · switches to %1 once the library is indexed with it").arg(chosen)
+                : tr(" · the chosen model %1 is missing (%2)")
+                      .arg(chosen, QString::fromStdString(wanted.modelDir.string()));
         emit modelStatusChanged(status, true);
     }
     return model_;

@@ -201,9 +201,11 @@ private slots:
     void settingsPersist();
     void staysResponsiveWhileIndexing();
     void changingTheModelReindexesInTheBackground();
+    void foldersDroppedOnTheWindowJoinTheLibrary();
 
 private:
     void waitForIndexing(MainWindow& window);
+    void waitForIndexingAllowingCancelled(MainWindow& window);
     QString fixtureModel() const { return QString::fromStdString(test::fixtureDir("clip-tiny-a").string()); }
     std::unique_ptr<QTemporaryDir> scratch_;
 };
@@ -253,6 +255,14 @@ static int timeToFirstPaint(const QString& library)
 
 // Best of up to three starts: on the shared 2-core machine a start that coincides with a compiler or another
 // test's indexing can take longer than the window needs on its own (seen: 1000 ms at load 5.7).
+void GuiTest::waitForIndexingAllowingCancelled(MainWindow& window)
+{
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
+    for (const JobInfo& job : window.jobs()->jobs())
+        QVERIFY2(job.state == JobInfo::State::Done || job.state == JobInfo::State::Cancelled,
+            qPrintable(job.label + ": " + job.message));
+}
+
 void GuiTest::firstPaintIsQuick()
 {
     int best = -1;
@@ -751,6 +761,64 @@ void GuiTest::changingTheModelReindexesInTheBackground()
     QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
     QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
         std::filesystem::path(modelB.toStdString()));
+
+    // A change of mind while a re-index waits: the pending one is cancelled, the last choice wins.
+    const QString modelC = copyAsNewModel(fixtureModel(), scratch_->filePath("clip-tiny-c"));
+    release = false;
+    window.jobs()->enqueueWork(QStringLiteral("hold"), hold);
+    window.useEmbeddingModel(fixtureModel());
+    const int abandoned = window.jobs()->jobs().back().id;
+    window.useEmbeddingModel(modelC);
+    QVERIFY(window.jobs()->jobs().back().label.contains(QStringLiteral("Re-index for model clip-tiny-c")));
+    release = true;
+    waitForIndexingAllowingCancelled(window);
+    QCOMPARE(window.jobs()->job(abandoned)->state, JobInfo::State::Cancelled);
+    QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
+        std::filesystem::path(modelC.toStdString()));
+
+    // An unreadable library.json: no crash, no job, and searching names the file.
+    QFile settingsFile(library + QStringLiteral("/library.json"));
+    QVERIFY(settingsFile.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    settingsFile.write("{\"model\": ");
+    settingsFile.close();
+    const auto jobCount = window.jobs()->jobs().size();
+    window.useEmbeddingModel(modelB);
+    QCOMPARE(window.jobs()->jobs().size(), jobCount);
+    window.searchBar()->setText(QStringLiteral("a green triangle"));
+    QVERIFY(waitForSearch(window));
+    QVERIFY2(
+        window.searchMessage().contains(QStringLiteral("library.json")), qPrintable(window.searchMessage()));
+}
+
+// A folder dropped anywhere on the window (here the welcome page) joins the library; a file does not.
+void GuiTest::foldersDroppedOnTheWindowJoinTheLibrary()
+{
+    const QString photos = scratch_->filePath("dropped photos");
+    makePhotos(photos, 3, {160, 120});
+    MainWindow window(optionsFor(scratch_->filePath("library")));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+    QWidget* welcome = window.findChild<QStackedWidget*>()->currentWidget();
+    QCOMPARE(welcome->objectName(), QStringLiteral("welcome"));
+    auto drop = [welcome](const QString& path) {
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(path)});
+        const QPoint at = welcome->rect().center();
+        QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(welcome, &enter);
+        if (!enter.isAccepted())
+            return false;
+        QDropEvent dropEvent(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(welcome, &dropEvent);
+        return dropEvent.isAccepted();
+    };
+    QVERIFY(!drop(photos + QStringLiteral("/photo_0000.jpg")));
+    QVERIFY(window.jobs()->jobs().isEmpty());
+    QVERIFY(drop(photos));
+    QCOMPARE(window.jobs()->jobs().size(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), 60'000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->librarySize(), std::size_t(3), 30'000);
 }
 
 // Settings, thumbnails and the default library stay in a folder of this process: the variables are set
