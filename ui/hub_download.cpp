@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QLocale>
+#include <QLockFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -379,9 +380,45 @@ void HubDownload::onMetadata()
     prepareTransfer();
 }
 
+bool HubDownload::lockBlob()
+{
+    // huggingface_hub's lock for the same blob, so two downloaders never write one .incomplete file.
+    const QString path = hubCache_ + QStringLiteral("/.locks/") + hub::cacheFolderName(repoId_) + '/' + etag_
+        + QStringLiteral(".lock");
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    blobLock_ = std::make_unique<QLockFile>(path);
+    if (blobLock_->tryLock(0))
+        return true;
+    const QLockFile::LockError error = blobLock_->error();
+    qint64 pid = 0;
+    QString host;
+    QString application;
+    const bool known = blobLock_->getLockInfo(&pid, &host, &application);
+    blobLock_.reset();
+    if (error == QLockFile::LockFailedError)
+        fail(tr("%1 is being downloaded by another program%2; try again once it is done (lock %3)")
+                 .arg(currentLabel(),
+                     known ? tr(" (%1, process %2)")
+                                 .arg(application.isEmpty() ? tr("unnamed") : application)
+                                 .arg(pid)
+                           : QString(),
+                     path));
+    else
+        fail(tr("%1: cannot create the lock %2").arg(currentLabel(), path));
+    return false;
+}
+
 void HubDownload::prepareTransfer()
 {
     const hub::RepoFile& file = currentFile();
+    if (!lockBlob())
+        return;
+    const QString blob = repoDir() + QStringLiteral("/blobs/") + etag_;
+    if (QFileInfo(blob).isFile()) { // another program finished it while we waited for the lock
+        blobLock_.reset();
+        part_.setFileName(blob);
+        return completeFile();
+    }
     part_.setFileName(repoDir() + QStringLiteral("/blobs/") + etag_ + QStringLiteral(".incomplete"));
     sha256_ = file.isLfs() ? std::make_shared<QCryptographicHash>(QCryptographicHash::Sha256) : nullptr;
     resumeFrom_ = QFileInfo(part_.fileName()).isFile() ? QFileInfo(part_.fileName()).size() : 0;
@@ -538,6 +575,7 @@ void HubDownload::completeFile()
         if (!part_.rename(blob))
             return fail(
                 tr("%1: cannot move the download to %2: %3").arg(currentLabel(), blob, part_.errorString()));
+        blobLock_.reset(); // unlocks
     }
     blobPaths_.append(blob); // linked once every file is complete
     completedBytes_ += file.size >= 0 ? file.size : QFileInfo(blob).size();
@@ -558,6 +596,7 @@ void HubDownload::fail(const QString& message)
     stopReply();
     if (part_.isOpen())
         part_.close();
+    blobLock_.reset(); // unlocks
     running_ = false;
     emit finished(false, message);
 }

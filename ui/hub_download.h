@@ -11,7 +11,9 @@
 //
 // Each file is streamed to `blobs/<etag>.incomplete`; a later attempt resumes it with a Range request
 // (and starts over when the server answers 200). The snapshot's links and `refs/<revision>` are written
-// only once every blob is complete, so an interrupted download is never listed as a model. LFS files are
+// only once every blob is complete, so an interrupted download is never listed as a model. While a part is
+// written, `.locks/models--<org>--<name>/<etag>.lock` is held (huggingface_hub's lock file); when another
+// program holds it, that download fails and leaves the part alone. LFS files are
 // hashed with SHA-256 while they stream (the part already on disk is hashed again, off the GUI thread, before
 // resuming) and must match the listing's sha256 and size; a mismatch deletes the partial blob. Cancelling
 // keeps it for the next attempt.
@@ -29,6 +31,7 @@
 #include "ui/hub_repo.h"
 
 class QCryptographicHash;
+class QLockFile;
 class QNetworkAccessManager;
 class QNetworkReply;
 class QNetworkRequest;
@@ -62,6 +65,7 @@ private:
     void nextFile();
     void requestMetadata(const QUrl& url);
     void onMetadata();
+    bool lockBlob(); // false after fail()
     void prepareTransfer();
     void startTransfer();
     void requestContent(const QUrl& url);
@@ -105,6 +109,7 @@ private:
     QString etag_;
     QUrl downloadUrl_;
     QFile part_;
+    std::unique_ptr<QLockFile> blobLock_; // held while part_ is written
     std::shared_ptr<QCryptographicHash> sha256_; // LFS files only; shared with a running rehash
     qint64 resumeFrom_ = 0; // bytes of the partial blob when the request was sent
     bool bodyStarted_ = false;

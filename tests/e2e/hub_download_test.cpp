@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLockFile>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -83,6 +84,7 @@ private slots:
     void startsOverWhenTheRangeIsIgnored();
     void cancelKeepsThePartialFile();
     void interruptedDownloadIsNotListed();
+    void anotherDownloaderHoldsTheLock();
     void corruptedLfsFileFailsTheChecksum();
     void unknownRepoIsAClearError();
     void gatedRepoNeedsTheToken();
@@ -308,6 +310,41 @@ void HubDownloadTest::interruptedDownloadIsNotListed()
     QCOMPARE(listedModels(), QStringList {kRepo});
     QCOMPARE(QDir(snapshot()).entryList(QDir::Files | QDir::System, QDir::Name), kWantedFiles);
     QCOMPARE(readAll(repoDir() + "/refs/main"), server_->commit().toLatin1());
+}
+
+void HubDownloadTest::anotherDownloaderHoldsTheLock()
+{
+    server_->dropNextTransferAfter(kWeights, 2'000'000);
+    HubDownload hub;
+    QVERIFY(!download(hub).ok);
+    const QString partial = blobOf(kWeights) + ".incomplete";
+    const QByteArray kept = readAll(partial);
+    QVERIFY(!kept.isEmpty());
+
+    // Another downloader (huggingface_hub's lock path) is writing the same blob.
+    const QString lockPath
+        = cache_ + "/.locks/models--test-org--clip-tiny/" + server_->file(kWeights)->sha256 + ".lock";
+    QVERIFY(QDir().mkpath(QFileInfo(lockPath).absolutePath()));
+    QLockFile other(lockPath);
+    QVERIFY(other.tryLock(0));
+    const qsizetype cdnBefore = server_->requestsTo("/cdn/").size();
+    const Outcome locked = download(hub);
+    QVERIFY(!locked.ok);
+    QVERIFY2(locked.message.contains(kRepo + '/' + kWeights) && locked.message.contains("another program")
+            && locked.message.contains(lockPath),
+        qPrintable(locked.message));
+    QCOMPARE(readAll(partial), kept); // neither resumed, truncated nor deleted
+    QCOMPARE(server_->requestsTo("/cdn/").size(), cdnBefore);
+    QVERIFY(!QFileInfo::exists(blobOf(kWeights)));
+    QCOMPARE(listedModels(), QStringList());
+
+    // Once it lets go, the download resumes the part and releases the lock when done.
+    other.unlock();
+    const Outcome resumed = download(hub);
+    QVERIFY2(resumed.ok, qPrintable(resumed.message));
+    QCOMPARE(server_->requestsTo("/cdn/").back().range, "bytes=" + QByteArray::number(kept.size()) + '-');
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+    QVERIFY(other.tryLock(0));
 }
 
 void HubDownloadTest::corruptedLfsFileFailsTheChecksum()
