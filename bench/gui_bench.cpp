@@ -19,7 +19,9 @@
 //   gui_bench [--part all|type|scroll] [--photos 10000] [--queries 30] [--models tiny,vit]
 //             [--scroll-photos 100000] [--steps 200] [--cached-fraction 0.25] [--runs 1]
 //             [--work DIR] [--keep] [--fixtures DIR] [--seed 0] [--log-events MS]
-// --log-events MS writes every GUI-thread event of MS or more to stderr (receiver, type, phase).
+// --keep keeps the work folder and reuses its catalogs on the next run (give the same --photos and --seed);
+// without it the work folder must be new or empty. --log-events MS writes every GUI-thread event of MS or
+// more to stderr (receiver, type, phase).
 // Run it with OMP_WAIT_POLICY=PASSIVE (as the tests do; libgomp reads it when the process starts). Every
 // line carries the load averages: the machine is often shared, compare runs made under the same load.
 #include <QApplication>
@@ -171,18 +173,19 @@ public:
         if (depth_ > 0)
             return QApplication::notify(receiver, event);
         ++depth_;
+        // Named before dispatch: a DeferredDelete (or any handler) may delete the receiver.
+        const std::string name = std::string(receiver->metaObject()->className()) + " \""
+            + receiver->objectName().toStdString() + "\"";
         const auto start = Clock::now();
         const int type = static_cast<int>(event->type());
         const bool result = QApplication::notify(receiver, event);
         const double ms = msBetween(start, Clock::now());
         --depth_;
         if (logAtMs > 0 && ms >= logAtMs)
-            std::fprintf(stderr, "gui_bench: %s: event %d to %s \"%s\" took %.1f ms\n", phase.c_str(), type,
-                receiver->metaObject()->className(), qPrintable(receiver->objectName()), ms);
+            std::fprintf(stderr, "gui_bench: %s: event %d to %s took %.1f ms\n", phase.c_str(), type,
+                name.c_str(), ms);
         if (ms > longest_.ms)
-            longest_ = {ms, type,
-                std::string(receiver->metaObject()->className()) + " \""
-                    + receiver->objectName().toStdString() + "\""};
+            longest_ = {ms, type, name};
         return result;
     }
     json takeLongest()
@@ -592,9 +595,17 @@ json scrollRun(const Options& options, TimedApplication& app, double cachedFract
 
 int run(Options options, int argc, char** argv)
 {
+    // The bench deletes what it made: only a folder it created, never one the user named that held files.
+    bool createdWork = false;
     if (options.work.empty())
         options.work = fs::temp_directory_path() / ("pictor-gui-bench-" + std::to_string(getpid()));
-    fs::create_directories(options.work);
+    options.work = fs::absolute(options.work); // relative XDG_* variables would be ignored (the user's cache)
+    if (fs::exists(options.work) && !fs::is_empty(options.work) && !options.keep) {
+        std::fprintf(stderr, "gui_bench: %s is not empty: pass --keep to reuse it (it is then kept)\n",
+            options.work.c_str());
+        return 2;
+    }
+    createdWork = fs::create_directories(options.work);
     const bool typing = options.part != "scroll";
     const bool vit
         = typing && std::find(options.models.begin(), options.models.end(), "vit") != options.models.end();
@@ -648,7 +659,7 @@ int run(Options options, int argc, char** argv)
                 print(scrollRun(options, app, options.cachedFraction, r));
         }
     }
-    if (!options.keep)
+    if (!options.keep && createdWork)
         fs::remove_all(options.work);
     return 0;
 }
