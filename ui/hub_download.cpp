@@ -9,6 +9,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QRegularExpression>
 
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -380,6 +381,24 @@ void HubDownload::onMetadata()
     prepareTransfer();
 }
 
+void HubDownload::startContentHash()
+{
+    const hub::RepoFile& file = currentFile();
+    static const QRegularExpression gitSha1(QStringLiteral("^[0-9a-f]{40}$"));
+    contentHash_.reset();
+    if (file.isLfs()) {
+        contentHash_ = std::make_shared<QCryptographicHash>(QCryptographicHash::Sha256);
+        expectedHash_ = file.lfsSha256;
+        hashName_ = QStringLiteral("SHA-256");
+    } else if (file.size >= 0 && gitSha1.match(etag_).hasMatch()) {
+        // A plain file's ETag is its git blob id: sha1("blob <size>\0" + content).
+        contentHash_ = std::make_shared<QCryptographicHash>(QCryptographicHash::Sha1);
+        contentHash_->addData("blob " + QByteArray::number(file.size) + '\0');
+        expectedHash_ = etag_;
+        hashName_ = tr("git blob SHA-1");
+    }
+}
+
 bool HubDownload::lockBlob()
 {
     // huggingface_hub's lock for the same blob, so two downloaders never write one .incomplete file.
@@ -420,13 +439,13 @@ void HubDownload::prepareTransfer()
         return completeFile();
     }
     part_.setFileName(repoDir() + QStringLiteral("/blobs/") + etag_ + QStringLiteral(".incomplete"));
-    sha256_ = file.isLfs() ? std::make_shared<QCryptographicHash>(QCryptographicHash::Sha256) : nullptr;
+    startContentHash();
     resumeFrom_ = QFileInfo(part_.fileName()).isFile() ? QFileInfo(part_.fileName()).size() : 0;
     if (file.size >= 0 && resumeFrom_ > file.size) {
         QFile::remove(part_.fileName()); // not a prefix of this file
         resumeFrom_ = 0;
     }
-    if (resumeFrom_ == 0 || !sha256_)
+    if (resumeFrom_ == 0 || !contentHash_)
         return startTransfer();
 
     auto* watcher = new QFutureWatcher<bool>(this);
@@ -438,8 +457,8 @@ void HubDownload::prepareTransfer()
             return fail(tr("%1: cannot read the partial download %2").arg(currentLabel(), part_.fileName()));
         startTransfer();
     });
-    watcher->setFuture(
-        QtConcurrent::run([hash = sha256_, path = part_.fileName()] { return hashFileInto(path, *hash); }));
+    watcher->setFuture(QtConcurrent::run(
+        [hash = contentHash_, path = part_.fileName()] { return hashFileInto(path, *hash); }));
 }
 
 void HubDownload::startTransfer()
@@ -496,8 +515,7 @@ bool HubDownload::beginBody()
                     tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
                 return false;
             }
-            if (sha256_)
-                sha256_->reset();
+            startContentHash();
         }
         return true;
     }
@@ -514,8 +532,8 @@ bool HubDownload::writeAvailable()
             fail(tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
             return false;
         }
-        if (sha256_)
-            sha256_->addData(chunk);
+        if (contentHash_)
+            contentHash_->addData(chunk);
     }
     if (file.size >= 0 && part_.pos() > file.size) {
         part_.remove();
@@ -563,12 +581,12 @@ void HubDownload::completeFile()
                             .arg(file.size)
                             .arg(size));
         }
-        if (sha256_) {
-            const QString actual = QString::fromLatin1(sha256_->result().toHex());
-            if (actual != file.lfsSha256) {
+        if (contentHash_) {
+            const QString actual = QString::fromLatin1(contentHash_->result().toHex());
+            if (actual != expectedHash_) {
                 part_.remove();
-                return fail(tr("%1: SHA-256 mismatch: expected %2, got %3; the download was deleted")
-                                .arg(currentLabel(), file.lfsSha256, actual));
+                return fail(tr("%1: %2 mismatch: expected %3, got %4; the download was deleted")
+                                .arg(currentLabel(), hashName_, expectedHash_, actual));
             }
         }
         QFile::remove(blob);

@@ -13,10 +13,10 @@
 // (and starts over when the server answers 200). The snapshot's links and `refs/<revision>` are written
 // only once every blob is complete, so an interrupted download is never listed as a model. While a part is
 // written, `.locks/models--<org>--<name>/<etag>.lock` is held (huggingface_hub's lock file); when another
-// program holds it, that download fails and leaves the part alone. LFS files are
-// hashed with SHA-256 while they stream (the part already on disk is hashed again, off the GUI thread, before
-// resuming) and must match the listing's sha256 and size; a mismatch deletes the partial blob. Cancelling
-// keeps it for the next attempt.
+// program holds it, that download fails and leaves the part alone. Files are hashed while they stream (the
+// part already on disk is hashed again, off the GUI thread, before resuming): LFS files with SHA-256 against
+// the listing's sha256, plain files with their git blob SHA-1 against the ETag; with the listing's size, a
+// mismatch deletes the partial blob. Cancelling keeps it for the next attempt.
 #pragma once
 
 #include <QByteArray>
@@ -65,6 +65,7 @@ private:
     void nextFile();
     void requestMetadata(const QUrl& url);
     void onMetadata();
+    void startContentHash(); // for the current file, when it can be checked
     bool lockBlob(); // false after fail()
     void prepareTransfer();
     void startTransfer();
@@ -110,7 +111,10 @@ private:
     QUrl downloadUrl_;
     QFile part_;
     std::unique_ptr<QLockFile> blobLock_; // held while part_ is written
-    std::shared_ptr<QCryptographicHash> sha256_; // LFS files only; shared with a running rehash
+    // SHA-256 of LFS files, git blob SHA-1 of plain ones; shared with a running rehash.
+    std::shared_ptr<QCryptographicHash> contentHash_;
+    QString expectedHash_; // hex
+    QString hashName_;
     qint64 resumeFrom_ = 0; // bytes of the partial blob when the request was sent
     bool bodyStarted_ = false;
 };

@@ -86,6 +86,7 @@ private slots:
     void interruptedDownloadIsNotListed();
     void anotherDownloaderHoldsTheLock();
     void corruptedLfsFileFailsTheChecksum();
+    void corruptedPlainFileFailsTheGitChecksum();
     void unknownRepoIsAClearError();
     void gatedRepoNeedsTheToken();
     void readsTheSavedLoginToken();
@@ -368,6 +369,42 @@ void HubDownloadTest::corruptedLfsFileFailsTheChecksum()
     const Outcome retry = download(hub);
     QVERIFY2(retry.ok, qPrintable(retry.message));
     QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+}
+
+void HubDownloadTest::corruptedPlainFileFailsTheGitChecksum()
+{
+    // A plain file's ETag is its git blob id; one changed byte (same size) must not become a blob.
+    const QString name = QStringLiteral("vocab.json");
+    const FakeHubServer::File* served = server_->file(name);
+    QVERIFY(served && !served->lfs);
+    server_->setCorrupted(name, true);
+    QByteArray corrupted = served->content;
+    corrupted[corrupted.size() / 2] = static_cast<char>(corrupted[corrupted.size() / 2] ^ 0x5a);
+    const QString actual = QCryptographicHash::hash(
+        "blob " + QByteArray::number(corrupted.size()) + '\0' + corrupted, QCryptographicHash::Sha1)
+                               .toHex();
+
+    HubDownload hub;
+    const Outcome outcome = download(hub);
+    QVERIFY(!outcome.ok);
+    QVERIFY2(outcome.message.contains(kRepo + '/' + name) && outcome.message.contains("git blob SHA-1")
+            && outcome.message.contains(served->gitSha1) && outcome.message.contains(actual),
+        qPrintable(outcome.message));
+    QVERIFY(!QFileInfo::exists(blobOf(name)));
+    QVERIFY(!QFileInfo::exists(blobOf(name) + ".incomplete"));
+    QCOMPARE(listedModels(), QStringList());
+
+    // Resumed after a drop, the kept part is hashed with the git header first.
+    server_->setCorrupted(name, false);
+    server_->dropNextTransferAfter(name, served->content.size() / 3);
+    QVERIFY(!download(hub).ok);
+    const qint64 kept = QFileInfo(blobOf(name) + ".incomplete").size();
+    QVERIFY(kept > 0);
+    const Outcome retry = download(hub);
+    QVERIFY2(retry.ok, qPrintable(retry.message));
+    QCOMPARE(server_->requestsTo('/' + kRepo + "/resolve/" + server_->commit() + '/' + name).back().range,
+        "bytes=" + QByteArray::number(kept) + '-');
+    QCOMPARE(readAll(snapshot() + '/' + name), readAll(fixture(name)));
 }
 
 void HubDownloadTest::unknownRepoIsAClearError()
