@@ -561,6 +561,14 @@ void HubDownload::onTransferFinished()
     if (reply_->error() != QNetworkReply::NoError)
         return fail(describeHttpError(*reply_, currentLabel())
             + tr(" (%1 downloaded, kept to resume)").arg(megabytes(part_.pos())));
+    // Qt can report a body cut short by the server closing the connection as a success: a part that is
+    // only short is kept to resume, not checked (and deleted) as if it were complete.
+    const qint64 expected = currentFile().size;
+    if (expected >= 0 && part_.pos() < expected)
+        return fail(tr("%1: the connection ended after %2 of %3 bytes (kept to resume)")
+                        .arg(currentLabel())
+                        .arg(part_.pos())
+                        .arg(expected));
     if (!part_.flush())
         return fail(tr("%1: cannot write %2: %3").arg(currentLabel(), part_.fileName(), part_.errorString()));
     part_.close();
