@@ -4,6 +4,7 @@
 #include <QClipboard>
 #include <QKeyEvent>
 #include <QMimeData>
+#include <QResizeEvent>
 #include <QScrollBar>
 #include <algorithm>
 
@@ -31,6 +32,8 @@ GalleryView::GalleryView(QWidget* parent) : QListView(parent), delegate_(new Pho
     setDragDropMode(QAbstractItemView::DragOnly);
     setDefaultDropAction(Qt::CopyAction);
     setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    // Always there, so the width the columns share does not change when a listing grows past one screen.
+    setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);
     setMouseTracking(true);
     setContextMenuPolicy(Qt::CustomContextMenu);
     setItemDelegate(delegate_);
@@ -41,8 +44,24 @@ GalleryView::GalleryView(QWidget* parent) : QListView(parent), delegate_(new Pho
 void GalleryView::setThumbnailSize(int size)
 {
     delegate_->setThumbnailSize(size);
-    setGridSize(delegate_->cellSize(fontMetrics()));
+    fitGridToWidth();
     verticalScrollBar()->setSingleStep(gridSize().height() / 4);
+}
+
+void GalleryView::fitGridToWidth()
+{
+    const QSize cell = delegate_->cellSize(fontMetrics());
+    const int width = viewport()->width() - 1; // a full-width row would wrap
+    const int columns = std::max(1, width / cell.width());
+    const QSize grid(std::max(cell.width(), width / columns), cell.height());
+    if (grid != gridSize())
+        setGridSize(grid);
+}
+
+void GalleryView::resizeEvent(QResizeEvent* event)
+{
+    QListView::resizeEvent(event);
+    fitGridToWidth();
 }
 
 QList<int> GalleryView::selectedRows() const

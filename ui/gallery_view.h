@@ -25,8 +25,12 @@ signals:
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
+    // As many columns as fit, widened to share the viewport's width (no empty band on the right).
+    void fitGridToWidth();
+
     PhotoDelegate* delegate_;
 };
 

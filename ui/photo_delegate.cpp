@@ -40,8 +40,9 @@ void PhotoDelegate::paint(
         painter->fillRect(cell, palette.color(QPalette::AlternateBase));
     }
 
-    const QRect imageArea(cell.left() + kMargin - 2, cell.top() + kMargin - 2, size_, size_);
-    // Where the photo is drawn: a landscape thumbnail fills only the middle band of the square area.
+    const QRect imageArea(cell.center().x() - size_ / 2, cell.top() + kMargin - 2, size_, size_);
+    // Where the photo is drawn: it stands on the bottom of the square area, so its name sits right below
+    // it whatever its shape (a landscape thumbnail leaves the top of the square empty).
     QRect photoArea = imageArea;
     const QVariant decoration = index.data(Qt::DecorationRole);
     if (decoration.canConvert<QPixmap>() && !decoration.value<QPixmap>().isNull()) {
@@ -49,7 +50,7 @@ void PhotoDelegate::paint(
         const QSize shown
             = pixmap.deviceIndependentSize().toSize().scaled(imageArea.size(), Qt::KeepAspectRatio);
         const QRect target(imageArea.left() + (imageArea.width() - shown.width()) / 2,
-            imageArea.top() + (imageArea.height() - shown.height()) / 2, shown.width(), shown.height());
+            imageArea.bottom() + 1 - shown.height(), shown.width(), shown.height());
         painter->drawPixmap(target, pixmap);
         photoArea = target;
     } else {
