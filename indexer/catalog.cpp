@@ -18,17 +18,16 @@ namespace pictor {
 
 using catalog_detail::Blob;
 using catalog_detail::catalogLabel;
+using catalog_detail::kPhotoColumns;
 using catalog_detail::pathBlob;
 using catalog_detail::Query;
+using catalog_detail::readPhoto;
 using catalog_detail::Savepoint;
 using catalog_detail::unixNow;
 
 namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
-constexpr const char* kPhotoColumns = "id, root_id, path, size, mtime_ns, content_hash, width, height, "
-                                      "orientation, taken_at, camera_make, camera_model, gps_lat, gps_lon, "
-                                      "file_type, indexed_at";
 
 std::int64_t hashToColumn(std::uint64_t hash)
 {
@@ -38,28 +37,6 @@ std::int64_t hashToColumn(std::uint64_t hash)
 std::uint64_t hashFromColumn(std::int64_t value)
 {
     return static_cast<std::uint64_t>(value);
-}
-
-PhotoRecord readPhoto(const Query& query)
-{
-    PhotoRecord photo;
-    photo.id = query.int64(0);
-    photo.rootId = query.int64(1);
-    photo.path = query.path(2);
-    photo.size = query.int64(3);
-    photo.mtimeNs = query.int64(4);
-    photo.contentHash = hashFromColumn(query.int64(5));
-    photo.width = static_cast<int>(query.int64(6));
-    photo.height = static_cast<int>(query.int64(7));
-    photo.orientation = static_cast<int>(query.int64(8));
-    photo.takenAt = query.optionalInt64(9);
-    photo.cameraMake = query.text(10);
-    photo.cameraModel = query.text(11);
-    photo.gpsLat = query.optionalReal(12);
-    photo.gpsLon = query.optionalReal(13);
-    photo.fileType = query.text(14);
-    photo.indexedAt = query.int64(15);
-    return photo;
 }
 
 // Refuses, without opening it through SQLite, a file that is not a SQLite database: SQLite would
@@ -92,6 +69,28 @@ std::int64_t scalarInt(catalog_detail::Db& db, std::string_view sql)
 }
 
 } // namespace
+
+PhotoRecord catalog_detail::readPhoto(const Query& query)
+{
+    PhotoRecord photo;
+    photo.id = query.int64(0);
+    photo.rootId = query.int64(1);
+    photo.path = query.path(2);
+    photo.size = query.int64(3);
+    photo.mtimeNs = query.int64(4);
+    photo.contentHash = hashFromColumn(query.int64(5));
+    photo.width = static_cast<int>(query.int64(6));
+    photo.height = static_cast<int>(query.int64(7));
+    photo.orientation = static_cast<int>(query.int64(8));
+    photo.takenAt = query.optionalInt64(9);
+    photo.cameraMake = query.text(10);
+    photo.cameraModel = query.text(11);
+    photo.gpsLat = query.optionalReal(12);
+    photo.gpsLon = query.optionalReal(13);
+    photo.fileType = query.text(14);
+    photo.indexedAt = query.int64(15);
+    return photo;
+}
 
 void Catalog::Impl::checkWritable() const
 {

@@ -25,6 +25,13 @@ struct Catalog::Impl {
 
 namespace catalog_detail {
 
+// The photos table's columns in the order readPhoto() reads them.
+inline constexpr const char* kPhotoColumns
+    = "id, root_id, path, size, mtime_ns, content_hash, width, height, orientation, taken_at, camera_make, "
+      "camera_model, gps_lat, gps_lon, file_type, indexed_at";
+// One row selected with kPhotoColumns.
+PhotoRecord readPhoto(const Query& query);
+
 // Valid UTF-8 copy of arbitrary bytes: each invalid sequence becomes U+FFFD.
 std::string lossyUtf8(std::string_view bytes);
 std::string asciiLower(std::string_view text);

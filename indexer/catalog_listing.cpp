@@ -9,13 +9,12 @@ namespace pictor {
 
 using catalog_detail::asciiLower;
 using catalog_detail::Blob;
+using catalog_detail::kPhotoColumns;
 using catalog_detail::Query;
+using catalog_detail::readPhoto;
 
 namespace {
 
-constexpr const char* kListColumns = "id, root_id, path, size, mtime_ns, content_hash, width, height, "
-                                     "orientation, taken_at, camera_make, camera_model, gps_lat, gps_lon, "
-                                     "file_type, indexed_at";
 constexpr const char* kDateTaken = "coalesce(taken_at, mtime_ns / 1000000000)";
 // The file name: the text after the last '/' (rtrim drops every trailing character that is not a '/').
 constexpr const char* kFileName = "substr(CAST(path AS TEXT), length(rtrim(CAST(path AS TEXT), "
@@ -90,28 +89,6 @@ std::string orderBy(PhotoOrder order)
     return " ORDER BY id";
 }
 
-PhotoRecord readRow(const Query& query)
-{
-    PhotoRecord photo;
-    photo.id = query.int64(0);
-    photo.rootId = query.int64(1);
-    photo.path = query.path(2);
-    photo.size = query.int64(3);
-    photo.mtimeNs = query.int64(4);
-    photo.contentHash = static_cast<std::uint64_t>(query.int64(5));
-    photo.width = static_cast<int>(query.int64(6));
-    photo.height = static_cast<int>(query.int64(7));
-    photo.orientation = static_cast<int>(query.int64(8));
-    photo.takenAt = query.optionalInt64(9);
-    photo.cameraMake = query.text(10);
-    photo.cameraModel = query.text(11);
-    photo.gpsLat = query.optionalReal(12);
-    photo.gpsLon = query.optionalReal(13);
-    photo.fileType = query.text(14);
-    photo.indexedAt = query.int64(15);
-    return photo;
-}
-
 } // namespace
 
 std::vector<std::int64_t> Catalog::filterPhotos(const PhotoFilter& filter) const
@@ -133,14 +110,14 @@ std::vector<PhotoRecord> Catalog::listPhotos(
     if (limit == 0)
         return out;
     const FilterClause where(filter);
-    auto query = impl_->db.prepareOnce(std::string("SELECT ") + kListColumns + " FROM photos" + where.sql()
+    auto query = impl_->db.prepareOnce(std::string("SELECT ") + kPhotoColumns + " FROM photos" + where.sql()
         + orderBy(order) + " LIMIT ? OFFSET ?");
     int index = where.bind(query);
     query.bind(++index, limit);
     query.bind(++index, offset);
     out.reserve(static_cast<std::size_t>(std::min<std::int64_t>(limit, 65536)));
     while (query.step())
-        out.push_back(readRow(query));
+        out.push_back(readPhoto(query));
     return out;
 }
 
