@@ -403,19 +403,25 @@ private:
     int steps_;
 };
 
-TEST(CaptionJob, InteractiveJobsRunBetweenTheSlicesOfACaption)
+// The fixture's 640x480 photo in `catalog` (its images folder as the root); returns its id.
+std::int64_t addFixturePhoto(Catalog& catalog, const std::string& fixture)
 {
-    const auto dir = test::scratchDir("caption-job-slices");
-    Catalog catalog = Catalog::open(dir);
     PhotoRecord photo;
-    photo.rootId = catalog.addRoot(test::fixtureDir("llava-tiny-llama") / "images");
-    photo.path = test::fixtureDir("llava-tiny-llama") / "images" / "img_640x480.jpg";
+    photo.rootId = catalog.addRoot(test::fixtureDir(fixture) / "images");
+    photo.path = test::fixtureDir(fixture) / "images" / "img_640x480.jpg";
     photo.size = static_cast<std::int64_t>(std::filesystem::file_size(photo.path));
     photo.contentHash = 1;
     photo.width = 640;
     photo.height = 480;
     photo.fileType = "jpeg";
-    const std::int64_t id = catalog.upsertPhoto(photo);
+    return catalog.upsertPhoto(photo);
+}
+
+TEST(CaptionJob, InteractiveJobsRunBetweenTheSlicesOfACaption)
+{
+    const auto dir = test::scratchDir("caption-job-slices");
+    Catalog catalog = Catalog::open(dir);
+    const std::int64_t id = addFixturePhoto(catalog, "llava-tiny-llama");
 
     constexpr int kSteps = 10;
     SlowChat chat(kSteps);
@@ -505,15 +511,7 @@ TEST(CaptionJob, InteractiveJobRunsBeforeTheImageIsEncoded)
 {
     const auto dir = test::scratchDir("caption-job-start-slices");
     Catalog catalog = Catalog::open(dir);
-    PhotoRecord photo;
-    photo.rootId = catalog.addRoot(test::fixtureDir("llava-tiny-qwen2") / "images");
-    photo.path = test::fixtureDir("llava-tiny-qwen2") / "images" / "img_640x480.jpg";
-    photo.size = static_cast<std::int64_t>(std::filesystem::file_size(photo.path));
-    photo.contentHash = 1;
-    photo.width = 640;
-    photo.height = 480;
-    photo.fileType = "jpeg";
-    const std::int64_t id = catalog.upsertPhoto(photo);
+    const std::int64_t id = addFixturePhoto(catalog, "llava-tiny-qwen2");
 
     const std::shared_ptr<VisionChat> model = tinyQwen2Chat();
     ComputeWorker worker;
@@ -534,7 +532,7 @@ TEST(CaptionJob, InteractiveJobRunsBeforeTheImageIsEncoded)
     AnswerOptions greedy;
     greedy.maxNewTokens = options.maxNewTokens;
     const ChatAnswer whole
-        = model->describe(decodeImageFile(photo.path, captionDecodeOptions()).image, greedy);
+        = model->describe(decodeImageFile(catalog.photo(id)->path, captionDecodeOptions()).image, greedy);
     const auto captions = catalog.captions(id);
     ASSERT_EQ(captions.size(), 1u);
     EXPECT_FALSE(whole.text.empty());

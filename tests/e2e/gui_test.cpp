@@ -34,6 +34,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <execinfo.h>
@@ -205,6 +206,10 @@ private slots:
 
 private:
     void waitForIndexing(MainWindow& window);
+    // `count` generated photos in `photos`, added through the window on `library` and indexed with the
+    // fixture model (the model chosen in the settings first).
+    void openIndexedWindow(std::optional<MainWindow>& window, const QString& photos, const QString& library,
+        int count, QSize size);
     void waitForIndexingAllowingCancelled(MainWindow& window);
     QString fixtureModel() const { return QString::fromStdString(test::fixtureDir("clip-tiny-a").string()); }
     std::unique_ptr<QTemporaryDir> scratch_;
@@ -255,6 +260,18 @@ static int timeToFirstPaint(const QString& library)
 
 // Best of up to three starts: on the shared 2-core machine a start that coincides with a compiler or another
 // test's indexing can take longer than the window needs on its own (seen: 1000 ms at load 5.7).
+void GuiTest::openIndexedWindow(
+    std::optional<MainWindow>& window, const QString& photos, const QString& library, int count, QSize size)
+{
+    makePhotos(photos, count, size);
+    AppSettings().setModelDir(fixtureModel());
+    window.emplace(optionsFor(library));
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(&*window));
+    window->addFolders({photos});
+    waitForIndexing(*window);
+}
+
 void GuiTest::waitForIndexingAllowingCancelled(MainWindow& window)
 {
     QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), kIndexTimeoutMs);
@@ -310,17 +327,14 @@ void GuiTest::searchesLikeTheCli()
 {
     const QString photos = scratch_->filePath("photos");
     const QString library = scratch_->filePath("library");
-    makePhotos(photos, 40, {400, 300});
     const QString outside = scratch_->filePath("outside");
     makePhotos(outside, 1, {400, 300}, 1000);
     const QString dropped = outside + QStringLiteral("/photo_1000.jpg");
-    AppSettings().setModelDir(fixtureModel());
-
-    MainWindow window(optionsFor(library));
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.addFolders({photos});
-    waitForIndexing(window);
+    std::optional<MainWindow> opened;
+    openIndexedWindow(opened, photos, library, 40, {400, 300});
+    if (QTest::currentTestFailed())
+        return;
+    MainWindow& window = *opened;
     QCOMPARE(window.galleryModel()->librarySize(), std::size_t(40));
 
     const QStringList base {QStringLiteral("search"), QStringLiteral("--library"), library,
@@ -414,13 +428,11 @@ void GuiTest::contextMenuActions()
 {
     const QString photos = scratch_->filePath("photos");
     const QString library = scratch_->filePath("library");
-    makePhotos(photos, 16, {320, 240});
-    AppSettings().setModelDir(fixtureModel());
-    MainWindow window(optionsFor(library));
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.addFolders({photos});
-    waitForIndexing(window);
+    std::optional<MainWindow> opened;
+    openIndexedWindow(opened, photos, library, 16, {320, 240});
+    if (QTest::currentTestFailed())
+        return;
+    MainWindow& window = *opened;
     const int row = 3;
     const QString path = window.galleryModel()->pathAt(row);
     const qint64 id = window.galleryModel()->idAt(row);
@@ -689,13 +701,11 @@ void GuiTest::changingTheModelReindexesInTheBackground()
 {
     const QString photos = scratch_->filePath("photos");
     const QString library = scratch_->filePath("library");
-    makePhotos(photos, 12, {320, 240});
-    AppSettings().setModelDir(fixtureModel());
-    MainWindow window(optionsFor(library));
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.addFolders({photos});
-    waitForIndexing(window);
+    std::optional<MainWindow> opened;
+    openIndexedWindow(opened, photos, library, 12, {320, 240});
+    if (QTest::currentTestFailed())
+        return;
+    MainWindow& window = *opened;
     const std::filesystem::path libraryDir = library.toStdString();
     QCOMPARE(Library::rememberedModelDir(libraryDir).value_or(std::filesystem::path()),
         std::filesystem::path(fixtureModel().toStdString()));
