@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/llava/llava_vision_chat.h"
+#include "plugins/unclip/unclip_family.h"
 
 extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamilies(
     pictor::ModelRegistry& registry, void (*log)(pictor::LogLevel, std::string_view))
@@ -13,4 +14,5 @@ extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamili
     pictor::setLogSink([log](pictor::LogLevel level, std::string_view message) { log(level, message); });
     pictor::clip::registerClipFamily(registry);
     pictor::llava::registerLlavaFamily(registry);
+    pictor::unclip::registerUnclipFamily(registry);
 }

@@ -84,6 +84,44 @@ std::unique_ptr<VisionChat> ModelRegistry::loadVisionChat(
     return it->second(modelDir, options);
 }
 
+void ModelRegistry::registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory)
+{
+    imageGenerators_[pipelineClass] = std::move(factory);
+}
+
+std::vector<std::string> ModelRegistry::imageGeneratorTypes() const
+{
+    std::vector<std::string> types;
+    for (const auto& [type, factory] : imageGenerators_)
+        types.push_back(type);
+    return types;
+}
+
+std::string readPipelineClass(const std::filesystem::path& modelDir)
+{
+    const auto indexFile = modelDir / "model_index.json";
+    PICTOR_CHECK(std::filesystem::exists(indexFile), modelDir.string(),
+        ": not a diffusers pipeline folder (no model_index.json)");
+    return jsonField<std::string>(readJsonFile(indexFile), "_class_name", indexFile);
+}
+
+std::unique_ptr<ImageGenerator> ModelRegistry::loadImageGenerator(
+    const std::filesystem::path& modelDir, const GeneratorOptions& options) const
+{
+    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
+    const std::string type = readPipelineClass(modelDir);
+    auto it = imageGenerators_.find(type);
+    if (it == imageGenerators_.end()) {
+        std::string supported;
+        for (const auto& name : imageGeneratorTypes())
+            supported += (supported.empty() ? "" : ", ") + name;
+        PICTOR_FAIL((modelDir / "model_index.json").string(), ": pipeline '", type,
+            "' is not an image generator Pictor supports (supported: ",
+            supported.empty() ? "none" : supported, ")");
+    }
+    return it->second(modelDir, options);
+}
+
 void normalizeRows(EmbeddingMatrix& matrix)
 {
     for (int r = 0; r < matrix.rows; ++r) {

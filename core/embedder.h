@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/image.h"
+#include "core/image_generator.h"
 #include "core/preprocess.h"
 #include "core/vision_chat.h"
 
@@ -57,6 +58,8 @@ using EmbedderFactory = std::function<std::unique_ptr<ImageTextEmbedder>(
     const std::filesystem::path& modelDir, const EmbedderOptions&)>;
 using VisionChatFactory = std::function<std::unique_ptr<VisionChat>(
     const std::filesystem::path& modelDir, const VisionChatOptions&)>;
+using ImageGeneratorFactory = std::function<std::unique_ptr<ImageGenerator>(
+    const std::filesystem::path& modelDir, const GeneratorOptions&)>;
 
 // model_type -> factory. Families register explicitly from the composition root (no static-init magic).
 class ModelRegistry {
@@ -73,13 +76,24 @@ public:
         const std::filesystem::path& modelDir, const VisionChatOptions& options = {}) const;
     std::vector<std::string> visionChatTypes() const;
 
+    // Generators are diffusers pipeline folders, recognised by model_index.json's _class_name
+    // ("UnCLIPPipeline"), not by a config.json model_type.
+    void registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory);
+    std::unique_ptr<ImageGenerator> loadImageGenerator(
+        const std::filesystem::path& modelDir, const GeneratorOptions& options = {}) const;
+    std::vector<std::string> imageGeneratorTypes() const;
+
 private:
+    std::map<std::string, ImageGeneratorFactory> imageGenerators_;
     std::map<std::string, EmbedderFactory> embedders_;
     std::map<std::string, VisionChatFactory> visionChats_;
 };
 
 // The model_type field of a model folder's config.json (errors name the file).
 std::string readModelType(const std::filesystem::path& modelDir);
+
+// The _class_name of a diffusers pipeline folder's model_index.json (errors name the file).
+std::string readPipelineClass(const std::filesystem::path& modelDir);
 
 // L2-normalises each row in place (rows of zeros stay zero).
 void normalizeRows(EmbeddingMatrix& matrix);

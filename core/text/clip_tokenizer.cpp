@@ -355,6 +355,8 @@ private:
         for (const SpecialToken& special : config.specialTokens) {
             if (!special.spec || addedByContent_.count(special.spec->content) != 0)
                 continue;
+            if (isPlainPadToken(config, special))
+                continue;
             const auto inVocab = vocab_.find(special.spec->content);
             const std::int64_t id = inVocab != vocab_.end() ? inVocab->second : nextId++;
             addedByContent_.emplace(special.spec->content, id);
@@ -363,6 +365,18 @@ private:
         // Longest first, so that the first token found at a position is the longest one there.
         std::stable_sort(addedTokens_.begin(), addedTokens_.end(),
             [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+    }
+
+    // A pad token that is an ordinary vocabulary piece (Karlo pads with "!", id 0) only pads: "art!" still
+    // ends in the piece "!</w>", as openai's tokenizer and the unCLIP reference give it.
+    bool isPlainPadToken(const TokenizerConfig& config, const SpecialToken& special) const
+    {
+        if (special.key != "pad_token" || vocab_.count(special.spec->content) == 0)
+            return false;
+        for (const SpecialToken& other : config.specialTokens)
+            if (other.key != "pad_token" && other.spec && other.spec->content == special.spec->content)
+                return false;
+        return true;
     }
 
     static const TokenSpec& requiredSpecial(const TokenizerConfig& config, const std::string& key)

@@ -51,6 +51,18 @@ ClipVisionConfig readVisionConfig(
     return vision;
 }
 
+ClipTextConfig readTextConfig(
+    const nlohmann::json& section, const ClipTextConfig& defaults, const std::filesystem::path& file)
+{
+    ClipTextConfig text = defaults;
+    readTower(section, text, file);
+    text.vocabSize = jsonFieldOr<std::int64_t>(section, "vocab_size", text.vocabSize, file);
+    text.maxPositions
+        = jsonFieldOr<std::int64_t>(section, "max_position_embeddings", text.maxPositions, file);
+    text.eosTokenId = jsonFieldOr<std::int64_t>(section, "eos_token_id", text.eosTokenId, file);
+    return text;
+}
+
 ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
 {
     const auto file = modelDir / "config.json";
@@ -59,12 +71,7 @@ ClipConfig ClipConfig::load(const std::filesystem::path& modelDir)
     PICTOR_CHECK(modelType == "clip", file.string(), ": model_type '", modelType, "' is not 'clip'");
 
     ClipConfig config = vitB32();
-    const auto& text = towerSection(root, "text_config");
-    readTower(text, config.text, file);
-    config.text.vocabSize = jsonFieldOr<std::int64_t>(text, "vocab_size", config.text.vocabSize, file);
-    config.text.maxPositions
-        = jsonFieldOr<std::int64_t>(text, "max_position_embeddings", config.text.maxPositions, file);
-    config.text.eosTokenId = jsonFieldOr<std::int64_t>(text, "eos_token_id", config.text.eosTokenId, file);
+    config.text = readTextConfig(towerSection(root, "text_config"), config.text, file);
 
     config.vision = readVisionConfig(towerSection(root, "vision_config"), config.vision, file);
 

@@ -36,6 +36,10 @@ struct ClipVisionConfig : ClipTowerConfig {
 ClipVisionConfig readVisionConfig(
     const nlohmann::json& section, const ClipVisionConfig& defaults, const std::filesystem::path& file);
 
+// A text_config section (or a standalone CLIPTextConfig file's root) read over `defaults`.
+ClipTextConfig readTextConfig(
+    const nlohmann::json& section, const ClipTextConfig& defaults, const std::filesystem::path& file);
+
 struct ClipConfig {
     ClipTextConfig text;
     ClipVisionConfig vision;

@@ -1,0 +1,83 @@
+#include "plugins/unclip/unclip_pipeline.h"
+
+#include "core/error.h"
+
+namespace pictor::unclip {
+
+UnclipPipeline::UnclipPipeline(UnclipFolder folder, const nn::ComputeDevice& device)
+    : folder_(std::move(folder)), device_(device)
+{
+    tokenizer_ = ClipTokenizer::fromFolder(folder_.tokenizer);
+    if (folder_.hasImageEncoder())
+        imagePreprocessing_ = loadPreprocessConfig(folder_.featureExtractor / "preprocessor_config.json");
+    if (folder_.hasPrior())
+        priorScheduler_ = nn::UnclipSchedulerConfig::load(folder_.priorScheduler);
+    decoderScheduler_ = nn::UnclipSchedulerConfig::load(folder_.decoderScheduler);
+    superResScheduler_ = nn::UnclipSchedulerConfig::load(folder_.superResScheduler);
+    // Configs are read up front, so a folder with unsupported options fails before any weights load.
+    if (folder_.hasPrior())
+        PriorConfig::load(folder_.prior);
+    TextProjConfig::load(folder_.textProj);
+    UNetConfig::load(folder_.decoder);
+    superResConfig_ = UNetConfig::load(folder_.superResFirst);
+    UNetConfig::load(folder_.superResLast);
+}
+
+std::unique_ptr<clip::ClipTextEncoder> UnclipPipeline::loadTextEncoder() const
+{
+    return clip::ClipTextEncoder::load(
+        folder_.textEncoder, device_, componentWeights(folder_.textEncoder, "model"));
+}
+
+std::unique_ptr<clip::ClipImageEncoder> UnclipPipeline::loadImageEncoder() const
+{
+    PICTOR_CHECK(folder_.hasImageEncoder(), folder_.root.string(), ": the pipeline has no image encoder");
+    return clip::ClipImageEncoder::load(
+        folder_.imageEncoder, device_, componentWeights(folder_.imageEncoder, "model"));
+}
+
+std::unique_ptr<PriorTransformer> UnclipPipeline::loadPrior() const
+{
+    PICTOR_CHECK(folder_.hasPrior(), folder_.root.string(), ": the pipeline has no prior");
+    return PriorTransformer::load(folder_.prior, device_);
+}
+
+std::unique_ptr<TextProj> UnclipPipeline::loadTextProj() const
+{
+    return TextProj::load(folder_.textProj, device_);
+}
+
+std::unique_ptr<UNet> UnclipPipeline::loadDecoder() const
+{
+    return UNet::load(folder_.decoder, device_);
+}
+
+std::unique_ptr<UNet> UnclipPipeline::loadSuperResFirst() const
+{
+    return UNet::load(folder_.superResFirst, device_);
+}
+
+std::unique_ptr<UNet> UnclipPipeline::loadSuperResLast() const
+{
+    return UNet::load(folder_.superResLast, device_);
+}
+
+nn::ComputeDevice resolveGeneratorDevice(const std::string& device, const std::string& dtype)
+{
+    nn::ComputeDevice compute = nn::resolveDevice(nn::parseDeviceChoice(device));
+    if (dtype == "auto")
+        return compute;
+    if (dtype == "float32" || dtype == "fp32" || dtype == "f32")
+        compute.dtype = at::kFloat;
+    else if (dtype == "bfloat16" || dtype == "bf16")
+        compute.dtype = at::kBFloat16;
+    else if (dtype == "float16" || dtype == "fp16" || dtype == "f16") {
+        PICTOR_CHECK(
+            compute.device.is_cuda(), "float16 runs only on CUDA; use float32 or bfloat16 on the CPU");
+        compute.dtype = at::kHalf;
+    } else
+        PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16 or float16)");
+    return compute;
+}
+
+} // namespace pictor::unclip
