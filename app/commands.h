@@ -29,5 +29,6 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addLibraryCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addAskCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app

@@ -48,6 +48,7 @@ int main(int argc, char** argv)
     add(pictor::app::addLibraryCommand(app, context));
     add(pictor::app::addCaptionCommand(app, context));
     add(pictor::app::addAskCommand(app, context));
+    add(pictor::app::addGenerateCommand(app, context));
 
     try {
         app.parse(argc, argv);

@@ -57,6 +57,7 @@ find_package(ICU 70 REQUIRED COMPONENTS uc i18n)
 if(NOT PICTOR_ENGINE_ONLY)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
   find_package(exiv2 REQUIRED)
+  find_package(PNG REQUIRED) # text chunks of generated pictures
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(libheif REQUIRED IMPORTED_TARGET libheif) # HEIF/HEIC photos
   find_package(CLI11 REQUIRED)

@@ -12,28 +12,16 @@
 
 #include "core/safetensors.h"
 #include "tests/support/paths.h"
+#include "tests/support/run_program.h"
 
 namespace pictor {
 namespace {
 
-struct RunResult {
-    int status = -1; // exit status; -1 when killed by a signal
-    std::string out;
-    std::string err;
-};
-
-std::string quote(const std::string& arg)
-{
-    std::string quoted = "'";
-    for (char c : arg)
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
-}
+using RunResult = test::ProgramRun;
 
 std::string readFile(const std::filesystem::path& file)
 {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return test::readFileBytes(file);
 }
 
 void writeFile(const std::filesystem::path& file, const std::string& bytes)
@@ -43,20 +31,7 @@ void writeFile(const std::filesystem::path& file, const std::string& bytes)
 
 RunResult runPictor(const std::vector<std::string>& args)
 {
-    const auto errFile = test::scratchDir("cli-err") / "stderr.txt";
-    std::string command = quote(PICTOR_BINARY);
-    for (const auto& arg : args)
-        command += " " + quote(arg);
-    command += " 2>" + quote(errFile.string());
-    RunResult result;
-    FILE* pipe = popen(command.c_str(), "r");
-    std::array<char, 4096> buffer {};
-    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;)
-        result.out.append(buffer.data(), n);
-    const int status = pclose(pipe);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = readFile(errFile);
-    return result;
+    return test::runProgram(PICTOR_BINARY, args);
 }
 
 std::filesystem::path clipFixture()
