@@ -25,11 +25,15 @@
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/support/process_memory.h"
 #include "plugins/llava/llava_model.h"
 #include "plugins/llava/llava_stepwise.h"
 
 namespace {
 
+using pictor::bench::currentRssMiB;
+using pictor::bench::peakRssMiB;
+using pictor::bench::resetPeakRss;
 using Clock = std::chrono::steady_clock;
 using pictor::llava::LlavaConfig;
 
@@ -232,30 +236,6 @@ template <class Step> StepTimes timeSteps(Step step)
         ++times.steps;
     }
     return times;
-}
-
-// VmHWM (peak resident set) in MiB; resetPeakRss() starts a new peak (Linux clear_refs "5").
-double peakRssMiB()
-{
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
-    return -1.0;
-}
-
-double currentRssMiB()
-{
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmRSS:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
-    return -1.0;
-}
-
-void resetPeakRss()
-{
-    std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 } // namespace

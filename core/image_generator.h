@@ -21,8 +21,8 @@ namespace pictor {
 
 struct GeneratorOptions {
     std::string device = "auto"; // auto, cpu or cuda
-    // auto: float16 on CUDA; on the CPU float32 (bfloat16 was slower there: docs/ARCHITECTURE.md, unCLIP).
-    // Or float32, bfloat16, float16.
+    // auto: float16 on CUDA; on the CPU bfloat16 where the processor has it natively (AVX512_BF16), else
+    // float32. Or float32, bfloat16, float16 (CUDA).
     std::string dtype = "auto";
     int cpuThreads = 0; // 0: every core
 };
@@ -90,6 +90,16 @@ public:
     virtual const GenerationResult& result() const = 0; // complete once finished()
 };
 
+// One component of a generator as verification found it (every tensor bound strictly).
+struct GeneratorComponent {
+    std::string name; // "decoder"
+    std::string className; // "UNet2DConditionModel"
+    std::int64_t parameters = 0;
+    std::size_t tensors = 0;
+    std::size_t files = 0; // safetensors files
+    std::uint64_t bytes = 0; // on disk
+};
+
 class ImageGenerator {
 public:
     virtual ~ImageGenerator() = default;
@@ -98,6 +108,9 @@ public:
     virtual std::string deviceDescription() const = 0;
     virtual bool canGenerateFromText() const = 0; // has a prior
     virtual bool canUsePhotos() const = 0; // has an image encoder
+
+    // Loads every component, one at a time, binding each tensor strictly (for `pictor models verify`).
+    virtual std::vector<GeneratorComponent> verifyComponents() const = 0;
 
     // Checks the request (refusals are thrown here; nothing heavy runs), then returns the stream.
     virtual std::unique_ptr<GenerationStream> start(const GenerationRequest& request) = 0;

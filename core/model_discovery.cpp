@@ -23,12 +23,23 @@ std::string environment(const char* name)
 bool isModelFolder(const fs::path& dir)
 {
     std::error_code error;
-    return fs::is_regular_file(dir / "config.json", error);
+    return fs::is_regular_file(dir / "config.json", error)
+        || fs::is_regular_file(dir / "model_index.json", error);
 }
 
 std::string familyOf(const fs::path& dir)
 {
     try {
+        std::error_code error;
+        if (fs::is_regular_file(dir / "model_index.json", error)) {
+            // A diffusers pipeline: its family is named by the pipeline class.
+            const nlohmann::json index = readJsonFile(dir / "model_index.json");
+            const auto type = index.find("_class_name");
+            if (type == index.end() || !type->is_string())
+                return {};
+            const std::string name = type->get<std::string>();
+            return name == "UnCLIPPipeline" || name == "UnCLIPImageVariationPipeline" ? "unclip" : name;
+        }
         const nlohmann::json config = readJsonFile(dir / "config.json");
         const auto type = config.find("model_type");
         if (type != config.end() && type->is_string())
@@ -183,6 +194,8 @@ ModelRole roleOfFamily(std::string_view family)
         return ModelRole::Embedding;
     if (family == "llava")
         return ModelRole::Captioning;
+    if (family == "unclip")
+        return ModelRole::Generation;
     return ModelRole::Unsupported;
 }
 

@@ -1,6 +1,7 @@
 // Finding model folders on this machine without loading them (no Torch, no Qt): the app's models folders
 // and the user's Hugging Face cache (`models--<org>--<name>/snapshots/<revision>/`, whose files are
-// usually symbolic links into `../../blobs/`). A model folder is a folder with a config.json.
+// usually symbolic links into `../../blobs/`). A model folder is a folder with a config.json, or a
+// diffusers pipeline folder with a model_index.json.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +14,13 @@ namespace pictor {
 
 enum class ModelSource { ModelsFolder, HuggingFaceCache };
 // What the app can do with a family; families the app does not know are Unsupported.
-enum class ModelRole { Embedding, Captioning, Unsupported };
+enum class ModelRole { Embedding, Captioning, Generation, Unsupported };
 
 struct DiscoveredModel {
     std::string name; // the folder's name; "org/name" (plus "@<revision>" when several) from the cache
     std::filesystem::path dir;
-    std::string family; // config.json model_type; empty when config.json has none or cannot be read
+    // config.json model_type ("unclip" for unCLIP pipeline folders); empty when it cannot be read
+    std::string family;
     std::uint64_t bytesOnDisk = 0; // every file under dir, links followed, each file once
     ModelSource source = ModelSource::ModelsFolder;
     bool activeEmbedding = false;
@@ -45,7 +47,7 @@ std::vector<DiscoveredModel> discoverModels(const ModelDiscoveryOptions& options
 std::uint64_t sizeOnDisk(const std::filesystem::path& dir);
 
 // The families the app's model module registers (app/model_families.cpp): clip for search, llava for
-// captions.
+// captions, unclip for pictures.
 ModelRole roleOfFamily(std::string_view family);
 
 } // namespace pictor

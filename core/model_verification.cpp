@@ -1,6 +1,7 @@
 #include "core/model_verification.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
@@ -12,6 +13,21 @@ ModelVerification verifyModelFolder(const ModelRegistry& registry, const std::fi
 {
     PICTOR_CHECK(std::filesystem::is_directory(dir), dir.string(), ": not a model folder");
     ModelVerification result;
+    if (std::filesystem::exists(dir / "model_index.json")) {
+        GeneratorOptions options;
+        options.device = "cpu";
+        options.dtype = "float32";
+        const auto generator = registry.loadImageGenerator(dir, options);
+        result.family = generator->family();
+        result.modelId = generator->modelId();
+        result.components = generator->verifyComponents();
+        for (const GeneratorComponent& component : result.components) {
+            result.tensors += component.tensors;
+            result.files += component.files;
+            result.tensorBytes += component.bytes;
+        }
+        return result;
+    }
     const std::string type = readModelType(dir);
     const auto chatTypes = registry.visionChatTypes();
     if (std::find(chatTypes.begin(), chatTypes.end(), type) != chatTypes.end()) {
@@ -52,6 +68,14 @@ std::string describeVerification(const ModelVerification& result, const std::fil
         << static_cast<double>(result.tensorBytes) / (1024.0 * 1024.0) << " MiB\n";
     if (result.imageWidth > 0)
         out << "  image input:   " << result.imageWidth << "x" << result.imageHeight << '\n';
+    for (const GeneratorComponent& component : result.components) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-16s %-29s %13lld parameters, %zu tensors, %.1f MiB\n",
+            (component.name + ":").c_str(), component.className.c_str(),
+            static_cast<long long>(component.parameters), component.tensors,
+            static_cast<double>(component.bytes) / (1024.0 * 1024.0));
+        out << line;
+    }
     return out.str();
 }
 

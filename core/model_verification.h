@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/embedder.h"
 
@@ -23,11 +24,13 @@ struct ModelVerification {
     int imageWidth = 0;
     int imageHeight = 0;
     std::string chatTemplate; // vision-chat families only
+    std::vector<GeneratorComponent> components; // image generators (diffusers pipeline folders) only
 };
 
-// Picks the family kind from config.json's model_type: a vision-chat family (llava) when the registry has
-// one of that type, else an embedding family (an unknown type is the registry's error naming the
-// supported ones). Call it where the models run (the compute worker in the app).
+// Picks the family kind: an image generator for a diffusers pipeline folder (model_index.json), else from
+// config.json's model_type a vision-chat family (llava) when the registry has one of that type, else an
+// embedding family (an unknown type is the registry's error naming the supported ones). Call it where the
+// models run (the compute worker in the app).
 ModelVerification verifyModelFolder(const ModelRegistry& registry, const std::filesystem::path& dir);
 
 // The report `pictor models verify` prints: "OK <dir>" and one "  key: value" line per fact.

@@ -36,6 +36,16 @@ ComputeDevice resolveDevice(DeviceChoice choice)
     return {at::kCPU, at::kFloat};
 }
 
+bool cpuHasFastBfloat16()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool fast = __builtin_cpu_supports("avx512bf16");
+    return fast;
+#else
+    return false;
+#endif
+}
+
 void setCpuThreads(int threads)
 {
     const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -20,33 +20,6 @@ at::Tensor mergeHeads(const at::Tensor& x)
 
 } // namespace
 
-void Conv2d::declare(const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t kernel)
-{
-    padding = kernel / 2;
-    scope.param("weight", {out, in, kernel, kernel}, weight);
-    scope.param("bias", {out}, bias);
-}
-
-at::Tensor Conv2d::forward(const at::Tensor& x) const
-{
-    return at::conv2d(x, weight, bias, {1, 1}, {padding, padding});
-}
-
-void GroupNorm::declare(const Scope& scope, std::int64_t channels, std::int64_t numGroups, double epsilon)
-{
-    PICTOR_CHECK(numGroups > 0 && channels % numGroups == 0, scope.prefix(), ": ", channels,
-        " channels cannot be split into ", numGroups, " groups");
-    groups = numGroups;
-    eps = epsilon;
-    scope.param("weight", {channels}, weight);
-    scope.param("bias", {channels}, bias);
-}
-
-at::Tensor GroupNorm::forward(const at::Tensor& x) const
-{
-    return at::group_norm(x, groups, weight, bias, eps);
-}
-
 at::Tensor sinusoidalTimestepEmbedding(
     const at::Tensor& timesteps, std::int64_t dim, bool flipSinToCos, double downscaleFreqShift)
 {

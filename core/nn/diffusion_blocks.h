@@ -1,7 +1,7 @@
 // Building blocks of diffusion models, named as diffusers names them so that declared slots equal the
-// checkpoint keys: convolutions, group norm, the sinusoidal timestep embedding, the UNet's ResNet block,
-// attention over a feature map plus an added context (SimpleCrossAttn), the prior's transformer block and
-// the antialiased bicubic resize between stages. Reused by every diffusion family.
+// checkpoint keys (convolutions and group norm are in layers.h): the sinusoidal timestep embedding, the
+// UNet's ResNet block, attention over a feature map plus an added context (SimpleCrossAttn), the prior's
+// transformer block and the antialiased bicubic resize between stages. Reused by every diffusion family.
 #pragma once
 
 #include <cstdint>
@@ -13,23 +13,6 @@
 #include "core/nn/parameters.h"
 
 namespace pictor::nn {
-
-struct Conv2d {
-    at::Tensor weight; // [out, in, k, k]
-    at::Tensor bias; // [out]
-    std::int64_t padding = 0;
-    void declare(const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t kernel);
-    at::Tensor forward(const at::Tensor& x) const;
-};
-
-struct GroupNorm {
-    at::Tensor weight;
-    at::Tensor bias;
-    std::int64_t groups = 32;
-    double eps = 1e-5;
-    void declare(const Scope& scope, std::int64_t channels, std::int64_t numGroups, double epsilon);
-    at::Tensor forward(const at::Tensor& x) const; // x: [batch, channels, ...]
-};
 
 // diffusers' get_timestep_embedding: [len(timesteps), dim] float32 sinusoids, cat(sin, cos) or, with
 // flipSinToCos, cat(cos, sin); frequencies exp(-ln(10000) * j / (dim/2 - downscaleFreqShift)).

@@ -64,6 +64,43 @@ at::Tensor LayerNorm::forward(const at::Tensor& x) const
     return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
 }
 
+void Conv2d::declare(const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t kernel)
+{
+    padding = kernel / 2;
+    scope.param("weight", {out, in, kernel, kernel}, weight);
+    scope.param("bias", {out}, bias);
+}
+
+void Conv2d::declarePatchEmbedding(
+    const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t patch, bool withBias)
+{
+    stride = patch;
+    padding = 0;
+    scope.param("weight", {out, in, patch, patch}, weight);
+    if (withBias)
+        scope.param("bias", {out}, bias);
+}
+
+at::Tensor Conv2d::forward(const at::Tensor& x) const
+{
+    return at::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
+}
+
+void GroupNorm::declare(const Scope& scope, std::int64_t channels, std::int64_t numGroups, double epsilon)
+{
+    PICTOR_CHECK(numGroups > 0 && channels % numGroups == 0, scope.prefix(), ": ", channels,
+        " channels cannot be split into ", numGroups, " groups");
+    groups = numGroups;
+    eps = epsilon;
+    scope.param("weight", {channels}, weight);
+    scope.param("bias", {channels}, bias);
+}
+
+at::Tensor GroupNorm::forward(const at::Tensor& x) const
+{
+    return at::group_norm(x, groups, weight, bias, eps);
+}
+
 void SelfAttention::declare(const Scope& scope, std::int64_t hidden, std::int64_t numHeads)
 {
     PICTOR_CHECK(numHeads > 0 && hidden % numHeads == 0, "hidden size ", hidden, " is not divisible by ",

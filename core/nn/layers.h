@@ -34,6 +34,28 @@ struct LayerNorm {
     at::Tensor forward(const at::Tensor& x) const;
 };
 
+struct Conv2d {
+    at::Tensor weight; // [out, in, k, k]
+    at::Tensor bias; // [out], or undefined
+    std::int64_t stride = 1;
+    std::int64_t padding = 0;
+    // Stride 1, "same" padding (k / 2), with bias: the UNets' convolutions.
+    void declare(const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t kernel);
+    // A ViT's patch embedding: stride = kernel = patch, no padding (CLIP has no bias, SigLIP has one).
+    void declarePatchEmbedding(
+        const Scope& scope, std::int64_t in, std::int64_t out, std::int64_t patch, bool withBias);
+    at::Tensor forward(const at::Tensor& x) const;
+};
+
+struct GroupNorm {
+    at::Tensor weight;
+    at::Tensor bias;
+    std::int64_t groups = 32;
+    double eps = 1e-5;
+    void declare(const Scope& scope, std::int64_t channels, std::int64_t numGroups, double epsilon);
+    at::Tensor forward(const at::Tensor& x) const; // x: [batch, channels, ...]
+};
+
 // Multi-head self-attention with separate q/k/v/out projections (CLIP, SigLIP).
 struct SelfAttention {
     Linear q_proj, k_proj, v_proj, out_proj;

@@ -54,8 +54,8 @@ void ClipVisionTower::declare(const nn::Scope& scope, const ClipVisionConfig& vi
     config = visionConfig;
     const auto hidden = config.hiddenSize;
     scope.param("embeddings.class_embedding", {hidden}, class_embedding);
-    scope.param("embeddings.patch_embedding.weight",
-        {hidden, config.numChannels, config.patchSize, config.patchSize}, patch_embedding);
+    patch_embedding.declarePatchEmbedding(
+        scope / "embeddings" / "patch_embedding", config.numChannels, hidden, config.patchSize, false);
     scope.param(
         "embeddings.position_embedding.weight", {config.numPatches() + 1, hidden}, position_embedding);
     pre_layrnorm.declare(scope / "pre_layrnorm", hidden, config.layerNormEps);
@@ -70,8 +70,7 @@ at::Tensor ClipVisionTower::embed(const at::Tensor& pixel_values) const
         "CLIP vision input must be [batch, ", config.numChannels, ", ", config.imageSize, ", ",
         config.imageSize, "]");
     const auto batch = pixel_values.size(0);
-    at::Tensor patch_embeds = at::conv2d(pixel_values.to(patch_embedding.scalar_type()), patch_embedding, {},
-        {config.patchSize, config.patchSize});
+    at::Tensor patch_embeds = patch_embedding.forward(pixel_values.to(patch_embedding.weight.scalar_type()));
     patch_embeds = patch_embeds.flatten(2).transpose(1, 2);
     at::Tensor class_embeds = class_embedding.view({1, 1, -1}).expand({batch, 1, config.hiddenSize});
     at::Tensor embeddings = at::cat({class_embeds, patch_embeds}, 1) + position_embedding.unsqueeze(0);

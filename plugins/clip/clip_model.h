@@ -41,7 +41,8 @@ struct ClipTextTower {
 // Also the vision tower of LLaVA-1.5 (which reads a hidden layer before the last).
 struct ClipVisionTower {
     ClipVisionConfig config;
-    at::Tensor class_embedding, patch_embedding, position_embedding;
+    at::Tensor class_embedding, position_embedding;
+    nn::Conv2d patch_embedding; // no bias
     nn::LayerNorm pre_layrnorm, post_layernorm; // sic: the upstream spelling
     nn::Encoder encoder;
 

@@ -9,9 +9,8 @@ void SiglipVisionTower::declare(const nn::Scope& scope, const clip::ClipVisionCo
     config = visionConfig;
     const auto hidden = config.hiddenSize;
     const nn::Scope embeddings = scope / "embeddings";
-    embeddings.param("patch_embedding.weight",
-        {hidden, config.numChannels, config.patchSize, config.patchSize}, patch_embedding_weight);
-    embeddings.param("patch_embedding.bias", {hidden}, patch_embedding_bias);
+    patch_embedding.declarePatchEmbedding(
+        embeddings / "patch_embedding", config.numChannels, hidden, config.patchSize, true);
     embeddings.param("position_embedding.weight", {config.numPatches(), hidden}, position_embedding);
     encoder.declare(scope / "encoder",
         {hidden, config.intermediateSize, config.numHeads, config.numLayers, config.layerNormEps,
@@ -25,8 +24,7 @@ at::Tensor SiglipVisionTower::embed(const at::Tensor& pixel_values) const
             && pixel_values.size(2) == config.imageSize && pixel_values.size(3) == config.imageSize,
         "SigLIP vision input must be [batch, ", config.numChannels, ", ", config.imageSize, ", ",
         config.imageSize, "]");
-    at::Tensor patch_embeds = at::conv2d(pixel_values.to(patch_embedding_weight.scalar_type()),
-        patch_embedding_weight, patch_embedding_bias, {config.patchSize, config.patchSize});
+    at::Tensor patch_embeds = patch_embedding.forward(pixel_values.to(patch_embedding.weight.scalar_type()));
     at::Tensor embeddings = patch_embeds.flatten(2).transpose(1, 2);
     return embeddings + position_embedding.unsqueeze(0);
 }

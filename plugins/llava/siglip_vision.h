@@ -13,7 +13,8 @@ namespace pictor::llava {
 
 struct SiglipVisionTower {
     clip::ClipVisionConfig config;
-    at::Tensor patch_embedding_weight, patch_embedding_bias, position_embedding;
+    at::Tensor position_embedding;
+    nn::Conv2d patch_embedding;
     nn::Encoder encoder;
     nn::LayerNorm post_layernorm;
 

@@ -28,6 +28,8 @@ ComponentWeights bindComponent(
     const nn::BindReport report = nn::bindParameters(table, result.checkpoint, options);
     result.parameters = countParameters(table);
     result.bytes = report.bytes;
+    if (report.zeroCopy == 0) // every tensor was converted or copied: unmap the file, its pages leave the RSS
+        result.checkpoint = Checkpoint();
     PICTOR_LOG_INFO(weights.parent_path().filename().string(), ": ", report.bound, " tensors, ",
         result.parameters, " parameters (", report.bytes / (1024 * 1024), " MiB) on ", device.describe());
     return result;
@@ -42,8 +44,9 @@ ComponentWeights randomComponent(
         // Norm weights near 1, everything else small: activations stay finite through deep stacks.
         const bool norm = slot.shape.size() == 1 && slot.name.ends_with(".weight")
             && slot.name.find("norm") != std::string::npos;
-        at::Tensor value = norm ? at::ones(slot.shape) : at::randn(slot.shape) * 0.02;
-        *slot.tensor = value.to(device.device, device.dtype);
+        // Made in the working dtype, so no float32 copy passes through memory.
+        const auto options = at::TensorOptions().dtype(device.dtype).device(device.device);
+        *slot.tensor = norm ? at::ones(slot.shape, options) : at::randn(slot.shape, options).mul_(0.02);
         result.bytes += static_cast<std::uint64_t>(slot.tensor->nbytes());
     }
     result.parameters = countParameters(table);

@@ -12,7 +12,7 @@
 namespace pictor::unclip {
 
 struct ComponentWeights {
-    Checkpoint checkpoint; // keeps the mapped file alive: CPU float32 parameters alias it
+    Checkpoint checkpoint; // keeps the mapped file alive while parameters alias it (empty otherwise)
     std::int64_t parameters = 0;
     std::uint64_t bytes = 0; // in the working dtype
 };

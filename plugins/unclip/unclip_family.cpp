@@ -25,6 +25,11 @@ public:
     bool canGenerateFromText() const override { return pipeline_->folder().hasPrior(); }
     bool canUsePhotos() const override { return pipeline_->folder().hasImageEncoder(); }
 
+    std::vector<GeneratorComponent> verifyComponents() const override
+    {
+        return pipeline_->verifyComponents();
+    }
+
     std::unique_ptr<GenerationStream> start(const GenerationRequest& request) override
     {
         return std::make_unique<UnclipRun>(pipeline_, request);

@@ -1,5 +1,7 @@
 #include "plugins/unclip/unclip_pipeline.h"
 
+#include <functional>
+
 #include "core/error.h"
 
 namespace pictor::unclip {
@@ -62,11 +64,49 @@ std::unique_ptr<UNet> UnclipPipeline::loadSuperResLast() const
     return UNet::load(folder_.superResLast, device_);
 }
 
+std::vector<GeneratorComponent> UnclipPipeline::verifyComponents() const
+{
+    std::vector<GeneratorComponent> components;
+    auto add = [&](const std::string& name, const std::string& className, const std::filesystem::path& dir,
+                   const std::string& weightsBase, const std::function<std::int64_t()>& load) {
+        GeneratorComponent component {name, className};
+        component.parameters = load();
+        const Checkpoint checkpoint = Checkpoint::open(componentWeights(dir, weightsBase));
+        component.tensors = checkpoint.size();
+        component.files = checkpoint.files().size();
+        component.bytes = checkpoint.totalBytes();
+        components.push_back(component);
+    };
+    add("text_encoder", "CLIPTextModelWithProjection", folder_.textEncoder, "model",
+        [&] { return loadTextEncoder()->parameterCount(); });
+    if (folder_.hasImageEncoder())
+        add("image_encoder", "CLIPVisionModelWithProjection", folder_.imageEncoder, "model",
+            [&] { return loadImageEncoder()->parameterCount(); });
+    const std::string weights = "diffusion_pytorch_model";
+    if (folder_.hasPrior())
+        add("prior", "PriorTransformer", folder_.prior, weights,
+            [&] { return loadPrior()->weights().parameters; });
+    add("text_proj", "UnCLIPTextProjModel", folder_.textProj, weights,
+        [&] { return loadTextProj()->weights().parameters; });
+    add("decoder", "UNet2DConditionModel", folder_.decoder, weights,
+        [&] { return loadDecoder()->weights().parameters; });
+    add("super_res_first", "UNet2DModel", folder_.superResFirst, weights,
+        [&] { return loadSuperResFirst()->weights().parameters; });
+    add("super_res_last", "UNet2DModel", folder_.superResLast, weights,
+        [&] { return loadSuperResLast()->weights().parameters; });
+    return components;
+}
+
 nn::ComputeDevice resolveGeneratorDevice(const std::string& device, const std::string& dtype)
 {
     nn::ComputeDevice compute = nn::resolveDevice(nn::parseDeviceChoice(device));
-    if (dtype == "auto")
+    if (dtype == "auto") {
+        // float16 on CUDA; on the CPU bfloat16 where it is native (2.8x faster per picture than float32
+        // in unclip_bench), float32 elsewhere.
+        if (!compute.device.is_cuda() && nn::cpuHasFastBfloat16())
+            compute.dtype = at::kBFloat16;
         return compute;
+    }
     if (dtype == "float32" || dtype == "fp32" || dtype == "f32")
         compute.dtype = at::kFloat;
     else if (dtype == "bfloat16" || dtype == "bf16")

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/image_generator.h"
 #include "core/nn/device.h"
 #include "core/nn/unclip_scheduler.h"
 #include "core/preprocess.h"
@@ -37,6 +38,9 @@ public:
     std::unique_ptr<UNet> loadDecoder() const;
     std::unique_ptr<UNet> loadSuperResFirst() const;
     std::unique_ptr<UNet> loadSuperResLast() const;
+
+    // Loads each component in turn and drops it (strict binding of every tensor).
+    std::vector<GeneratorComponent> verifyComponents() const;
 
 private:
     UnclipFolder folder_;

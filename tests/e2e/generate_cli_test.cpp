@@ -130,7 +130,7 @@ TEST(GenerateCli, ReplayedDrawsReproduceTheReferenceRun)
     const auto run = generate({"--model", pipeline().string(), "--prompt", "a photo of a red fox in the snow",
         "--prompt", "An astronaut riding a horse, digital art!", "--replay-noise",
         (cases / "e2e_text2img.safetensors").string(), "--save-intermediates",
-        (dir / "steps.safetensors").string(), "-o", (dir / "replay.png").string()});
+        (dir / "steps.safetensors").string(), "--dtype", "float32", "-o", (dir / "replay.png").string()});
     ASSERT_EQ(run.status, 0) << run.err;
     const auto reference = SafetensorsFile::open(cases / "e2e_text2img.safetensors");
     const auto ours = SafetensorsFile::open(dir / "steps.safetensors");
@@ -241,6 +241,26 @@ TEST(GenerateCli, MalformedPipelineFolders)
     run = attempt(pipelineClass);
     EXPECT_EQ(run.status, 1);
     EXPECT_TRUE(oneErrorLine(run, "'StableDiffusionPipeline' is not an image generator"));
+}
+
+TEST(GenerateCli, ModelsVerifyListsEachComponent)
+{
+    const auto run = test::runProgram(PICTOR_BINARY, {"models", "verify", pipeline().string()});
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("family:        unclip"), std::string::npos) << run.out;
+    for (const char* line :
+        {"text_encoder:    CLIPTextModelWithProjection         1598186 parameters, 37 tensors",
+            "image_encoder:   CLIPVisionModelWithProjection",
+            "prior:           PriorTransformer                      20904",
+            "decoder:         UNet2DConditionModel                2076454 parameters, 394 tensors",
+            "super_res_last:  UNet2DModel                          831715"})
+        EXPECT_NE(run.out.find(line), std::string::npos) << line << "\n" << run.out;
+
+    const fs::path broken = linkedPipelineCopy("verify-broken");
+    rewriteJson(broken / "decoder" / "config.json", [](nlohmann::json& c) { c["layers_per_block"] = 3; });
+    const auto failed = test::runProgram(PICTOR_BINARY, {"models", "verify", broken.string()});
+    EXPECT_EQ(failed.status, 1);
+    EXPECT_TRUE(oneErrorLine(failed, "down_blocks.0.resnets.2")); // a tensor the checkpoint lacks, named
 }
 
 } // namespace

@@ -237,28 +237,32 @@ void GuiModelsTest::discoveryHonoursHfHomeAndHubCache()
     QVERIFY(!found.back().activeEmbedding);
     QCOMPARE(found.front().source, ModelSource::HuggingFaceCache);
 
-    // A models folder: its subfolders with a config.json, unknown families listed as such; a folder that is
-    // a model itself; the same folder twice is listed once.
+    // A models folder: its subfolders with a config.json or a model_index.json, unknown families listed as
+    // such; a folder that is a model itself; the same folder twice is listed once.
     const QString models = scratch_->filePath("models");
     writeConfig(models + "/bert", R"({"model_type": "bert"})");
     writeConfig(models + "/no-type", R"({"hidden_size": 8})");
     writeConfig(models + "/broken-json", "{");
+    writeFile(models + "/karlo/model_index.json", R"({"_class_name": "UnCLIPPipeline"})"); // diffusers layout
     QDir().mkpath(models + "/not-a-model");
     writeConfig(scratch_->filePath("single"), R"({"model_type": "llava"})");
     ModelDiscoveryOptions options;
     options.folders
         = {models.toStdString(), scratch_->filePath("single").toStdString(), models.toStdString()};
     const auto listed = discoverModels(options);
-    QCOMPARE(listed.size(), std::size_t {4});
+    QCOMPARE(listed.size(), std::size_t {5});
     QCOMPARE(listed[0].name, std::string("bert"));
     QCOMPARE(listed[0].family, std::string("bert"));
     QCOMPARE(roleOfFamily(listed[0].family), ModelRole::Unsupported);
     QCOMPARE(listed[1].name, std::string("broken-json"));
     QCOMPARE(listed[1].family, std::string());
-    QCOMPARE(listed[2].name, std::string("no-type"));
-    QCOMPARE(listed[3].name, std::string("single"));
-    QCOMPARE(roleOfFamily(listed[3].family), ModelRole::Captioning);
-    QCOMPARE(listed[3].bytesOnDisk,
+    QCOMPARE(listed[2].name, std::string("karlo"));
+    QCOMPARE(listed[2].family, std::string("unclip"));
+    QCOMPARE(roleOfFamily(listed[2].family), ModelRole::Generation);
+    QCOMPARE(listed[3].name, std::string("no-type"));
+    QCOMPARE(listed[4].name, std::string("single"));
+    QCOMPARE(roleOfFamily(listed[4].family), ModelRole::Captioning);
+    QCOMPARE(listed[4].bytesOnDisk,
         static_cast<std::uint64_t>(QFileInfo(scratch_->filePath("single/config.json")).size()));
 }
 
