@@ -117,14 +117,15 @@ UnclipScheduler::StepResult UnclipScheduler::step(const at::Tensor& modelOutput,
     at::Tensor prevSample = originalCoeff * predOriginal + currentCoeff * sample;
 
     if (t > 0) {
+        const bool learned = config_.variance == UnclipSchedulerConfig::Variance::LearnedRange;
+        PICTOR_CHECK(!learned || predictedVariance.defined(),
+            "a learned_range scheduler needs the predicted variance (", 2 * sample.size(1),
+            " output channels, got ", modelOutput.size(1), ")");
         const at::Tensor noise = drawNoise(output);
         const float variance = betaProdPrev / betaProd * beta; // beta_tilde
-        if (config_.variance == UnclipSchedulerConfig::Variance::FixedSmallLog) {
+        if (!learned) {
             prevSample = prevSample + std::exp(0.5f * std::log(std::max(variance, 1e-20f))) * noise;
         } else {
-            PICTOR_CHECK(predictedVariance.defined(),
-                "a learned_range scheduler needs the predicted variance (", 2 * sample.size(1),
-                " output channels, got ", modelOutput.size(1), ")");
             const at::Tensor frac = (predictedVariance + 1) / 2;
             const at::Tensor logVariance = frac * std::log(beta) + (1 - frac) * std::log(variance);
             prevSample = prevSample + at::exp(0.5 * logVariance) * noise;

@@ -310,7 +310,7 @@ void expectRunMatches(
 TEST_F(UnclipParity, TextToImageEndToEndWithRecordedDraws)
 {
     const auto meta = goldenMeta("e2e_text2img");
-    const auto generator = unclip::loadUnclipGenerator(fixture(), {"cpu", "float32", 0});
+    const auto generator = unclip::loadUnclipGenerator(fixture(), {"cpu", "float32", 1});
     GenerationRequest request;
     request.prompts = meta["prompts"].get<std::vector<std::string>>();
     request.priorSteps = meta["prior_num_inference_steps"].get<int>();
@@ -336,7 +336,7 @@ TEST_F(UnclipParity, ImageVariationEndToEndWithRecordedDraws)
     EXPECT_TRUE(
         tensorsWithin("image_embeds", embeds, loadGolden(*file, "image_embeds"), kModuleTol, kModuleTol));
 
-    const auto generator = unclip::loadUnclipGenerator(fixture(), {"cpu", "float32", 0});
+    const auto generator = unclip::loadUnclipGenerator(fixture(), {"cpu", "float32", 1});
     GenerationRequest request;
     request.imageEmbeddings = FloatArray {{embeds.size(0), embeds.size(1)},
         std::vector<float>(embeds.data_ptr<float>(), embeds.data_ptr<float>() + embeds.numel())};

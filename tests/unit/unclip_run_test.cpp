@@ -8,8 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/nn/binder.h"
 #include "core/nn/noise.h"
+#include "core/safetensors.h"
+#include "plugins/unclip/text_proj.h"
 #include "plugins/unclip/unclip_family.h"
+#include "plugins/unclip/unet.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -24,7 +28,8 @@ fs::path pipeline()
 
 std::unique_ptr<ImageGenerator> tinyGenerator(const fs::path& dir = pipeline())
 {
-    return unclip::loadUnclipGenerator(dir, {"cpu", "float32", 0});
+    // One thread: tiny shapes gain nothing from more, and parallel test processes would contend for the cores.
+    return unclip::loadUnclipGenerator(dir, {"cpu", "float32", 1});
 }
 
 GenerationRequest fewSteps()
@@ -231,6 +236,71 @@ TEST(UnclipRun, RequestsThePipelineCannotServeAreRefused)
     GenerationRequest photo = fewSteps();
     photo.sourceImages = {gradientPhoto(40, 50)};
     EXPECT_EQ(variationGenerator->generate(photo).images.size(), 1u);
+}
+
+// Writes `tensors` (name -> tensor) as one safetensors file; the tensors must stay alive meanwhile.
+void writeTensors(const fs::path& file, const std::vector<std::pair<std::string, at::Tensor>>& tensors)
+{
+    std::vector<TensorToWrite> entries;
+    for (const auto& [name, tensor] : tensors) {
+        const DType dtype = tensor.scalar_type() == at::kHalf ? DType::F16 : DType::F32;
+        entries.push_back(
+            {name, dtype, std::vector<std::int64_t>(tensor.sizes().begin(), tensor.sizes().end()),
+                std::span(reinterpret_cast<const std::byte*>(tensor.data_ptr()), tensor.nbytes())});
+    }
+    writeSafetensors(file, entries);
+}
+
+TEST(UnclipRun, Fp16VariantsAndShardedWeightsLoad)
+{
+    c10::InferenceMode inferenceMode;
+    const fs::path root = test::scratchDir("unclip-variants");
+    // The decoder as diffusion_pytorch_model.fp16.safetensors (every tensor float16).
+    fs::create_directories(root / "decoder");
+    fs::copy_file(pipeline() / "decoder" / "config.json", root / "decoder" / "config.json");
+    const auto original
+        = SafetensorsFile::open(pipeline() / "decoder" / "diffusion_pytorch_model.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> halves;
+    for (const TensorView& view : original->tensors())
+        halves.emplace_back(view.name, nn::tensorFromView(view).to(at::kHalf).contiguous());
+    writeTensors(root / "decoder" / "diffusion_pytorch_model.fp16.safetensors", halves);
+
+    // text_proj in two shards with an index.
+    fs::create_directories(root / "text_proj");
+    fs::copy_file(pipeline() / "text_proj" / "config.json", root / "text_proj" / "config.json");
+    const auto projFile
+        = SafetensorsFile::open(pipeline() / "text_proj" / "diffusion_pytorch_model.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> first, second;
+    nlohmann::json weightMap;
+    for (const TensorView& view : projFile->tensors()) {
+        const bool inFirst = first.size() < projFile->tensors().size() / 2;
+        (inFirst ? first : second).emplace_back(view.name, nn::tensorFromView(view).clone());
+        weightMap[view.name] = inFirst ? "diffusion_pytorch_model-00001-of-00002.safetensors"
+                                       : "diffusion_pytorch_model-00002-of-00002.safetensors";
+    }
+    writeTensors(root / "text_proj" / "diffusion_pytorch_model-00001-of-00002.safetensors", first);
+    writeTensors(root / "text_proj" / "diffusion_pytorch_model-00002-of-00002.safetensors", second);
+    std::ofstream(root / "text_proj" / "diffusion_pytorch_model.safetensors.index.json")
+        << nlohmann::json {{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump();
+
+    const nn::ComputeDevice cpu {at::kCPU, at::kFloat};
+    const auto golden = SafetensorsFile::open(pipeline() / "cases" / "decoder_t460.safetensors");
+    auto in = [&](const char* name) { return nn::tensorFromView(golden->at(name)).clone(); };
+    const unclip::UNet::Conditioning conditioning {
+        in("class_labels"), in("encoder_hidden_states"), in("attention_mask")};
+    const at::Tensor reference
+        = unclip::UNet::load(pipeline() / "decoder", cpu)->forward(in("sample"), 460, conditioning);
+    const at::Tensor fromHalves
+        = unclip::UNet::load(root / "decoder", cpu)->forward(in("sample"), 460, conditioning);
+    EXPECT_LT((fromHalves - reference).abs().max().item<double>(), 0.05); // float16 weights, float32 compute
+    EXPECT_GT((fromHalves - reference).abs().max().item<double>(), 0.0); // and they were the float16 ones
+
+    const at::Tensor image = at::randn({2, 32}), text = at::randn({4, 32}), hidden = at::randn({4, 77, 32});
+    const auto whole
+        = unclip::TextProj::load(pipeline() / "text_proj", cpu)->forward(image, text, hidden, true);
+    const auto sharded = unclip::TextProj::load(root / "text_proj", cpu)->forward(image, text, hidden, true);
+    EXPECT_TRUE(at::equal(whole.encoderHiddenStates, sharded.encoderHiddenStates));
+    EXPECT_TRUE(at::equal(whole.additiveTimeEmbedding, sharded.additiveTimeEmbedding));
 }
 
 } // namespace
