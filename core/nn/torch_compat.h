@@ -1,5 +1,5 @@
 // Every difference between the LibTorch versions Pictor builds against (Debian's 1.13, PyTorch 2.x)
-// lives here and in torch_compat.cpp; nothing else tests TORCH_VERSION_*.
+// lives here; nothing else tests TORCH_VERSION_*.
 #pragma once
 
 #include <optional>
