@@ -17,11 +17,12 @@ namespace {
 struct AskArgs {
     std::string model;
     std::vector<std::string> images;
-    float temperature = 0.7f;
-    float topP = 0.9f;
-    int topK = 0;
+    // Sampling defaults are AnswerOptions' (core/vision_chat.h), shared with the window's Ask panel.
+    float temperature = AnswerOptions {}.temperature;
+    float topP = AnswerOptions {}.topP;
+    int topK = AnswerOptions {}.topK;
     std::optional<std::uint64_t> seed;
-    int maxTokens = 256;
+    int maxTokens = AnswerOptions {}.maxNewTokens;
     bool greedy = false;
     std::string device = "auto";
     int threads = 0;

@@ -88,7 +88,7 @@ void printSummary(const IndexSummary& s)
 int runIndex(const IndexArgs& args, const ModelRegistry& registry)
 {
     Library library = Library::openForWriting(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(registry, library, args.model);
+    auto embedder = loadLibraryEmbedder(registry, library, args.model, ModelUse::Index);
 
     IndexOptions options;
     options.modelDir = args.model;

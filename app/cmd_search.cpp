@@ -80,7 +80,7 @@ SearchQuery toQuery(const SearchArgs& args)
 int runSearch(const SearchArgs& args, const ModelRegistry& registry)
 {
     Library library = Library::openForReading(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(registry, library, args.model);
+    auto embedder = loadLibraryEmbedder(registry, library, args.model, ModelUse::Search);
     SearchService service(library, *embedder);
     const auto hits = service.search(toQuery(args));
     if (args.json) {

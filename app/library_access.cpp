@@ -1,5 +1,7 @@
 #include "app/library_access.h"
 
+#include <cstdio>
+
 #include "core/error.h"
 
 namespace pictor::app {
@@ -10,15 +12,21 @@ std::filesystem::path libraryDir(const std::string& option)
 }
 
 std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
-    const ModelRegistry& registry, const Library& library, const std::string& modelOption)
+    const ModelRegistry& registry, const Library& library, const std::string& modelOption, ModelUse use)
 {
     std::filesystem::path model = modelOption;
-    if (model.empty()) {
-        const auto remembered = library.modelDir();
-        PICTOR_CHECK(remembered.has_value(), "no embedding model chosen for the library at ",
-            library.dir().string(), ": pass --model DIR (a Hugging Face CLIP folder)");
-        model = *remembered;
+    if (use == ModelUse::Search) {
+        model = Library::searchModelDir(library.dir(), modelOption);
+        if (!modelOption.empty() && model != std::filesystem::path(modelOption))
+            std::fprintf(stderr,
+                "pictor: note: searching with %s, the library's model, until every photo is indexed with "
+                "%s\n",
+                model.string().c_str(), modelOption.c_str());
+    } else if (model.empty()) {
+        model = library.modelDir().value_or(std::filesystem::path());
     }
+    PICTOR_CHECK(!model.empty(), "no embedding model chosen for the library at ", library.dir().string(),
+        ": pass --model DIR (a Hugging Face CLIP folder)");
     return registry.loadEmbedder(model);
 }
 

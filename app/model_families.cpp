@@ -2,10 +2,16 @@
 // its own copy of the core library, so its log messages are forwarded to the executable's sink.
 #include <string_view>
 
+#include "app/model_module_api.h"
 #include "core/log.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/llava/llava_vision_chat.h"
 #include "plugins/unclip/unclip_family.h"
+
+extern "C" __attribute__((visibility("default"))) int pictorModelModuleApiVersion()
+{
+    return pictor::app::kModelModuleApiVersion;
+}
 
 extern "C" __attribute__((visibility("default"))) void pictorRegisterModelFamilies(
     pictor::ModelRegistry& registry, void (*log)(pictor::LogLevel, std::string_view))

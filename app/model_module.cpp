@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 
+#include "app/model_module_api.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -16,8 +17,7 @@ namespace pictor::app {
 namespace {
 
 constexpr const char* kModuleName = "pictor_models.so";
-constexpr const char* kEntryPoint = "pictorRegisterModelFamilies";
-using Entry = void (*)(ModelRegistry&, void (*)(LogLevel, std::string_view));
+using Entry = ModelModuleEntry;
 
 // Beside the executable (the build tree), then the installed lib/pictor folder.
 std::vector<std::filesystem::path> candidates()
@@ -32,6 +32,22 @@ std::vector<std::filesystem::path> candidates()
     if (*PICTOR_MODULE_INSTALL_DIR)
         out.push_back(std::filesystem::path(PICTOR_MODULE_INSTALL_DIR) / kModuleName);
     return out;
+}
+
+// The module's entry point, after checking that it was built against this executable's API.
+Entry entryOf(void* handle, const std::filesystem::path& file)
+{
+    const auto version = reinterpret_cast<ModelModuleVersion>(dlsym(handle, kModelModuleVersionSymbol));
+    PICTOR_CHECK(version, "the model module ", file.string(), " has no API version (",
+        kModelModuleVersionSymbol,
+        "): it is older than this pictor; reinstall Pictor so that both come from one build");
+    const int found = version();
+    PICTOR_CHECK(found == kModelModuleApiVersion, "the model module ", file.string(), " has API version ",
+        found, " but this pictor needs ", kModelModuleApiVersion,
+        ": reinstall Pictor so that both come from one build");
+    const auto entry = reinterpret_cast<Entry>(dlsym(handle, kModelModuleEntryPoint));
+    PICTOR_CHECK(entry, "the model module ", file.string(), " has no ", kModelModuleEntryPoint);
+    return entry;
 }
 
 Entry loadEntry()
@@ -52,8 +68,7 @@ Entry loadEntry()
             reasons += std::string("; ") + dlerror();
             continue;
         }
-        entry = reinterpret_cast<Entry>(dlsym(handle, kEntryPoint));
-        PICTOR_CHECK(entry, "the model module ", file.string(), " has no ", kEntryPoint);
+        entry = entryOf(handle, file);
         return entry;
     }
     PICTOR_FAIL("cannot load the model module ", kModuleName,
@@ -65,6 +80,14 @@ Entry loadEntry()
 void loadModelFamilies(ModelRegistry& registry)
 {
     loadEntry()(registry, &logMessage);
+}
+
+void loadModelFamiliesFrom(const std::filesystem::path& moduleFile, ModelRegistry& registry)
+{
+    void* handle = dlopen(moduleFile.c_str(), RTLD_NOW | RTLD_LOCAL);
+    PICTOR_CHECK(handle, "cannot load the model module ", moduleFile.string(), ": ", dlerror());
+    // Never closed, as above.
+    entryOf(handle, moduleFile)(registry, &logMessage);
 }
 
 } // namespace pictor::app

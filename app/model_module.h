@@ -3,6 +3,8 @@
 // CLI loads the module before running a command, the desktop app on the compute worker at first use.
 #pragma once
 
+#include <filesystem>
+
 #include "core/embedder.h"
 
 namespace pictor::app {
@@ -10,5 +12,9 @@ namespace pictor::app {
 // Loads the module (once per process) and registers its families. Throws pictor::Error naming the
 // module file when it cannot be loaded.
 void loadModelFamilies(ModelRegistry& registry);
+
+// The same for a given module file (tests); a module built against another API version is refused with a
+// message naming both versions.
+void loadModelFamiliesFrom(const std::filesystem::path& moduleFile, ModelRegistry& registry);
 
 } // namespace pictor::app

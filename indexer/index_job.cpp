@@ -170,8 +170,10 @@ DecodedPhoto decodeForIndex(
         record.gpsLat = decoded.gpsLatitude;
         record.gpsLon = decoded.gpsLongitude;
         record.fileType = item.fileType;
-    } catch (const Error& e) {
-        // The failure is listed with its path, so the reason drops the "<path>: " the decoder starts with.
+    } catch (const std::exception& e) {
+        // Any failure (pictor::Error, out of memory, ...) is this file's alone; it never escapes the decoding
+        // thread. The failure is listed with its path, so the reason drops the "<path>: " the decoder starts
+        // with.
         const std::string prefix = item.path.string() + ": ";
         const std::string message = e.what();
         result.record.path = item.path;
@@ -262,6 +264,31 @@ bool everyPhotoEmbedded(
     return true;
 }
 
+// The decoding threads of a run: stopAndJoin() (also from the destructor) tells them to stop, wakes any
+// blocked on the queue and joins them.
+class DecoderThreads {
+public:
+    DecoderThreads(std::atomic<bool>& stop, BoundedQueue& queue) : stop_(stop), queue_(queue) { }
+    ~DecoderThreads() { stopAndJoin(); }
+    DecoderThreads(const DecoderThreads&) = delete;
+    DecoderThreads& operator=(const DecoderThreads&) = delete;
+
+    template <class Body> void start(Body body) { threads_.emplace_back(std::move(body)); }
+    void stopAndJoin()
+    {
+        stop_ = true;
+        queue_.close();
+        for (auto& thread : threads_)
+            if (thread.joinable())
+                thread.join();
+    }
+
+private:
+    std::atomic<bool>& stop_;
+    BoundedQueue& queue_;
+    std::vector<std::thread> threads_;
+};
+
 class IndexRun {
 public:
     IndexRun(Library& library, ImageTextEmbedder& embedder, const IndexOptions& options)
@@ -279,9 +306,12 @@ public:
         std::atomic<std::size_t> next {0};
         std::atomic<bool> stop {false};
         const ImagePreprocessConfig preprocess = embedder_.preprocessing();
-        std::vector<std::thread> decoders;
+        // Declared after what the threads use, so it joins them first on every path out of here: a batch
+        // whose commit throws (disk full, the embedder failing) ends the job with its error, never with
+        // std::terminate from a joinable thread.
+        DecoderThreads decoders(stop, queue);
         for (int t = 0; t < threads; ++t)
-            decoders.emplace_back([&] {
+            decoders.start([&] {
                 for (std::size_t i; !stop && (i = next++) < items.size();)
                     if (!queue.push(decodeForIndex(items[i], preprocess, options_)))
                         break;
@@ -302,10 +332,7 @@ public:
         }
         if (!summary.cancelled)
             commitBatch(batch, summary);
-        stop = true;
-        queue.close();
-        for (auto& thread : decoders)
-            thread.join();
+        decoders.stopAndJoin();
         const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
         summary.imagesPerSecond = seconds > 0 ? summary.indexed / seconds : 0;
     }

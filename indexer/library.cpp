@@ -62,6 +62,22 @@ std::optional<std::filesystem::path> Library::rememberedModelDir(const std::file
     return std::filesystem::path(it->get<std::string>());
 }
 
+std::filesystem::path Library::searchModelDir(
+    const std::filesystem::path& libraryDir, const std::filesystem::path& chosen)
+{
+    std::error_code error;
+    const auto remembered = rememberedModelDir(libraryDir);
+    if (!remembered || !std::filesystem::exists(*remembered, error))
+        return chosen;
+    if (chosen.empty())
+        return *remembered;
+    const auto canonicalRemembered = std::filesystem::weakly_canonical(*remembered, error);
+    const auto canonicalChosen = std::filesystem::weakly_canonical(chosen, error);
+    const bool same = error ? remembered->lexically_normal() == chosen.lexically_normal()
+                            : canonicalRemembered == canonicalChosen;
+    return same ? chosen : *remembered;
+}
+
 void Library::setModelDir(const std::filesystem::path& modelDir)
 {
     PICTOR_CHECK(writable(), "the library is open read-only");

@@ -31,6 +31,12 @@ public:
     // (see IndexOptions::modelDir). Read from library.json alone, so callers need not open the catalog.
     static std::optional<std::filesystem::path> rememberedModelDir(const std::filesystem::path& libraryDir);
     std::optional<std::filesystem::path> modelDir() const { return rememberedModelDir(dir_); }
+    // The model a library's searches use, one rule for the window and the command line: the remembered
+    // model (its index is complete) while its folder exists, else `chosen` (Settings' model, --model). After
+    // a model change the remembered one serves until an index run with the new model has embedded every
+    // photo and the library switches. Empty when neither is known.
+    static std::filesystem::path searchModelDir(
+        const std::filesystem::path& libraryDir, const std::filesystem::path& chosen);
     void setModelDir(const std::filesystem::path& modelDir);
 
     std::filesystem::path vectorIndexPath(const std::string& modelId) const;

@@ -175,9 +175,7 @@ void AskPanel::ask(const QString& typed)
     request.history = conversation.turns;
     request.question = conversation.turns.empty() ? questionWithContext(context_, question.toStdString())
                                                   : question.toStdString();
-    request.options.greedy = greedy_->isChecked();
-    request.options.temperature = 0.7f;
-    request.options.topP = 0.9f;
+    request.options.greedy = greedy_->isChecked(); // else AnswerOptions' sampling defaults, as `pictor ask`
     request.options.maxNewTokens = maxNewTokens_;
     sentQuestion_ = request.question;
     typedQuestion_ = question;

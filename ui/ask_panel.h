@@ -80,7 +80,7 @@ private:
     std::string sentQuestion_;
     QString typedQuestion_;
     QString answer_;
-    int maxNewTokens_ = 256;
+    int maxNewTokens_ = AnswerOptions {}.maxNewTokens;
 };
 
 } // namespace pictor::ui

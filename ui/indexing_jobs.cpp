@@ -157,26 +157,34 @@ int IndexingJobs::enqueue(Kind kind, QString label, std::vector<std::filesystem:
     info.roots = roots;
     jobs_.append(info);
     const int id = info.id;
-    auto cancel = info.cancel;
-    pool_.start([this, id, kind, roots = std::move(roots), ids = std::move(ids), cancel,
-                    work = std::move(work)]() mutable {
-        run(id, kind, std::move(roots), std::move(ids), std::move(cancel), work);
-    });
+    JobInput input;
+    input.kind = kind;
+    input.libraryDir = libraryDir_;
+    for (const QString& pattern : excluded_)
+        input.excludePatterns.push_back(pattern.toStdString());
+    input.roots = std::move(roots);
+    input.ids = std::move(ids);
+    input.cancel = info.cancel;
+    input.work = std::move(work);
+    pool_.start([this, id, input = std::move(input)]() mutable { run(id, std::move(input)); });
     emit jobChanged(id);
     return id;
 }
 
 // On the job thread. Reports through queued calls; touches no GUI-thread state.
-void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roots,
-    std::vector<std::int64_t> ids, std::shared_ptr<std::atomic<bool>> cancel, const Work& work)
+void IndexingJobs::run(int id, JobInput input)
 {
+    const Kind kind = input.kind;
+    auto& roots = input.roots;
+    const auto& ids = input.ids;
+    const auto& cancel = input.cancel;
     if (*cancel)
         return;
     // The decode threads indexLibrary starts inherit this: bulk work yields to the GUI and to queries.
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
     report(id, JobInfo::State::Running, {}, {});
     try {
-        Library library = Library::openForWriting(libraryDir_);
+        Library library = Library::openForWriting(input.libraryDir);
         if (kind == Kind::RemoveFolder) {
             for (const auto& root : roots)
                 if (const auto record = library.catalog().findRoot(root))
@@ -185,7 +193,7 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
             return;
         }
         if (kind == Kind::Work) {
-            const JobOutcome outcome = work(library, *cancel,
+            const JobOutcome outcome = input.work(library, *cancel,
                 [&](const IndexProgress& progress) { report(id, JobInfo::State::Running, progress, {}); });
             report(id, outcome.cancelled ? JobInfo::State::Cancelled : JobInfo::State::Done, {},
                 outcome.message);
@@ -212,8 +220,7 @@ void IndexingJobs::run(int id, Kind kind, std::vector<std::filesystem::path> roo
         }
         const ThumbnailCache thumbnails;
         IndexOptions options;
-        for (const QString& pattern : excluded_)
-            options.scan.excludePatterns.push_back(pattern.toStdString());
+        options.scan.excludePatterns = input.excludePatterns;
         options.modelDir = model.dir;
         options.cancel = cancel.get();
         options.worker = &engine_.worker();

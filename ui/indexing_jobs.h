@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "indexer/index_job.h"
@@ -79,8 +80,18 @@ private:
     enum class Kind { Index, RemoveFolder, RemovePhotos, Work };
     int enqueue(Kind kind, QString label, std::vector<std::filesystem::path> roots,
         std::vector<std::int64_t> ids, Work work = {});
-    void run(int id, Kind kind, std::vector<std::filesystem::path> roots, std::vector<std::int64_t> ids,
-        std::shared_ptr<std::atomic<bool>> cancel, const Work& work);
+    // Everything a job reads, copied when it is queued on the GUI thread: the job thread never reads
+    // members the GUI thread writes (the library folder and the exclude patterns may change meanwhile).
+    struct JobInput {
+        Kind kind = Kind::Index;
+        std::filesystem::path libraryDir;
+        std::vector<std::string> excludePatterns;
+        std::vector<std::filesystem::path> roots;
+        std::vector<std::int64_t> ids;
+        std::shared_ptr<std::atomic<bool>> cancel;
+        Work work;
+    };
+    void run(int id, JobInput input);
     void report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message);
 
     SearchEngine& engine_;

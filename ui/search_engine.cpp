@@ -39,19 +39,6 @@ bool sameOptions(const EmbedderOptions& a, const EmbedderOptions& b)
     return a.device == b.device && a.cpuThreads == b.cpuThreads && a.maxBatch == b.maxBatch;
 }
 
-// The model searches use: the library's remembered model (its index is complete) while it exists, else
-// the chosen one. After a model change the remembered one serves until an index run with the new model
-// has embedded every photo and the library switches (IndexOptions::modelDir).
-std::filesystem::path searchModelDir(
-    const std::filesystem::path& libraryDir, const std::filesystem::path& chosen)
-{
-    if (CatalogReader::hasCatalog(libraryDir))
-        if (auto remembered = Library::rememberedModelDir(libraryDir);
-            remembered && std::filesystem::exists(*remembered))
-            return samePath(*remembered, chosen) ? chosen : *remembered;
-    return chosen;
-}
-
 } // namespace
 
 SearchEngine::SearchEngine(FamilyLoader loadFamilies, QObject* parent)
@@ -130,7 +117,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     const Config wanted = config();
     if (model_ && modelVersion_ == wanted.version && !libraryChanged)
         return model_;
-    const std::filesystem::path dir = searchModelDir(wanted.libraryDir, wanted.modelDir);
+    const std::filesystem::path dir = Library::searchModelDir(wanted.libraryDir, wanted.modelDir);
     // Keep only what searches or indexing may still use.
     std::erase_if(loaded_, [&](const LoadedModel& loaded) {
         return !sameOptions(loaded.options, wanted.options)
@@ -272,7 +259,8 @@ SearchEngine::IndexingModel SearchEngine::modelForIndexing()
 {
     return worker_->run(JobPriority::Interactive, [this] {
         const Config wanted = config();
-        if (wanted.modelDir.empty() || wanted.modelDir == searchModelDir(wanted.libraryDir, wanted.modelDir))
+        if (wanted.modelDir.empty()
+            || wanted.modelDir == Library::searchModelDir(wanted.libraryDir, wanted.modelDir))
             return IndexingModel {ensureModel(), modelDir_};
         return IndexingModel {loadModel(wanted.modelDir, wanted), wanted.modelDir};
     });

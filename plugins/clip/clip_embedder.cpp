@@ -10,7 +10,7 @@
 #include "core/text/clip_tokenizer.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/clip/clip_model.h"
-#include "plugins/clip/model_id.h"
+#include "core/model_id.h"
 
 namespace pictor::clip {
 namespace {

@@ -1,7 +1,7 @@
 #include "plugins/unclip/unclip_family.h"
 
 #include "core/error.h"
-#include "plugins/clip/model_id.h"
+#include "core/model_id.h"
 #include "plugins/unclip/unclip_run.h"
 
 namespace pictor::unclip {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "core/imageio/encode.h"
 #include "indexer/compute_worker.h"
 #include "indexer/index_job.h"
@@ -142,6 +143,60 @@ TEST(IndexJob, AFileDeletedBetweenScanAndDecodeIsListedAndTheRestIsIndexed)
     EXPECT_EQ(again.indexed, 0);
     EXPECT_EQ(again.unchanged, 119);
     EXPECT_TRUE(again.failures.empty());
+}
+
+// An embedder that fails after some batches (a GPU lost, a model file gone): the run ends with that error,
+// never with std::terminate from its decoding threads, the batches committed before stay, and the next run
+// indexes only the rest.
+class FailingEmbedder final : public ImageTextEmbedder {
+public:
+    FailingEmbedder(ImageTextEmbedder& model, int goodBatches) : model_(model), goodBatches_(goodBatches) { }
+    std::string modelId() const override { return model_.modelId(); }
+    std::string family() const override { return model_.family(); }
+    int dimension() const override { return model_.dimension(); }
+    const ImagePreprocessConfig& preprocessing() const override { return model_.preprocessing(); }
+    std::string deviceDescription() const override { return model_.deviceDescription(); }
+    float logitScale() const override { return model_.logitScale(); }
+    EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
+    {
+        return model_.embedTexts(texts);
+    }
+    EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
+    {
+        PICTOR_CHECK(goodBatches_-- > 0, "the accelerator was lost");
+        return model_.embedPixelValues(pixelValues, count);
+    }
+
+private:
+    ImageTextEmbedder& model_;
+    int goodBatches_;
+};
+
+TEST(IndexJob, AnEmbedderFailingMidRunEndsTheRunAndKeepsWhatWasCommitted)
+{
+    const auto photos = test::scratchDir("failing-photos");
+    writePhotos(photos, 60);
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    Library library = Library::openForWriting(test::scratchDir("failing-library"));
+    for (const bool withWorker : {false, true}) {
+        FailingEmbedder failing(*model, 2);
+        ComputeWorker worker;
+        IndexOptions options;
+        options.decodeThreads = 2;
+        options.worker = withWorker ? &worker : nullptr;
+        try {
+            indexLibrary(library, failing, {photos}, options);
+            FAIL() << "the embedder's failure was swallowed";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("the accelerator was lost"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_TRUE(library.catalog().photosWithoutEmbedding(model->modelId()).empty())
+        << "a photo is written with its embedding in one transaction";
+    // Each run committed its first two batches of 8 before the failure; the next run does the rest.
+    const IndexSummary resumed = indexLibrary(library, *model, {}, {});
+    EXPECT_EQ(resumed.unchanged, 32);
+    EXPECT_EQ(resumed.indexed, 28);
 }
 
 // A library searches with the model of its last run that left every photo with that model's embedding:

@@ -12,9 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -307,6 +309,67 @@ TEST_F(LibraryCli, KillDashNineAtRandomMomentsLosesNothing)
             .out);
     EXPECT_EQ(ours.size(), 100u);
     EXPECT_EQ(pathsAndScores(ours), pathsAndScores(theirs));
+}
+
+// A disk that fills during a run (here the file size limit, so the catalog's writes fail as on a full disk):
+// the run ends with one error line and exit status 1, never a crash; the batches written before stay, the
+// catalog is intact, and the next run indexes only the rest.
+TEST_F(LibraryCli, AFullDiskEndsTheRunWithAnErrorAndTheNextRunResumes)
+{
+    for (int copy = 1; copy <= 19; ++copy)
+        for (const auto& file : photoFiles())
+            if (file.filename().string().starts_with("a0"))
+                std::filesystem::copy_file(file,
+                    file.parent_path() / ("copy" + std::to_string(copy) + "_" + file.filename().string()));
+    const std::size_t total = photoFiles().size(); // and broken.jpg, which fails
+    // The options of index() below, so that the next run finds the same work.
+    const std::vector<std::string> args {PICTOR_BINARY, "index", "--library", library.string(), "--model",
+        model().string(), "--full-decode", "--thumbnails", (library / "thumbnails").string(),
+        photos.string()};
+    int errPipe[2];
+    ASSERT_EQ(pipe(errPipe), 0);
+    const pid_t child = fork();
+    if (child == 0) {
+        // No file may grow past 400 KiB, and SIGXFSZ is ignored: a write past it fails with EFBIG, as
+        // writes fail on a full disk.
+        const rlimit limit {400 * 1024, 400 * 1024};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        signal(SIGXFSZ, SIG_IGN);
+        dup2(errPipe[1], STDERR_FILENO);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        std::vector<char*> argv;
+        for (const auto& arg : args)
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(errPipe[1]);
+    std::string err;
+    std::array<char, 4096> buffer {};
+    for (ssize_t n; (n = read(errPipe[0], buffer.data(), buffer.size())) > 0;)
+        err.append(buffer.data(), static_cast<std::size_t>(n));
+    close(errPipe[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "the run crashed: " << err;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+    EXPECT_EQ(err.rfind("pictor: error: [catalog]", 0), 0u) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+
+    // The catalog is intact; only the derived vector index may lag behind until the next run.
+    std::istringstream lines(runPictor({"library", "check", "--library", library.string()}).out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("problem:")) {
+            EXPECT_NE(line.find("vector index"), std::string::npos) << line;
+        }
+    }
+    const auto resumed = lastJsonLine(index().out);
+    EXPECT_GT(resumed["unchanged"].get<int>(), 0) << "the batches written before the disk filled were kept";
+    EXPECT_EQ(resumed["unchanged"].get<std::size_t>() + resumed["indexed"].get<std::size_t>(), total);
+    EXPECT_EQ(resumed["failed"], 1);
+    EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
 }
 
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)

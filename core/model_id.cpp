@@ -1,4 +1,4 @@
-#include "plugins/clip/model_id.h"
+#include "core/model_id.h"
 
 #define XXH_INLINE_ALL
 #include <algorithm>
