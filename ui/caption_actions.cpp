@@ -16,7 +16,6 @@
 #include "ui/indexing_jobs.h"
 #include "ui/main_window.h"
 #include "ui/photo_viewer.h"
-#include "ui/search_engine.h"
 
 namespace pictor::ui {
 namespace {
@@ -37,12 +36,12 @@ QString summaryText(const CaptionSummary& summary, const Catalog& catalog)
 
 } // namespace
 
-CaptionActions::CaptionActions(MainWindow& window, SearchEngine& engine, IndexingJobs& jobs)
+CaptionActions::CaptionActions(MainWindow& window, ModelHost& host, IndexingJobs& jobs)
     : QObject(&window),
       window_(window),
-      engine_(engine),
+      host_(host),
       jobs_(jobs),
-      chat_(new ChatEngine(engine, this)),
+      chat_(new ChatEngine(host, this)),
       panel_(new AskPanel(*chat_, window.viewer())),
       label_(new QLabel(&window)),
       captionAll_(new QAction(tr("Caption all uncaptioned photos"), this))
@@ -121,7 +120,7 @@ int CaptionActions::caption(const std::vector<std::int64_t>& ids)
             QElapsedTimer timer;
             timer.start();
             CaptionJobOptions options;
-            options.worker = &engine_.worker();
+            options.worker = &host_.worker();
             options.cancel = &cancel;
             options.progress = [&](const CaptionEvent& event) {
                 IndexProgress p;

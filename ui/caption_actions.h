@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "indexer/model_host.h"
+
 class QAction;
 class QLabel;
 class QMenu;
@@ -19,12 +21,11 @@ class AskPanel;
 class ChatEngine;
 class IndexingJobs;
 class MainWindow;
-class SearchEngine;
 
 class CaptionActions : public QObject {
     Q_OBJECT
 public:
-    CaptionActions(MainWindow& window, SearchEngine& engine, IndexingJobs& jobs);
+    CaptionActions(MainWindow& window, ModelHost& host, IndexingJobs& jobs);
 
     ChatEngine* chat() const { return chat_; }
     AskPanel* askPanel() const { return panel_; }
@@ -46,7 +47,7 @@ private:
     void showAskPanelFor(int row);
 
     MainWindow& window_;
-    SearchEngine& engine_;
+    ModelHost& host_;
     IndexingJobs& jobs_;
     ChatEngine* chat_;
     AskPanel* panel_;

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/imageio/decode.h"
-#include "ui/search_engine.h"
+#include "indexer/model_host.h"
 
 namespace pictor::ui {
 namespace {
@@ -27,7 +27,7 @@ QString modelTypeOf(const std::filesystem::path& dir)
 
 } // namespace
 
-ChatEngine::ChatEngine(SearchEngine& engine, QObject* parent) : QObject(parent), engine_(engine)
+ChatEngine::ChatEngine(ModelHost& host, QObject* parent) : QObject(parent), host_(host)
 {
     // Emitted on the worker; applied here on the GUI thread.
     connect(this, &ChatEngine::statusChanged, this, [this](const QString& status) { status_ = status; });
@@ -86,7 +86,7 @@ std::shared_ptr<VisionChat> ChatEngine::ensureChat()
     const QString name = QString::fromStdString(wanted.dir.filename().string());
     emit statusChanged(tr("Loading %1…").arg(name), false);
     try {
-        chat_ = engine_.registryOnWorker().loadVisionChat(wanted.dir, wanted.options);
+        chat_ = host_.visionChat(wanted.dir, wanted.options);
     } catch (const std::exception& e) {
         emit statusChanged(tr("%1 not loaded: %2").arg(name, QString::fromUtf8(e.what())), false);
         throw;
@@ -102,7 +102,7 @@ std::shared_ptr<VisionChat> ChatEngine::ensureChat()
 
 std::shared_ptr<VisionChat> ChatEngine::modelForJobs()
 {
-    return engine_.worker().run(JobPriority::Chat, [this] { return ensureChat(); });
+    return host_.worker().run(JobPriority::Chat, [this] { return ensureChat(); });
 }
 
 int ChatEngine::ask(AskRequest request)
@@ -117,7 +117,7 @@ int ChatEngine::ask(AskRequest request)
     QtConcurrent::run([file] { return decodeImageFile(file).image; })
         .then(this,
             [this, id, request](const RgbImage& image) {
-                engine_.worker().submit(
+                host_.worker().submit(
                     JobPriority::Chat, [this, id, request, image] { answer(id, request, image); });
             })
         .onFailed(this, [this, id](const std::exception& e) {
@@ -153,7 +153,7 @@ void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image
         // each.
         const Answering answering {
             chat->startAnswer({image}, request.question, request.history, options), std::move(cancel)};
-        engine_.worker().submit(JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
+        host_.worker().submit(JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
     } catch (const std::exception& e) {
         takeCancel(id);
         emit answerFailed(id, QString::fromUtf8(e.what()));
@@ -165,7 +165,7 @@ void ChatEngine::continueAnswer(int id, Answering answering)
     try {
         if (!answering.stream->step(kAnswerSlice)) {
             // Queued behind any waiting interactive job (a search typed meanwhile), ahead of bulk work.
-            engine_.worker().submit(
+            host_.worker().submit(
                 JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
             return;
         }

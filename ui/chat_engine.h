@@ -17,10 +17,9 @@
 #include <vector>
 
 #include "core/vision_chat.h"
+#include "indexer/model_host.h"
 
 namespace pictor::ui {
-
-class SearchEngine;
 
 struct AskRequest {
     QString imagePath; // decoded at full size, like `pictor ask --image`
@@ -32,7 +31,7 @@ struct AskRequest {
 class ChatEngine : public QObject {
     Q_OBJECT
 public:
-    explicit ChatEngine(SearchEngine& engine, QObject* parent = nullptr);
+    explicit ChatEngine(ModelHost& host, QObject* parent = nullptr);
 
     // GUI thread. An empty folder: no captioning model. The folder's config.json is read off the GUI
     // thread; available() turns true (availabilityChanged) when it says model_type "llava".
@@ -74,7 +73,7 @@ private:
     void continueAnswer(int id, Answering answering); // worker thread: one slice, then queues the next
     std::shared_ptr<std::atomic<bool>> takeCancel(int id);
 
-    SearchEngine& engine_;
+    ModelHost& host_;
     mutable std::mutex mutex_;
     Config config_; // guarded by mutex_
     std::map<int, std::shared_ptr<std::atomic<bool>>> running_; // guarded by mutex_

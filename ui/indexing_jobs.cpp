@@ -39,7 +39,8 @@ std::filesystem::path canonicalFolder(const QString& folder)
 
 } // namespace
 
-IndexingJobs::IndexingJobs(SearchEngine& engine, QObject* parent) : QObject(parent), engine_(engine)
+IndexingJobs::IndexingJobs(SearchEngine& engine, ModelHost& host, QObject* parent)
+    : QObject(parent), engine_(engine), host_(host)
 {
     pool_.setMaxThreadCount(1);
     pool_.setExpiryTimeout(-1);
@@ -223,7 +224,7 @@ void IndexingJobs::run(int id, JobInput input)
         options.scan.excludePatterns = input.excludePatterns;
         options.modelDir = model.dir;
         options.cancel = cancel.get();
-        options.worker = &engine_.worker();
+        options.worker = &host_.worker();
         options.thumbnails = &thumbnails;
         QElapsedTimer throttle;
         throttle.start();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "indexer/index_job.h"
+#include "indexer/model_host.h"
 
 namespace pictor::ui {
 
@@ -43,7 +44,7 @@ struct JobOutcome {
 class IndexingJobs : public QObject {
     Q_OBJECT
 public:
-    IndexingJobs(SearchEngine& engine, QObject* parent = nullptr);
+    IndexingJobs(SearchEngine& engine, ModelHost& host, QObject* parent = nullptr);
     ~IndexingJobs() override; // cancels everything and waits for the running job
 
     void setLibraryDir(const std::filesystem::path& dir) { libraryDir_ = dir; }
@@ -95,6 +96,7 @@ private:
     void report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message);
 
     SearchEngine& engine_;
+    ModelHost& host_;
     std::filesystem::path libraryDir_;
     int reindexJob_ = 0;
     std::filesystem::path reindexModel_;

@@ -28,6 +28,7 @@
 #include <sstream>
 
 #include <QtConcurrent/QtConcurrentRun>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "indexer/library.h"
@@ -88,8 +89,9 @@ qint64 MainWindow::msSinceProcessStart()
 MainWindow::MainWindow(Options options, QWidget* parent)
     : QMainWindow(parent),
       libraryOverride_(std::move(options.libraryDir)),
-      engine_(std::make_unique<SearchEngine>(std::move(options.loadFamilies))),
-      jobs_(std::make_unique<IndexingJobs>(*engine_)),
+      host_(std::make_unique<ModelHost>(std::move(options.loadFamilies))),
+      engine_(std::make_unique<SearchEngine>(*host_)),
+      jobs_(std::make_unique<IndexingJobs>(*engine_, *host_)),
       thumbnails_(std::make_unique<ThumbnailLoader>(std::make_shared<const ThumbnailCache>())),
       model_(new GalleryModel(*thumbnails_, this)),
       splitter_(new QSplitter(this)),
@@ -104,9 +106,13 @@ MainWindow::MainWindow(Options options, QWidget* parent)
       viewer_(new PhotoViewer(this)),
       jobStatus_(new JobStatusWidget(*jobs_, this)),
       modelLabel_(new QLabel(this)),
+      memoryLabel_(new QLabel(this)),
       sizeLabel_(new QLabel(this)),
       resultLabel_(new QLabel(this))
 {
+    // The worker (and the math threads it starts) yields to the GUI thread when the cores are busy.
+    host_->worker().submit(
+        JobPriority::Interactive, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5); });
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Pictor"));
     setAcceptDrops(true); // a folder dropped anywhere (welcome page, gallery) joins the library
@@ -140,10 +146,24 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     modelLabel_->setObjectName(QStringLiteral("modelLabel"));
     modelLabel_->setText(tr("Model: not loaded yet"));
     statusBar()->addPermanentWidget(modelLabel_);
+    memoryLabel_->setObjectName(QStringLiteral("modelMemory"));
+    statusBar()->addPermanentWidget(memoryLabel_);
+    showModelMemory();
+    // On the worker: what is loaded changed, or a warning (a model larger than the budget).
+    host_->setListener([this](const std::string& warning) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, warning] {
+                showModelMemory();
+                if (!warning.empty())
+                    statusBar()->showMessage(QString::fromStdString(warning), 15'000);
+            },
+            Qt::QueuedConnection);
+    });
     sizeLabel_->setObjectName(QStringLiteral("librarySize"));
     statusBar()->addPermanentWidget(sizeLabel_);
 
-    captions_ = new CaptionActions(*this, *engine_, *jobs_);
+    captions_ = new CaptionActions(*this, *host_, *jobs_);
     buildMenus();
     applySettings();
     restoreGeometry(settings_.windowGeometry());
@@ -231,7 +251,25 @@ MainWindow::~MainWindow()
     jobs_.reset(); // cancels and waits for the job thread before the engine goes
     engine_->cancelSearch();
     captions_->stopAnswers(); // the worker finishes its running job: an answer stops at the next token
+    host_->setListener({});
+    host_->stopWorker(); // its queued jobs reference the engines: none may run after this
     engine_.reset();
+}
+
+void MainWindow::showModelMemory()
+{
+    const auto gb
+        = [](std::uint64_t bytes) { return QString::number(static_cast<double>(bytes) / 1e9, 'f', 1); };
+    const auto loaded = host_->loaded();
+    const std::uint64_t budget = host_->budget();
+    memoryLabel_->setText(budget ? tr("Models: %1 of %2 GB").arg(gb(host_->loadedBytes()), gb(budget))
+                                 : tr("Models: %1 GB").arg(gb(host_->loadedBytes())));
+    QStringList lines;
+    for (const ModelHost::LoadedModel& model : loaded)
+        lines << tr("%1: %2 GB%3")
+                     .arg(QString::fromStdString(model.description), gb(model.bytes),
+                         model.inUse ? tr(", in use") : QString());
+    memoryLabel_->setToolTip(lines.isEmpty() ? tr("No model loaded") : lines.join('\n'));
 }
 
 void MainWindow::buildMenus()
@@ -652,7 +690,7 @@ void MainWindow::openModelManager()
         return;
     }
     // Closing only hides it: a download it runs goes on, and reopening shows its progress.
-    auto* dialog = new ModelManagerDialog(*engine_, this);
+    auto* dialog = new ModelManagerDialog(*host_, this);
     connect(dialog, &ModelManagerDialog::settingsChanged, this, [this] {
         applySettings();
         engine_->preload();

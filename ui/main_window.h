@@ -41,7 +41,7 @@ class MainWindow : public QMainWindow {
 public:
     struct Options {
         std::optional<std::filesystem::path> libraryDir; // --library; else the settings, else the default
-        SearchEngine::FamilyLoader loadFamilies;
+        ModelHost::FamilyLoader loadFamilies;
     };
     explicit MainWindow(Options options, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -54,6 +54,7 @@ public:
     PhotoViewer* viewer() const { return viewer_; }
     IndexingJobs* jobs() const { return jobs_.get(); }
     SearchEngine* engine() const { return engine_.get(); }
+    ModelHost* host() const { return host_.get(); }
     LibrarySidebar* sidebar() const { return sidebar_; }
     JobStatusWidget* jobStatus() const { return jobStatus_; }
     QLabel* modelLabel() const { return modelLabel_; }
@@ -99,6 +100,7 @@ protected:
 
 private:
     void buildMenus();
+    void showModelMemory(); // the status bar's models-in-memory label
     void applySettings();
     void runSearch();
     void showListing(const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted);
@@ -112,6 +114,7 @@ private:
     AppSettings settings_;
     std::optional<std::filesystem::path> libraryOverride_;
     std::filesystem::path libraryDir_;
+    std::unique_ptr<ModelHost> host_; // the models and their worker; the engines below use it
     std::unique_ptr<SearchEngine> engine_;
     std::unique_ptr<IndexingJobs> jobs_;
     std::unique_ptr<ThumbnailLoader> thumbnails_;
@@ -128,6 +131,7 @@ private:
     PhotoViewer* viewer_;
     JobStatusWidget* jobStatus_;
     QLabel* modelLabel_;
+    QLabel* memoryLabel_; // the models in memory against the budget (the host's list in its tooltip)
     QLabel* sizeLabel_;
     QLabel* resultLabel_;
     CaptionActions* captions_ = nullptr;

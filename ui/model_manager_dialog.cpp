@@ -24,7 +24,6 @@
 #include "ui/app_settings.h"
 #include "ui/hub_download.h"
 #include "ui/hub_repo_prompt.h"
-#include "ui/search_engine.h"
 
 namespace pictor::ui {
 namespace {
@@ -66,9 +65,9 @@ QString oneLine(const char* message)
 
 } // namespace
 
-ModelManagerDialog::ModelManagerDialog(SearchEngine& engine, QWidget* parent)
+ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
     : QDialog(parent),
-      engine_(engine),
+      host_(host),
       table_(new QTableWidget(0, ColumnCount, this)),
       verify_(new QPushButton(tr("&Verify"), this)),
       useForSearch_(new QPushButton(tr("Use for &search"), this)),
@@ -279,12 +278,12 @@ void ModelManagerDialog::verifySelected()
     auto promise = std::make_shared<QPromise<VerifyOutcome>>();
     QFuture<VerifyOutcome> future = promise->future();
     promise->start();
-    SearchEngine* engine = &engine_;
+    ModelHost* host = &host_;
     // On the compute worker, which owns the model module (LibTorch loads there on first use).
-    engine_.worker().submit(JobPriority::Interactive, [engine, promise, dir] {
+    host_.worker().submit(JobPriority::Interactive, [host, promise, dir] {
         VerifyOutcome outcome;
         try {
-            const ModelVerification result = verifyModelFolder(engine->registryOnWorker(), dir);
+            const ModelVerification result = verifyModelFolder(host->registry(), dir);
             outcome = {true, QStringLiteral("OK · %1").arg(QString::fromStdString(result.modelId))};
         } catch (const std::exception& e) {
             outcome = {false, oneLine(e.what())};

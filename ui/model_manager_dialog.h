@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/model_discovery.h"
+#include "indexer/model_host.h"
 
 class QLabel;
 class QProgressBar;
@@ -23,14 +24,13 @@ class QTableWidget;
 namespace pictor::ui {
 
 class HubDownload;
-class SearchEngine;
 
 class ModelManagerDialog : public QDialog {
     Q_OBJECT
 public:
     enum Column { NameColumn, FamilyColumn, SizeColumn, InUseColumn, StatusColumn, ColumnCount };
 
-    explicit ModelManagerDialog(SearchEngine& engine, QWidget* parent = nullptr);
+    explicit ModelManagerDialog(ModelHost& host, QWidget* parent = nullptr);
 
     // Lists the models again (off the GUI thread); modelsListed() when the table shows them.
     void refresh();
@@ -73,7 +73,7 @@ private:
     void showDownloadProgress(qint64 done, qint64 total, const QString& file);
     void onDownloadFinished(bool ok, const QString& message);
 
-    SearchEngine& engine_;
+    ModelHost& host_;
     QTableWidget* table_;
     QPushButton* verify_;
     QPushButton* useForSearch_;

@@ -3,9 +3,6 @@
 #include <QElapsedTimer>
 #include <QPromise>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include "core/error.h"
 #include "core/log.h"
 #include "ui/catalog_reader.h"
@@ -34,25 +31,11 @@ bool samePath(const std::filesystem::path& a, const std::filesystem::path& b)
     return error ? a.lexically_normal() == b.lexically_normal() : canonicalA == canonicalB;
 }
 
-bool sameOptions(const EmbedderOptions& a, const EmbedderOptions& b)
-{
-    return a.device == b.device && a.cpuThreads == b.cpuThreads && a.maxBatch == b.maxBatch;
-}
-
 } // namespace
 
-SearchEngine::SearchEngine(FamilyLoader loadFamilies, QObject* parent)
-    : QObject(parent), loadFamilies_(std::move(loadFamilies)), worker_(std::make_unique<ComputeWorker>())
-{
-    // The worker (and the math threads it starts) yields to the GUI thread when the cores are busy.
-    worker_->submit(
-        JobPriority::Interactive, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5); });
-}
+SearchEngine::SearchEngine(ModelHost& host, QObject* parent) : QObject(parent), host_(host) { }
 
-SearchEngine::~SearchEngine()
-{
-    worker_.reset(); // finishes the running job, drops the queued ones
-}
+SearchEngine::~SearchEngine() = default;
 
 void SearchEngine::setLibraryDir(const std::filesystem::path& dir)
 {
@@ -104,12 +87,7 @@ SearchEngine::Config SearchEngine::config() const
 std::shared_ptr<ImageTextEmbedder> SearchEngine::loadModel(
     const std::filesystem::path& dir, const Config& wanted)
 {
-    for (const LoadedModel& loaded : loaded_)
-        if (loaded.dir == dir && sameOptions(loaded.options, wanted.options))
-            return loaded.model;
-    std::shared_ptr<ImageTextEmbedder> model = registryOnWorker().loadEmbedder(dir, wanted.options);
-    loaded_.push_back({dir, wanted.options, model});
-    return model;
+    return host_.embedder(dir, wanted.options); // kept by the host while it fits its memory budget
 }
 
 std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged)
@@ -118,11 +96,6 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     if (model_ && modelVersion_ == wanted.version && !libraryChanged)
         return model_;
     const std::filesystem::path dir = Library::searchModelDir(wanted.libraryDir, wanted.modelDir);
-    // Keep only what searches or indexing may still use.
-    std::erase_if(loaded_, [&](const LoadedModel& loaded) {
-        return !sameOptions(loaded.options, wanted.options)
-            || (loaded.dir != dir && loaded.dir != wanted.modelDir);
-    });
     if (dir.empty()) {
         model_.reset();
         emit modelStatusChanged(QStringLiteral("No embedding model"), false);
@@ -207,7 +180,7 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
 void SearchEngine::submitSearch(std::shared_ptr<QPromise<SearchResults>> promise,
     std::shared_ptr<std::atomic<bool>> superseded, SearchQuery query)
 {
-    worker_->submit(JobPriority::Interactive, [this, promise, superseded, query = std::move(query)] {
+    host_.worker().submit(JobPriority::Interactive, [this, promise, superseded, query = std::move(query)] {
         SearchResults results;
         if (!*superseded) {
             QElapsedTimer timer;
@@ -237,7 +210,7 @@ void SearchEngine::cancelSearch()
 
 void SearchEngine::preload()
 {
-    worker_->submit(JobPriority::Interactive, [this] {
+    host_.worker().submit(JobPriority::Interactive, [this] {
         try {
             ensureService();
         } catch (const std::exception&) {
@@ -246,18 +219,9 @@ void SearchEngine::preload()
     });
 }
 
-ModelRegistry& SearchEngine::registryOnWorker()
-{
-    if (!familiesLoaded_ && loadFamilies_) {
-        loadFamilies_(registry_);
-        familiesLoaded_ = true;
-    }
-    return registry_;
-}
-
 SearchEngine::IndexingModel SearchEngine::modelForIndexing()
 {
-    return worker_->run(JobPriority::Interactive, [this] {
+    return host_.worker().run(JobPriority::Interactive, [this] {
         const Config wanted = config();
         if (wanted.modelDir.empty()
             || wanted.modelDir == Library::searchModelDir(wanted.libraryDir, wanted.modelDir))
@@ -268,7 +232,7 @@ SearchEngine::IndexingModel SearchEngine::modelForIndexing()
 
 std::filesystem::path SearchEngine::loadedModelDir()
 {
-    return worker_->run(JobPriority::Interactive, [this] {
+    return host_.worker().run(JobPriority::Interactive, [this] {
         ensureModel();
         return modelDir_;
     });

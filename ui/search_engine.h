@@ -1,5 +1,5 @@
-// The app's side of the models: one ComputeWorker that owns the embedding model (loaded lazily, on the
-// worker, at interactive priority) and the search service built on it. The GUI thread asks for results
+// Search in the window: the embedding model (from the model host, loaded lazily on its worker at
+// interactive priority) and the search service built on it. The GUI thread asks for results
 // as QFutures (continue them with .then(this, ...)); cancelling a future supersedes that query: it is
 // dropped before it starts or between its steps.
 #pragma once
@@ -19,6 +19,7 @@
 #include "core/embedder.h"
 #include "indexer/compute_worker.h"
 #include "indexer/library.h"
+#include "indexer/model_host.h"
 #include "indexer/search.h"
 #include "ui/search_request.h"
 
@@ -32,10 +33,8 @@ struct SearchResults {
 class SearchEngine : public QObject {
     Q_OBJECT
 public:
-    // `loadFamilies` fills the model registry; it runs once, on the worker, before the first model loads
-    // (it loads LibTorch, which the window must not wait for).
-    using FamilyLoader = std::function<void(ModelRegistry&)>;
-    explicit SearchEngine(FamilyLoader loadFamilies, QObject* parent = nullptr);
+    // The host's worker runs every search; its models are loaded through it.
+    explicit SearchEngine(ModelHost& host, QObject* parent = nullptr);
     ~SearchEngine() override;
 
     // Called from the GUI thread; the next job on the worker picks the change up.
@@ -69,12 +68,8 @@ public:
         std::filesystem::path dir;
     };
     IndexingModel modelForIndexing();
-    ComputeWorker& worker() { return *worker_; }
     // The folder of the model searches use (loading it when needed); same rules as modelForIndexing().
     std::filesystem::path loadedModelDir();
-    // Worker thread only: the model registry, its families loaded (LibTorch) on first use. For the other
-    // models that live on the worker (the captioning model).
-    ModelRegistry& registryOnWorker();
 
 signals:
     // "clip-0123… · CPU float32", "Loading model…", or what is missing.
@@ -96,22 +91,13 @@ private:
     SearchService& ensureService();
     std::shared_ptr<ImageTextEmbedder> loadModel(const std::filesystem::path& dir, const Config& wanted);
 
-    FamilyLoader loadFamilies_;
+    ModelHost& host_;
     mutable std::mutex mutex_;
     Config config_;
     bool indexStale_ = false; // guarded by mutex_
 
     // Owned by the worker thread.
-    ModelRegistry registry_;
-    bool familiesLoaded_ = false;
-    // The models loaded: the search model, and during a model change the one being indexed.
-    struct LoadedModel {
-        std::filesystem::path dir;
-        EmbedderOptions options;
-        std::shared_ptr<ImageTextEmbedder> model;
-    };
-    std::vector<LoadedModel> loaded_;
-    std::shared_ptr<ImageTextEmbedder> model_; // the search model
+    std::shared_ptr<ImageTextEmbedder> model_; // the search model (in use: the host keeps it)
     std::uint64_t modelVersion_ = 0;
     const ImageTextEmbedder* serviceModel_ = nullptr;
     std::uint64_t serviceVersion_ = 0;
@@ -120,7 +106,6 @@ private:
     std::unique_ptr<SearchService> service_;
 
     std::shared_ptr<std::atomic<bool>> superseded_; // of the latest search; GUI thread only
-    std::unique_ptr<ComputeWorker> worker_; // last: stops first
 };
 
 } // namespace pictor::ui

@@ -225,6 +225,21 @@ void GuiCaptionTest::captionIsShownAndSearchable()
     for (int row = 0; row < window->galleryModel()->rowCount(); ++row)
         ids.append(window->galleryModel()->idAt(row));
     QVERIFY2(ids.contains(id), qPrintable(word + ": " + window->searchMessage()));
+
+    // The index run, the caption and the search were served by one model host: both models are in it,
+    // once each, and the status bar counts them against its budget.
+    const auto loaded = window->host()->loaded();
+    QCOMPARE(loaded.size(), std::size_t(2));
+    QStringList kinds;
+    for (const auto& model : loaded)
+        kinds << QString::fromStdString(model.key.substr(0, model.key.find('|')));
+    kinds.sort();
+    QCOMPARE(kinds, (QStringList {QStringLiteral("chat"), QStringLiteral("embedding")}));
+    QLabel* memory = window->findChild<QLabel*>(QStringLiteral("modelMemory"));
+    QVERIFY(memory);
+    QTRY_VERIFY(memory->toolTip().contains(QStringLiteral("(captions and questions)")));
+    QVERIFY(memory->toolTip().contains(QStringLiteral("(embedding)")));
+    QVERIFY2(memory->text().startsWith(QStringLiteral("Models: ")), qPrintable(memory->text()));
 }
 
 void GuiCaptionTest::askStreamsStopsAndMatchesCli()
@@ -368,7 +383,7 @@ void GuiCaptionTest::conversationsArePerPhotoWithHistory()
               const RgbImage image = decodeImageFile(path.toStdString()).image;
               AnswerOptions options;
               options.maxNewTokens = 24;
-              const ChatAnswer answer = window->engine()->worker().run(
+              const ChatAnswer answer = window->host()->worker().run(
                   JobPriority::Interactive, [&] { return model->ask({image}, question, history, options); });
               return QString::fromStdString(answer.text);
           };

@@ -601,8 +601,8 @@ void HubDownloadTest::skipsPickleFiles()
 
 void HubDownloadTest::dialogDownloadsAndListsTheModel()
 {
-    SearchEngine engine([](ModelRegistry& registry) { app::loadModelFamilies(registry); });
-    ModelManagerDialog dialog(engine);
+    ModelHost host([](ModelRegistry& registry) { app::loadModelFamilies(registry); });
+    ModelManagerDialog dialog(host);
     QSignalSpy listed(&dialog, &ModelManagerDialog::modelsListed);
     dialog.show();
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));

@@ -1,0 +1,244 @@
+#include "indexer/model_host.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/safetensors.h"
+
+namespace pictor {
+namespace {
+
+std::string gigabytes(std::uint64_t bytes)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GB", static_cast<double>(bytes) / 1e9);
+    return text;
+}
+
+// Weights of one checkpoint at the working precision (float tensors 4 or 2 bytes each, others as stored).
+std::uint64_t checkpointBytes(const std::filesystem::path& fileOrFolder, bool halfPrecision)
+{
+    std::uint64_t total = 0;
+    const Checkpoint checkpoint = Checkpoint::open(fileOrFolder);
+    for (const TensorView* view : checkpoint.tensors()) {
+        const bool floating = view->dtype == DType::F32 || view->dtype == DType::F16
+            || view->dtype == DType::BF16 || view->dtype == DType::F64;
+        total
+            += floating ? static_cast<std::uint64_t>(view->numel()) * (halfPrecision ? 2 : 4) : view->nbytes;
+    }
+    return total;
+}
+
+std::string keyOf(const char* kind, const std::filesystem::path& dir, const std::string& options)
+{
+    std::error_code error;
+    const auto canonical = std::filesystem::weakly_canonical(dir, error);
+    return std::string(kind) + "|" + (error ? dir.lexically_normal() : canonical).string() + "|" + options;
+}
+
+bool wantsHalf(const std::string& device, const std::string& dtype = "auto")
+{
+    return device == "cuda" || dtype == "bfloat16" || dtype == "float16";
+}
+
+} // namespace
+
+ModelHost::ModelHost(FamilyLoader loadFamilies, std::uint64_t budgetBytes)
+    : loadFamilies_(std::move(loadFamilies)), budget_(budgetBytes), worker_(std::make_unique<ComputeWorker>())
+{
+}
+
+ModelHost::~ModelHost()
+{
+    stopWorker();
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+}
+
+void ModelHost::stopWorker()
+{
+    worker_.reset();
+}
+
+ModelRegistry& ModelHost::registry()
+{
+    if (!familiesLoaded_ && loadFamilies_) {
+        loadFamilies_(registry_);
+        familiesLoaded_ = true;
+    }
+    return registry_;
+}
+
+std::uint64_t ModelHost::defaultBudget()
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || pageSize <= 0)
+        return 0;
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) / 2;
+}
+
+std::uint64_t ModelHost::estimateBytes(const std::filesystem::path& dir, bool halfPrecision)
+{
+    try {
+        if (!std::filesystem::exists(dir / "model_index.json"))
+            return checkpointBytes(dir, halfPrecision);
+        std::uint64_t largest = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            if (!entry.is_directory())
+                continue;
+            for (const char* name : {"diffusion_pytorch_model.safetensors", "model.safetensors"})
+                if (std::filesystem::exists(entry.path() / name))
+                    largest = std::max(largest, checkpointBytes(entry.path() / name, halfPrecision));
+        }
+        return largest;
+    } catch (const std::exception&) {
+        return 0; // the load reports what is wrong with the folder
+    }
+}
+
+std::shared_ptr<void> ModelHost::acquire(const std::string& key, const std::string& description,
+    std::uint64_t bytes, const std::function<std::shared_ptr<void>()>& load)
+{
+    {
+        std::lock_guard lock(mutex_);
+        auto it
+            = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+        if (it != entries_.end()) {
+            entries_.splice(entries_.begin(), entries_, it); // most recently used
+            return it->model;
+        }
+    }
+    makeRoom(bytes, description);
+    std::shared_ptr<void> model = load(); // throws: nothing is kept
+    {
+        std::lock_guard lock(mutex_);
+        entries_.push_front({key, description, bytes, model});
+    }
+    PICTOR_LOG_INFO("model host: loaded ", description, " (", gigabytes(bytes), "; ",
+        gigabytes(loadedBytes()), " of ", budget_ ? gigabytes(budget_) : "no", " budget)");
+    notify("");
+    return model;
+}
+
+void ModelHost::makeRoom(std::uint64_t bytes, const std::string& description)
+{
+    std::vector<std::shared_ptr<void>> unloaded; // freed outside the lock
+    std::string warning;
+    {
+        std::lock_guard lock(mutex_);
+        if (budget_ == 0)
+            return;
+        std::uint64_t used = 0;
+        for (const Entry& e : entries_)
+            used += e.bytes;
+        // Least recently used first; a model someone holds (use_count > 1) stays.
+        for (auto it = entries_.end(); it != entries_.begin() && used + bytes > budget_;) {
+            --it;
+            if (it->model.use_count() > 1)
+                continue;
+            PICTOR_LOG_INFO("model host: unloading ", it->description, " to make room for ", description);
+            used -= it->bytes;
+            unloaded.push_back(std::move(it->model));
+            it = entries_.erase(it);
+        }
+        if (bytes > budget_)
+            warning = "model " + description + " (" + gigabytes(bytes)
+                + ") is larger than the memory budget of " + gigabytes(budget_) + ": loaded anyway";
+        else if (used + bytes > budget_)
+            warning = "models in use take " + gigabytes(used) + "; with " + description + " ("
+                + gigabytes(bytes) + ") they exceed the memory budget of " + gigabytes(budget_);
+    }
+    unloaded.clear();
+    if (!warning.empty()) {
+        PICTOR_LOG_WARN(warning);
+        notify(warning);
+    }
+}
+
+void ModelHost::notify(const std::string& warning)
+{
+    std::function<void(const std::string&)> listener;
+    {
+        std::lock_guard lock(mutex_);
+        listener = listener_;
+    }
+    if (listener)
+        listener(warning);
+}
+
+std::shared_ptr<ImageTextEmbedder> ModelHost::embedder(
+    const std::filesystem::path& dir, const EmbedderOptions& options)
+{
+    const std::string settings
+        = options.device + "/" + std::to_string(options.cpuThreads) + "/" + std::to_string(options.maxBatch);
+    auto model = acquire(keyOf("embedding", dir, settings), dir.filename().string() + " (embedding)",
+        estimateBytes(dir, wantsHalf(options.device)), [&]() -> std::shared_ptr<void> {
+            return std::shared_ptr<ImageTextEmbedder>(registry().loadEmbedder(dir, options));
+        });
+    return std::static_pointer_cast<ImageTextEmbedder>(model);
+}
+
+std::shared_ptr<VisionChat> ModelHost::visionChat(
+    const std::filesystem::path& dir, const VisionChatOptions& options)
+{
+    const std::string settings = options.device + "/" + std::to_string(options.cpuThreads);
+    auto model = acquire(keyOf("chat", dir, settings), dir.filename().string() + " (captions and questions)",
+        estimateBytes(dir, wantsHalf(options.device)), [&]() -> std::shared_ptr<void> {
+            return std::shared_ptr<VisionChat>(registry().loadVisionChat(dir, options));
+        });
+    return std::static_pointer_cast<VisionChat>(model);
+}
+
+std::shared_ptr<ImageGenerator> ModelHost::imageGenerator(
+    const std::filesystem::path& dir, const GeneratorOptions& options)
+{
+    const std::string settings
+        = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads);
+    auto model = acquire(keyOf("generator", dir, settings), dir.filename().string() + " (pictures)",
+        estimateBytes(dir, wantsHalf(options.device, options.dtype)), [&]() -> std::shared_ptr<void> {
+            return std::shared_ptr<ImageGenerator>(registry().loadImageGenerator(dir, options));
+        });
+    return std::static_pointer_cast<ImageGenerator>(model);
+}
+
+std::vector<ModelHost::LoadedModel> ModelHost::loaded() const
+{
+    std::lock_guard lock(mutex_);
+    std::vector<LoadedModel> out;
+    for (const Entry& e : entries_)
+        out.push_back({e.key, e.description, e.bytes, e.model.use_count() > 1});
+    return out;
+}
+
+std::uint64_t ModelHost::loadedBytes() const
+{
+    std::lock_guard lock(mutex_);
+    std::uint64_t total = 0;
+    for (const Entry& e : entries_)
+        total += e.bytes;
+    return total;
+}
+
+std::uint64_t ModelHost::budget() const
+{
+    std::lock_guard lock(mutex_);
+    return budget_;
+}
+
+void ModelHost::setBudget(std::uint64_t bytes)
+{
+    std::lock_guard lock(mutex_);
+    budget_ = bytes;
+}
+
+void ModelHost::setListener(std::function<void(const std::string&)> listener)
+{
+    std::lock_guard lock(mutex_);
+    listener_ = std::move(listener);
+}
+
+} // namespace pictor
