@@ -1,5 +1,6 @@
 #include "core/embedder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -19,107 +20,115 @@ EmbeddingMatrix ImageTextEmbedder::embedImages(const std::vector<RgbImage>& imag
     return embedPixelValues(pixelValues.data(), static_cast<int>(images.size()));
 }
 
+ModelFolderType readModelFolderType(const std::filesystem::path& modelDir)
+{
+    const auto indexFile = modelDir / "model_index.json";
+    if (std::filesystem::exists(indexFile))
+        return {jsonField<std::string>(readJsonFile(indexFile), "_class_name", indexFile), true};
+    const auto configFile = modelDir / "config.json";
+    PICTOR_CHECK(std::filesystem::exists(configFile), modelDir.string(),
+        ": not a model folder (no config.json, nor a diffusers model_index.json)");
+    return {jsonField<std::string>(readJsonFile(configFile), "model_type", configFile), false};
+}
+
+ModelRegistry::Family& ModelRegistry::entry(ModelCapability capability, const std::string& folderType)
+{
+    for (Family& family : families_)
+        if (family.capability == capability && family.folderType == folderType)
+            return family;
+    families_.push_back({capability, folderType, {}, {}, {}});
+    return families_.back();
+}
+
 void ModelRegistry::registerEmbedder(const std::string& modelType, EmbedderFactory factory)
 {
-    embedders_[modelType] = std::move(factory);
+    entry(ModelCapability::Embedding, modelType).embedder = std::move(factory);
+}
+
+void ModelRegistry::registerVisionChat(const std::string& modelType, VisionChatFactory factory)
+{
+    entry(ModelCapability::VisionChat, modelType).visionChat = std::move(factory);
+}
+
+void ModelRegistry::registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory)
+{
+    entry(ModelCapability::ImageGeneration, pipelineClass).imageGenerator = std::move(factory);
+}
+
+std::vector<std::string> ModelRegistry::typesOf(ModelCapability capability) const
+{
+    std::vector<std::string> types;
+    for (const Family& family : families_)
+        if (family.capability == capability)
+            types.push_back(family.folderType);
+    std::sort(types.begin(), types.end());
+    return types;
 }
 
 std::vector<std::string> ModelRegistry::embedderTypes() const
 {
-    std::vector<std::string> types;
-    for (const auto& [type, factory] : embedders_)
-        types.push_back(type);
-    return types;
+    return typesOf(ModelCapability::Embedding);
 }
 
-std::string readModelType(const std::filesystem::path& modelDir)
+std::vector<std::string> ModelRegistry::visionChatTypes() const
 {
-    const auto configFile = modelDir / "config.json";
-    return jsonField<std::string>(readJsonFile(configFile), "model_type", configFile);
+    return typesOf(ModelCapability::VisionChat);
+}
+
+std::vector<std::string> ModelRegistry::imageGeneratorTypes() const
+{
+    return typesOf(ModelCapability::ImageGeneration);
+}
+
+std::optional<ModelCapability> ModelRegistry::capabilityOf(const std::filesystem::path& modelDir) const
+{
+    const ModelFolderType type = readModelFolderType(modelDir);
+    for (const Family& family : families_)
+        if (family.folderType == type.name
+            && (family.capability == ModelCapability::ImageGeneration) == type.pipeline)
+            return family.capability;
+    return std::nullopt;
+}
+
+const ModelRegistry::Family& ModelRegistry::family(
+    ModelCapability capability, const std::filesystem::path& modelDir, const char* whatItIs) const
+{
+    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
+    PICTOR_CHECK(capability != ModelCapability::ImageGeneration
+            || std::filesystem::exists(modelDir / "model_index.json"),
+        modelDir.string(), ": not a diffusers pipeline folder (no model_index.json)");
+    const ModelFolderType type = readModelFolderType(modelDir);
+    for (const Family& candidate : families_)
+        if (candidate.capability == capability && candidate.folderType == type.name)
+            return candidate;
+    std::string supported;
+    for (const auto& name : typesOf(capability))
+        supported += (supported.empty() ? "" : ", ") + name;
+    const char* file = type.pipeline ? "model_index.json" : "config.json";
+    const char* field = type.pipeline ? "pipeline" : "model_type";
+    PICTOR_FAIL((modelDir / file).string(), ": ", field, " '", type.name, "' is not ", whatItIs,
+        " Pictor supports (supported: ", supported.empty() ? "none" : supported, ")");
 }
 
 std::unique_ptr<ImageTextEmbedder> ModelRegistry::loadEmbedder(
     const std::filesystem::path& modelDir, const EmbedderOptions& options) const
 {
-    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
-    const std::string type = readModelType(modelDir);
-    auto it = embedders_.find(type);
-    if (it == embedders_.end()) {
-        std::string supported;
-        for (const auto& name : embedderTypes())
-            supported += (supported.empty() ? "" : ", ") + name;
-        PICTOR_FAIL((modelDir / "config.json").string(), ": model_type '", type,
-            "' is not an image-text embedding model Pictor supports (supported: ", supported, ")");
-    }
-    return it->second(modelDir, options);
-}
-
-void ModelRegistry::registerVisionChat(const std::string& modelType, VisionChatFactory factory)
-{
-    visionChats_[modelType] = std::move(factory);
-}
-
-std::vector<std::string> ModelRegistry::visionChatTypes() const
-{
-    std::vector<std::string> types;
-    for (const auto& [type, factory] : visionChats_)
-        types.push_back(type);
-    return types;
+    return family(ModelCapability::Embedding, modelDir, "an image-text embedding model")
+        .embedder(modelDir, options);
 }
 
 std::unique_ptr<VisionChat> ModelRegistry::loadVisionChat(
     const std::filesystem::path& modelDir, const VisionChatOptions& options) const
 {
-    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
-    const std::string type = readModelType(modelDir);
-    auto it = visionChats_.find(type);
-    if (it == visionChats_.end()) {
-        std::string supported;
-        for (const auto& name : visionChatTypes())
-            supported += (supported.empty() ? "" : ", ") + name;
-        PICTOR_FAIL((modelDir / "config.json").string(), ": model_type '", type,
-            "' is not a captioning / question-answering model Pictor supports (supported: ",
-            supported.empty() ? "none" : supported, ")");
-    }
-    return it->second(modelDir, options);
-}
-
-void ModelRegistry::registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory)
-{
-    imageGenerators_[pipelineClass] = std::move(factory);
-}
-
-std::vector<std::string> ModelRegistry::imageGeneratorTypes() const
-{
-    std::vector<std::string> types;
-    for (const auto& [type, factory] : imageGenerators_)
-        types.push_back(type);
-    return types;
-}
-
-std::string readPipelineClass(const std::filesystem::path& modelDir)
-{
-    const auto indexFile = modelDir / "model_index.json";
-    PICTOR_CHECK(std::filesystem::exists(indexFile), modelDir.string(),
-        ": not a diffusers pipeline folder (no model_index.json)");
-    return jsonField<std::string>(readJsonFile(indexFile), "_class_name", indexFile);
+    return family(ModelCapability::VisionChat, modelDir, "a captioning / question-answering model")
+        .visionChat(modelDir, options);
 }
 
 std::unique_ptr<ImageGenerator> ModelRegistry::loadImageGenerator(
     const std::filesystem::path& modelDir, const GeneratorOptions& options) const
 {
-    PICTOR_CHECK(std::filesystem::is_directory(modelDir), modelDir.string(), ": not a model folder");
-    const std::string type = readPipelineClass(modelDir);
-    auto it = imageGenerators_.find(type);
-    if (it == imageGenerators_.end()) {
-        std::string supported;
-        for (const auto& name : imageGeneratorTypes())
-            supported += (supported.empty() ? "" : ", ") + name;
-        PICTOR_FAIL((modelDir / "model_index.json").string(), ": pipeline '", type,
-            "' is not an image generator Pictor supports (supported: ",
-            supported.empty() ? "none" : supported, ")");
-    }
-    return it->second(modelDir, options);
+    return family(ModelCapability::ImageGeneration, modelDir, "an image generator")
+        .imageGenerator(modelDir, options);
 }
 
 void normalizeRows(EmbeddingMatrix& matrix)

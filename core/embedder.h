@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,39 +62,57 @@ using VisionChatFactory = std::function<std::unique_ptr<VisionChat>(
 using ImageGeneratorFactory = std::function<std::unique_ptr<ImageGenerator>(
     const std::filesystem::path& modelDir, const GeneratorOptions&)>;
 
-// model_type -> factory. Families register explicitly from the composition root (no static-init magic).
+// What a model folder says it is: a diffusers pipeline's model_index.json `_class_name` ("UnCLIPPipeline"),
+// else config.json's `model_type` ("clip", "llava"). The one reader of a folder's type: the registry,
+// model discovery, verification and the window all ask it.
+struct ModelFolderType {
+    std::string name;
+    bool pipeline = false; // read from model_index.json
+};
+// Errors name the file (a folder with neither file, unreadable JSON, no type field).
+ModelFolderType readModelFolderType(const std::filesystem::path& modelDir);
+
+enum class ModelCapability { Embedding, VisionChat, ImageGeneration };
+
+// One table of families: each registers what it can do, the folder type it recognises and its factory.
+// Families register explicitly from the composition root (no static-init magic).
 class ModelRegistry {
 public:
     void registerEmbedder(const std::string& modelType, EmbedderFactory factory);
-    // Reads <modelDir>/config.json; an unknown model_type is an error naming the supported ones.
+    void registerVisionChat(const std::string& modelType, VisionChatFactory factory);
+    // Generators are diffusers pipeline folders, recognised by model_index.json's _class_name.
+    void registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory);
+
+    // What the family of this folder can do; nullopt when no family recognises it (or it has no type).
+    std::optional<ModelCapability> capabilityOf(const std::filesystem::path& modelDir) const;
+
+    // Each reads the folder's type; a type no family of that capability has is an error naming the
+    // supported ones.
     std::unique_ptr<ImageTextEmbedder> loadEmbedder(
         const std::filesystem::path& modelDir, const EmbedderOptions& options = {}) const;
-    std::vector<std::string> embedderTypes() const;
-
-    void registerVisionChat(const std::string& modelType, VisionChatFactory factory);
-    // As loadEmbedder, for models that caption and answer questions about photos (model_type "llava").
     std::unique_ptr<VisionChat> loadVisionChat(
         const std::filesystem::path& modelDir, const VisionChatOptions& options = {}) const;
-    std::vector<std::string> visionChatTypes() const;
-
-    // Generators are diffusers pipeline folders, recognised by model_index.json's _class_name
-    // ("UnCLIPPipeline"), not by a config.json model_type.
-    void registerImageGenerator(const std::string& pipelineClass, ImageGeneratorFactory factory);
     std::unique_ptr<ImageGenerator> loadImageGenerator(
         const std::filesystem::path& modelDir, const GeneratorOptions& options = {}) const;
+
+    std::vector<std::string> embedderTypes() const; // sorted
+    std::vector<std::string> visionChatTypes() const;
     std::vector<std::string> imageGeneratorTypes() const;
 
 private:
-    std::map<std::string, ImageGeneratorFactory> imageGenerators_;
-    std::map<std::string, EmbedderFactory> embedders_;
-    std::map<std::string, VisionChatFactory> visionChats_;
+    struct Family {
+        ModelCapability capability;
+        std::string folderType;
+        EmbedderFactory embedder;
+        VisionChatFactory visionChat;
+        ImageGeneratorFactory imageGenerator;
+    };
+    Family& entry(ModelCapability capability, const std::string& folderType);
+    const Family& family(
+        ModelCapability capability, const std::filesystem::path& modelDir, const char* whatItIs) const;
+    std::vector<std::string> typesOf(ModelCapability capability) const;
+    std::vector<Family> families_;
 };
-
-// The model_type field of a model folder's config.json (errors name the file).
-std::string readModelType(const std::filesystem::path& modelDir);
-
-// The _class_name of a diffusers pipeline folder's model_index.json (errors name the file).
-std::string readPipelineClass(const std::filesystem::path& modelDir);
 
 // L2-normalises each row in place (rows of zeros stay zero).
 void normalizeRows(EmbeddingMatrix& matrix);

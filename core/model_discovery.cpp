@@ -7,7 +7,7 @@
 
 #include <sys/stat.h>
 
-#include "core/json_file.h"
+#include "core/embedder.h"
 
 namespace pictor {
 namespace {
@@ -30,24 +30,14 @@ bool isModelFolder(const fs::path& dir)
 std::string familyOf(const fs::path& dir)
 {
     try {
-        std::error_code error;
-        if (fs::is_regular_file(dir / "model_index.json", error)) {
-            // A diffusers pipeline: its family is named by the pipeline class.
-            const nlohmann::json index = readJsonFile(dir / "model_index.json");
-            const auto type = index.find("_class_name");
-            if (type == index.end() || !type->is_string())
-                return {};
-            const std::string name = type->get<std::string>();
-            return name == "UnCLIPPipeline" || name == "UnCLIPImageVariationPipeline" ? "unclip" : name;
-        }
-        const nlohmann::json config = readJsonFile(dir / "config.json");
-        const auto type = config.find("model_type");
-        if (type != config.end() && type->is_string())
-            return type->get<std::string>();
+        const ModelFolderType type = readModelFolderType(dir);
+        // A diffusers pipeline is named by its pipeline class; unCLIP's two are one family.
+        if (type.pipeline && (type.name == "UnCLIPPipeline" || type.name == "UnCLIPImageVariationPipeline"))
+            return "unclip";
+        return type.name;
     } catch (const std::exception&) {
-        // An unreadable config.json: the family stays unknown; Verify says why.
+        return {}; // an unreadable config: the family stays unknown; Verify says why
     }
-    return {};
 }
 
 fs::path canonicalOrSelf(const fs::path& path)

@@ -13,7 +13,8 @@ ModelVerification verifyModelFolder(const ModelRegistry& registry, const std::fi
 {
     PICTOR_CHECK(std::filesystem::is_directory(dir), dir.string(), ": not a model folder");
     ModelVerification result;
-    if (std::filesystem::exists(dir / "model_index.json")) {
+    const std::optional<ModelCapability> capability = registry.capabilityOf(dir);
+    if (capability == ModelCapability::ImageGeneration) {
         GeneratorOptions options;
         options.device = "cpu";
         options.dtype = "float32";
@@ -28,9 +29,7 @@ ModelVerification verifyModelFolder(const ModelRegistry& registry, const std::fi
         }
         return result;
     }
-    const std::string type = readModelType(dir);
-    const auto chatTypes = registry.visionChatTypes();
-    if (std::find(chatTypes.begin(), chatTypes.end(), type) != chatTypes.end()) {
+    if (capability == ModelCapability::VisionChat) {
         VisionChatOptions options;
         options.device = "cpu";
         const auto chat = registry.loadVisionChat(dir, options);

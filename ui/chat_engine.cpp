@@ -1,9 +1,5 @@
 #include "ui/chat_engine.h"
 
-#include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
-
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "core/error.h"
@@ -13,16 +9,14 @@
 namespace pictor::ui {
 namespace {
 
-// The folder's model_type, or why it cannot be read (small file, read on the thread pool).
+// The folder's type, or why it cannot be read (small files, read on the thread pool).
 QString modelTypeOf(const std::filesystem::path& dir)
 {
-    QFile file(QString::fromStdString((dir / "config.json").string()));
-    if (!file.open(QIODevice::ReadOnly))
-        return QObject::tr("no readable config.json in %1").arg(QString::fromStdString(dir.string()));
-    return QJsonDocument::fromJson(file.read(1 << 20))
-        .object()
-        .value(QStringLiteral("model_type"))
-        .toString();
+    try {
+        return QString::fromStdString(readModelFolderType(dir).name);
+    } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+    }
 }
 
 } // namespace
