@@ -54,13 +54,15 @@ CaptionSummary captionPhotos(Catalog& catalog, VisionChat& chat, const std::vect
             const RgbImage image = decodeImageFile(photo->path, captionDecodeOptions()).image;
             // One worker job per slice (about kAnswerSlice of image encoding, prefill or tokens each), so
             // an interactive job waits for one slice, not for a whole caption.
-            auto onWorker = [&](auto work) {
-                return options.worker ? options.worker->run(JobPriority::Chat, std::move(work)) : work();
-            };
-            const std::unique_ptr<AnswerStream> stream
-                = onWorker([&] { return chat.startDescribe(image, answerOptions); });
-            while (!onWorker([&] { return stream->step(kAnswerSlice); })) { }
-            answer = captionFromAnswer(stream->answer());
+            std::unique_ptr<AnswerStream> stream;
+            runStepsAndWait(options.worker, JobPriority::Chat, nullptr, [&] {
+                if (!stream)
+                    stream = chat.startDescribe(image, answerOptions);
+                else
+                    return stream->step(kAnswerSlice);
+                return false;
+            });
+            answer = captionFromAnswer(stream->answer()); // a cancel ends the answer: it says so
         } catch (const Error& e) {
             catalog.recordFailure(photo->path, e.what(), "caption");
             ++counts.failed;

@@ -47,4 +47,35 @@ void ComputeWorker::loop()
     }
 }
 
+void runSteps(ComputeWorker& worker, JobPriority priority, CancelToken cancel, std::function<bool()> step,
+    std::function<void(const StepsOutcome&)> done)
+{
+    worker.submit(
+        priority, [&worker, priority, cancel, step = std::move(step), done = std::move(done)]() mutable {
+            StepsOutcome outcome;
+            try {
+                if (cancel.cancelled())
+                    outcome.cancelled = true;
+                else if (!step()) {
+                    runSteps(worker, priority, std::move(cancel), std::move(step), std::move(done));
+                    return;
+                }
+            } catch (...) {
+                outcome.error = std::current_exception();
+            }
+            done(outcome);
+        });
+}
+
+bool runStepsAndWait(ComputeWorker* worker, JobPriority priority, const std::atomic<bool>* cancel,
+    const std::function<bool()>& step)
+{
+    for (;;) {
+        if (cancel && cancel->load())
+            return true;
+        if (worker ? worker->run(priority, step) : step())
+            return false;
+    }
+}
+
 } // namespace pictor

@@ -4,8 +4,10 @@
 // No Qt and no Torch here: the CLI, the indexer and the desktop app share it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <future>
 #include <map>
@@ -62,5 +64,35 @@ private:
     bool stopping_ = false;
     std::thread thread_;
 };
+
+// The one cancel flag of jobs (searches, answers, captions, index runs, generations): cancel() from any
+// thread; the job checks cancelled() between its steps and hands flag() to the engine APIs that take an
+// atomic (AnswerOptions::cancel, IndexOptions::cancel, GenerationRequest::cancel). Copies share the flag.
+class CancelToken {
+public:
+    CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) { }
+    void cancel() const { flag_->store(true); }
+    bool cancelled() const { return flag_->load(); }
+    const std::atomic<bool>* flag() const { return flag_.get(); }
+
+private:
+    std::shared_ptr<std::atomic<bool>> flag_;
+};
+
+// Work as a stream of steps on the worker (an answer's slices, a diffusion step): each call of `step` is
+// one job, and the next is queued behind any job of higher priority (a search typed meanwhile), until `step`
+// returns true. Cancel is checked before every step. `done` runs on the worker at the end: cancelled, or
+// with the exception a step threw.
+struct StepsOutcome {
+    bool cancelled = false;
+    std::exception_ptr error;
+};
+void runSteps(ComputeWorker& worker, JobPriority priority, CancelToken cancel, std::function<bool()> step,
+    std::function<void(const StepsOutcome&)> done);
+
+// The same for a thread that waits for the end (a batch job's thread), or on the calling thread when there
+// is no worker; a step's exception reaches the caller. Returns whether it stopped on `cancel`.
+bool runStepsAndWait(ComputeWorker* worker, JobPriority priority, const std::atomic<bool>* cancel,
+    const std::function<bool()>& step);
 
 } // namespace pictor

@@ -104,7 +104,7 @@ int ChatEngine::ask(AskRequest request)
     const int id = nextId_++;
     {
         std::lock_guard lock(mutex_);
-        running_[id] = std::make_shared<std::atomic<bool>>(false);
+        running_.emplace(id, CancelToken());
     }
     // Decoded on the thread pool; the continuation (GUI thread) only queues the answer on the worker.
     const std::filesystem::path file = request.imagePath.toStdString();
@@ -123,13 +123,13 @@ int ChatEngine::ask(AskRequest request)
 
 void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image)
 {
-    std::shared_ptr<std::atomic<bool>> cancel;
+    std::optional<CancelToken> cancel;
     {
         std::lock_guard lock(mutex_);
         if (const auto found = running_.find(id); found != running_.end())
             cancel = found->second;
     }
-    if (!cancel || *cancel) {
+    if (!cancel || cancel->cancelled()) {
         takeCancel(id);
         emit answerFinished(id, {}, 0, true);
         return;
@@ -137,47 +137,46 @@ void ChatEngine::answer(int id, const AskRequest& request, const RgbImage& image
     try {
         auto chat = ensureChat();
         AnswerOptions options = request.options;
-        options.cancel = cancel.get(); // kept alive with the stream in Answering
+        options.cancel = cancel->flag(); // the token's copies keep it alive
         options.onToken = [this, id](std::string_view text) {
             if (!text.empty())
                 emit answerPiece(id, QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
             return true;
         };
         // This job only checked the prompt; the next ones encode the photo, prefill and generate, a slice
-        // each.
-        const Answering answering {
-            chat->startAnswer({image}, request.question, request.history, options), std::move(cancel)};
-        host_.worker().submit(JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
+        // each, queued behind any waiting interactive job (a search typed meanwhile), ahead of bulk work.
+        std::shared_ptr<AnswerStream> stream
+            = chat->startAnswer({image}, request.question, request.history, options);
+        // The stream itself stops on the cancel flag (checked before every token), so the steps run to its
+        // end and the answer says it was cancelled.
+        runSteps(
+            host_.worker(), JobPriority::Chat, CancelToken(),
+            [stream, flagOwner = *cancel] { return stream->step(kAnswerSlice); }, // the flag lives as long
+            [this, id, stream](const StepsOutcome& outcome) {
+                takeCancel(id);
+                if (outcome.error) {
+                    try {
+                        std::rethrow_exception(outcome.error);
+                    } catch (const std::exception& e) {
+                        emit answerFailed(id, QString::fromUtf8(e.what()));
+                    }
+                    return;
+                }
+                const ChatAnswer& reply = stream->answer();
+                emit answerFinished(id, QString::fromStdString(reply.text), reply.tokens, reply.cancelled);
+            });
     } catch (const std::exception& e) {
         takeCancel(id);
         emit answerFailed(id, QString::fromUtf8(e.what()));
     }
 }
 
-void ChatEngine::continueAnswer(int id, Answering answering)
-{
-    try {
-        if (!answering.stream->step(kAnswerSlice)) {
-            // Queued behind any waiting interactive job (a search typed meanwhile), ahead of bulk work.
-            host_.worker().submit(
-                JobPriority::Chat, [this, id, answering] { continueAnswer(id, answering); });
-            return;
-        }
-        const ChatAnswer& reply = answering.stream->answer();
-        takeCancel(id);
-        emit answerFinished(id, QString::fromStdString(reply.text), reply.tokens, reply.cancelled);
-    } catch (const std::exception& e) {
-        takeCancel(id);
-        emit answerFailed(id, QString::fromUtf8(e.what()));
-    }
-}
-
-std::shared_ptr<std::atomic<bool>> ChatEngine::takeCancel(int id)
+std::optional<CancelToken> ChatEngine::takeCancel(int id)
 {
     std::lock_guard lock(mutex_);
     const auto found = running_.find(id);
     if (found == running_.end())
-        return nullptr;
+        return std::nullopt;
     auto cancel = found->second;
     running_.erase(found);
     return cancel;
@@ -187,14 +186,14 @@ void ChatEngine::stop(int id)
 {
     std::lock_guard lock(mutex_);
     if (const auto found = running_.find(id); found != running_.end())
-        found->second->store(true);
+        found->second.cancel();
 }
 
 void ChatEngine::stopAll()
 {
     std::lock_guard lock(mutex_);
     for (auto& [id, cancel] : running_)
-        cancel->store(true);
+        cancel.cancel();
 }
 
 } // namespace pictor::ui

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,19 +65,14 @@ private:
     };
     Config config() const;
     std::shared_ptr<VisionChat> ensureChat(); // worker thread
-    // An answer between its slices: the stream, and the cancel flag it reads.
-    struct Answering {
-        std::shared_ptr<AnswerStream> stream;
-        std::shared_ptr<std::atomic<bool>> cancel;
-    };
-    void answer(int id, const AskRequest& request, const RgbImage& image); // worker thread: starts it
-    void continueAnswer(int id, Answering answering); // worker thread: one slice, then queues the next
-    std::shared_ptr<std::atomic<bool>> takeCancel(int id);
+    // Worker thread: checks the prompt, then runs the answer as steps (runSteps), one slice each.
+    void answer(int id, const AskRequest& request, const RgbImage& image);
+    std::optional<CancelToken> takeCancel(int id);
 
     ModelHost& host_;
     mutable std::mutex mutex_;
     Config config_; // guarded by mutex_
-    std::map<int, std::shared_ptr<std::atomic<bool>>> running_; // guarded by mutex_
+    std::map<int, CancelToken> running_; // guarded by mutex_
 
     // Worker thread.
     std::shared_ptr<VisionChat> chat_;

@@ -102,7 +102,8 @@ int IndexingJobs::rescan(const std::vector<std::filesystem::path>& roots)
 
 int IndexingJobs::reindexForModel(const std::filesystem::path& modelDir)
 {
-    if (const JobInfo* pending = job(reindexJob_); pending && !pending->finished() && !*pending->cancel) {
+    if (const JobInfo* pending = job(reindexJob_);
+        pending && !pending->finished() && !pending->cancel.cancelled()) {
         if (reindexModel_ == modelDir)
             return reindexJob_;
         cancel(reindexJob_);
@@ -133,7 +134,7 @@ void IndexingJobs::cancel(int id)
 {
     for (JobInfo& info : jobs_)
         if (info.id == id && !info.finished()) {
-            info.cancel->store(true);
+            info.cancel.cancel();
             if (info.state == JobInfo::State::Queued) {
                 info.state = JobInfo::State::Cancelled;
                 info.message = tr("cancelled before it started");
@@ -178,8 +179,8 @@ void IndexingJobs::run(int id, JobInput input)
     const Kind kind = input.kind;
     auto& roots = input.roots;
     const auto& ids = input.ids;
-    const auto& cancel = input.cancel;
-    if (*cancel)
+    const CancelToken& cancel = input.cancel;
+    if (cancel.cancelled())
         return;
     // The decode threads indexLibrary starts inherit this: bulk work yields to the GUI and to queries.
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
@@ -194,7 +195,7 @@ void IndexingJobs::run(int id, JobInput input)
             return;
         }
         if (kind == Kind::Work) {
-            const JobOutcome outcome = input.work(library, *cancel,
+            const JobOutcome outcome = input.work(library, *cancel.flag(),
                 [&](const IndexProgress& progress) { report(id, JobInfo::State::Running, progress, {}); });
             report(id, outcome.cancelled ? JobInfo::State::Cancelled : JobInfo::State::Done, {},
                 outcome.message);
@@ -223,7 +224,7 @@ void IndexingJobs::run(int id, JobInput input)
         IndexOptions options;
         options.scan.excludePatterns = input.excludePatterns;
         options.modelDir = model.dir;
-        options.cancel = cancel.get();
+        options.cancel = cancel.flag();
         options.worker = &host_.worker();
         options.thumbnails = &thumbnails;
         QElapsedTimer throttle;

@@ -30,7 +30,7 @@ struct JobInfo {
     IndexProgress progress;
     QString message; // the summary or the error
     std::vector<std::filesystem::path> roots; // the folders it works on (empty: all)
-    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+    CancelToken cancel;
 
     bool finished() const { return state != State::Queued && state != State::Running; }
 };
@@ -89,7 +89,7 @@ private:
         std::vector<std::string> excludePatterns;
         std::vector<std::filesystem::path> roots;
         std::vector<std::int64_t> ids;
-        std::shared_ptr<std::atomic<bool>> cancel;
+        CancelToken cancel;
         Work work;
     };
     void run(int id, JobInput input);

@@ -166,7 +166,7 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
         return future;
     }
     cancelSearch();
-    auto superseded = std::make_shared<std::atomic<bool>>(false);
+    const CancelToken superseded;
     superseded_ = superseded;
     // The job is queued from the event loop, after the caller has attached its continuation to the
     // future: with Qt 6.4 a continuation attached while the worker finishes the promise can be lost, and
@@ -177,17 +177,17 @@ QFuture<SearchResults> SearchEngine::search(const SearchRequest& request)
     return future;
 }
 
-void SearchEngine::submitSearch(std::shared_ptr<QPromise<SearchResults>> promise,
-    std::shared_ptr<std::atomic<bool>> superseded, SearchQuery query)
+void SearchEngine::submitSearch(
+    std::shared_ptr<QPromise<SearchResults>> promise, CancelToken superseded, SearchQuery query)
 {
     host_.worker().submit(JobPriority::Interactive, [this, promise, superseded, query = std::move(query)] {
         SearchResults results;
-        if (!*superseded) {
+        if (!superseded.cancelled()) {
             QElapsedTimer timer;
             timer.start();
             try {
                 SearchService& service = ensureService();
-                if (!*superseded) { // superseded while the model loaded
+                if (!superseded.cancelled()) { // superseded while the model loaded
                     results.hits = service.search(query);
                     results.seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
                 }
@@ -205,7 +205,7 @@ void SearchEngine::submitSearch(std::shared_ptr<QPromise<SearchResults>> promise
 void SearchEngine::cancelSearch()
 {
     if (superseded_)
-        *superseded_ = true;
+        superseded_->cancel();
 }
 
 void SearchEngine::preload()

@@ -76,8 +76,8 @@ signals:
     void modelStatusChanged(const QString& status, bool ready);
 
 private:
-    void submitSearch(std::shared_ptr<QPromise<SearchResults>> promise,
-        std::shared_ptr<std::atomic<bool>> superseded, SearchQuery query);
+    void submitSearch(
+        std::shared_ptr<QPromise<SearchResults>> promise, CancelToken superseded, SearchQuery query);
 
     struct Config {
         std::filesystem::path libraryDir;
@@ -105,7 +105,7 @@ private:
     std::optional<Library> reader_;
     std::unique_ptr<SearchService> service_;
 
-    std::shared_ptr<std::atomic<bool>> superseded_; // of the latest search; GUI thread only
+    std::optional<CancelToken> superseded_; // of the latest search; GUI thread only
 };
 
 } // namespace pictor::ui

@@ -92,5 +92,56 @@ TEST(ComputeWorker, ShutdownFinishesTheRunningJobAndBreaksQueuedOnes)
     }
 }
 
+// The one slice loop: each step is its own job, so a search submitted meanwhile runs between two steps;
+// cancel is checked before every step; a step's exception reaches the end.
+TEST(ComputeWorker, StepsLetOtherJobsInBetweenAndStopOnCancel)
+{
+    ComputeWorker worker;
+    std::vector<std::string> order; // worker thread only
+    std::promise<StepsOutcome> finished;
+    int steps = 0;
+    runSteps(
+        worker, JobPriority::Chat, CancelToken(),
+        [&] {
+            order.push_back("step" + std::to_string(++steps));
+            if (steps == 1) // a search arrives while the first step runs
+                worker.submit(JobPriority::Interactive, [&] { order.push_back("search"); });
+            return steps == 3;
+        },
+        [&](const StepsOutcome& outcome) { finished.set_value(outcome); });
+    const StepsOutcome outcome = finished.get_future().get();
+    EXPECT_FALSE(outcome.cancelled);
+    EXPECT_FALSE(outcome.error);
+    EXPECT_EQ(order, (std::vector<std::string> {"step1", "search", "step2", "step3"}));
+
+    const CancelToken cancel;
+    std::promise<StepsOutcome> stopped;
+    int ran = 0;
+    runSteps(
+        worker, JobPriority::Chat, cancel,
+        [&] {
+            if (++ran == 2)
+                cancel.cancel();
+            return false;
+        },
+        [&](const StepsOutcome& o) { stopped.set_value(o); });
+    EXPECT_TRUE(stopped.get_future().get().cancelled);
+    EXPECT_EQ(ran, 2);
+
+    std::promise<StepsOutcome> failed;
+    runSteps(
+        worker, JobPriority::Chat, CancelToken(), []() -> bool { throw std::runtime_error("bad step"); },
+        [&](const StepsOutcome& o) { failed.set_value(o); });
+    EXPECT_THROW(std::rethrow_exception(failed.get_future().get().error), std::runtime_error);
+
+    // Waiting from another thread, or inline without a worker.
+    int waited = 0;
+    EXPECT_FALSE(runStepsAndWait(&worker, JobPriority::Chat, nullptr, [&] { return ++waited == 4; }));
+    EXPECT_EQ(waited, 4);
+    const CancelToken already;
+    already.cancel();
+    EXPECT_TRUE(runStepsAndWait(nullptr, JobPriority::Chat, already.flag(), [] { return false; }));
+}
+
 } // namespace
 } // namespace pictor
