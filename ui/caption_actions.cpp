@@ -6,16 +6,12 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMetaObject>
-#include <QStatusBar>
 
 #include "indexer/caption_job.h"
 #include "ui/ask_panel.h"
 #include "ui/chat_engine.h"
-#include "ui/gallery_model.h"
-#include "ui/gallery_view.h"
+#include "ui/feature_host.h"
 #include "ui/indexing_jobs.h"
-#include "ui/main_window.h"
-#include "ui/photo_viewer.h"
 
 namespace pictor::ui {
 namespace {
@@ -36,19 +32,17 @@ QString summaryText(const CaptionSummary& summary, const Catalog& catalog)
 
 } // namespace
 
-CaptionActions::CaptionActions(MainWindow& window, ModelHost& host, IndexingJobs& jobs)
-    : QObject(&window),
+CaptionActions::CaptionActions(FeatureHost& window)
+    : QObject(window.windowWidget()),
       window_(window),
-      host_(host),
-      jobs_(jobs),
-      chat_(new ChatEngine(host, this)),
-      panel_(new AskPanel(*chat_, window.viewer())),
-      label_(new QLabel(&window)),
+      chat_(new ChatEngine(window.models(), this)),
+      panel_(new AskPanel(*chat_, window.windowWidget())),
+      label_(new QLabel(window.windowWidget())),
       captionAll_(new QAction(tr("Caption all uncaptioned photos"), this))
 {
     label_->setObjectName(QStringLiteral("captionModelLabel"));
     label_->hide();
-    window.statusBar()->addPermanentWidget(label_);
+    window.addStatusWidget(label_);
     connect(chat_, &ChatEngine::statusChanged, label_, [this](const QString& status) {
         label_->setText(tr("Captions: %1").arg(status));
         label_->setToolTip(status);
@@ -59,17 +53,17 @@ CaptionActions::CaptionActions(MainWindow& window, ModelHost& host, IndexingJobs
     connect(captionAll_, &QAction::triggered, this, [this] { caption({}); });
     connect(chat_, &ChatEngine::availabilityChanged, captionAll_, &QAction::setVisible);
 
-    window.viewer()->addSidePanel(panel_);
+    window.addViewerSidePanel(panel_);
     panel_->hide();
     connect(panel_, &AskPanel::closeRequested, panel_, &QWidget::hide);
-    connect(window.viewer(), &PhotoViewer::rowChanged, this, [this](int row) {
+    window.onViewerRowChanged(this, [this](int row) {
         if (panel_->isVisible())
             showAskPanelFor(row);
     });
     connect(this, &CaptionActions::captionStored, this, [this](qint64 id) {
-        PhotoViewer* viewer = window_.viewer();
-        if (viewer->isVisible() && viewer->row() >= 0 && window_.galleryModel()->idAt(viewer->row()) == id)
-            viewer->refreshDetails();
+        const int row = window_.viewerRow();
+        if (row >= 0 && window_.photoAt(row).id == id)
+            window_.refreshPhotoDetails();
     });
 }
 
@@ -82,13 +76,12 @@ void CaptionActions::addPhotoActions(QMenu* menu, int row)
 {
     if (!chat_->available())
         return;
-    GalleryModel* model = window_.galleryModel();
-    QList<int> rows = window_.gallery()->selectedRows();
+    QList<int> rows = window_.selectedRows();
     if (!rows.contains(row))
         rows = {row};
     std::vector<std::int64_t> ids;
     for (int r : rows)
-        if (const qint64 id = model->idAt(r); id > 0)
+        if (const qint64 id = window_.photoAt(r).id; id > 0)
             ids.push_back(id);
     menu->addSeparator();
     QAction* captionAction = menu->addAction(tr("Caption %n photo(s)", nullptr, static_cast<int>(ids.size())),
@@ -106,7 +99,7 @@ int CaptionActions::caption(const std::vector<std::int64_t>& ids)
 {
     const QString label = ids.empty() ? tr("Caption all uncaptioned photos")
                                       : tr("Caption %n photo(s)", nullptr, static_cast<int>(ids.size()));
-    return jobs_.enqueueWork(label,
+    return window_.jobQueue().enqueueWork(label,
         [this, ids](Library& library, const std::atomic<bool>& cancel,
             const std::function<void(const IndexProgress&)>& progress) {
             // On the job thread: the model loads on the worker, each caption is one Chat job there.
@@ -120,7 +113,7 @@ int CaptionActions::caption(const std::vector<std::int64_t>& ids)
             QElapsedTimer timer;
             timer.start();
             CaptionJobOptions options;
-            options.worker = &host_.worker();
+            options.worker = &window_.models().worker();
             options.cancel = &cancel;
             options.progress = [&](const CaptionEvent& event) {
                 IndexProgress p;
@@ -144,7 +137,7 @@ int CaptionActions::caption(const std::vector<std::int64_t>& ids)
 
 void CaptionActions::askAbout(int row)
 {
-    window_.openViewer(row);
+    window_.openPhoto(row);
     panel_->show();
     showAskPanelFor(row);
     panel_->questionEdit()->setFocus();
@@ -152,10 +145,10 @@ void CaptionActions::askAbout(int row)
 
 void CaptionActions::showAskPanelFor(int row)
 {
-    GalleryModel* model = window_.galleryModel();
-    if (row < 0 || row >= model->rowCount())
+    if (row < 0 || row >= window_.photoCount())
         return;
-    panel_->setPhoto(model->pathAt(row), model->idAt(row), window_.libraryDir());
+    const FeatureHost::Photo photo = window_.photoAt(row);
+    panel_->setPhoto(photo.path, photo.id, window_.libraryDir());
 }
 
 void CaptionActions::stopAnswers()

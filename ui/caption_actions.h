@@ -19,13 +19,12 @@ namespace pictor::ui {
 
 class AskPanel;
 class ChatEngine;
-class IndexingJobs;
-class MainWindow;
+class FeatureHost;
 
 class CaptionActions : public QObject {
     Q_OBJECT
 public:
-    CaptionActions(MainWindow& window, ModelHost& host, IndexingJobs& jobs);
+    explicit CaptionActions(FeatureHost& window);
 
     ChatEngine* chat() const { return chat_; }
     AskPanel* askPanel() const { return panel_; }
@@ -46,9 +45,7 @@ signals:
 private:
     void showAskPanelFor(int row);
 
-    MainWindow& window_;
-    ModelHost& host_;
-    IndexingJobs& jobs_;
+    FeatureHost& window_;
     ChatEngine* chat_;
     AskPanel* panel_;
     QLabel* label_;

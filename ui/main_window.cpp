@@ -163,7 +163,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     sizeLabel_->setObjectName(QStringLiteral("librarySize"));
     statusBar()->addPermanentWidget(sizeLabel_);
 
-    captions_ = new CaptionActions(*this, *host_, *jobs_);
+    captions_ = new CaptionActions(*this);
     buildMenus();
     applySettings();
     restoreGeometry(settings_.windowGeometry());
@@ -254,6 +254,46 @@ MainWindow::~MainWindow()
     host_->setListener({});
     host_->stopWorker(); // its queued jobs reference the engines: none may run after this
     engine_.reset();
+}
+
+int MainWindow::photoCount() const
+{
+    return model_->rowCount();
+}
+
+FeatureHost::Photo MainWindow::photoAt(int row) const
+{
+    return {model_->idAt(row), model_->pathAt(row)};
+}
+
+QList<int> MainWindow::selectedRows() const
+{
+    return gallery_->selectedRows();
+}
+
+int MainWindow::viewerRow() const
+{
+    return viewer_->isVisible() ? viewer_->row() : -1;
+}
+
+void MainWindow::refreshPhotoDetails()
+{
+    viewer_->refreshDetails();
+}
+
+void MainWindow::addViewerSidePanel(QWidget* panel)
+{
+    viewer_->addSidePanel(panel);
+}
+
+void MainWindow::onViewerRowChanged(QObject* context, std::function<void(int row)> handler)
+{
+    connect(viewer_, &PhotoViewer::rowChanged, context, std::move(handler));
+}
+
+void MainWindow::addStatusWidget(QWidget* widget)
+{
+    statusBar()->addPermanentWidget(widget);
 }
 
 void MainWindow::showModelMemory()

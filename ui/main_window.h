@@ -14,6 +14,7 @@
 
 #include "ui/app_settings.h"
 #include "ui/catalog_reader.h"
+#include "ui/feature_host.h"
 #include "ui/gallery_model.h"
 #include "ui/search_engine.h"
 
@@ -36,7 +37,7 @@ class SearchBar;
 class ThumbnailLoader;
 class WelcomePage;
 
-class MainWindow : public QMainWindow {
+class MainWindow : public QMainWindow, public FeatureHost {
     Q_OBJECT
 public:
     struct Options {
@@ -55,12 +56,26 @@ public:
     IndexingJobs* jobs() const { return jobs_.get(); }
     SearchEngine* engine() const { return engine_.get(); }
     ModelHost* host() const { return host_.get(); }
+
+    // FeatureHost: what the window's features (captions and Ask) may use of it.
+    QWidget* windowWidget() override { return this; }
+    ModelHost& models() override { return *host_; }
+    IndexingJobs& jobQueue() override { return *jobs_; }
+    int photoCount() const override;
+    Photo photoAt(int row) const override;
+    QList<int> selectedRows() const override;
+    void openPhoto(int row) override { openViewer(row); }
+    int viewerRow() const override;
+    void refreshPhotoDetails() override;
+    void addViewerSidePanel(QWidget* panel) override;
+    void onViewerRowChanged(QObject* context, std::function<void(int row)> handler) override;
+    void addStatusWidget(QWidget* widget) override;
     LibrarySidebar* sidebar() const { return sidebar_; }
     JobStatusWidget* jobStatus() const { return jobStatus_; }
     QLabel* modelLabel() const { return modelLabel_; }
     QLabel* librarySizeLabel() const { return sizeLabel_; }
     CaptionActions* captions() const { return captions_; }
-    const std::filesystem::path& libraryDir() const { return libraryDir_; }
+    const std::filesystem::path& libraryDir() const override { return libraryDir_; }
     bool listingLoaded() const { return listingLoaded_; }
     bool searchRunning() const { return searchRunning_; }
     double lastSearchLatencyMs() const { return lastLatencyMs_; } // last keystroke -> results painted
