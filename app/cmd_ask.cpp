@@ -31,7 +31,7 @@ struct AskArgs {
 
 std::atomic<bool> stopRequested {false};
 
-int runAsk(const AskArgs& args, const ModelRegistry& registry)
+int runAsk(const AskArgs& args, ModelHost& models)
 {
     PICTOR_CHECK(args.temperature > 0, "--temperature must be greater than 0");
     PICTOR_CHECK(args.topP > 0 && args.topP <= 1, "--top-p must be in (0, 1]");
@@ -39,10 +39,9 @@ int runAsk(const AskArgs& args, const ModelRegistry& registry)
     for (const auto& file : args.images)
         images.push_back(decodeImageFile(file).image);
 
-    ComputeWorker worker;
+    ComputeWorker& worker = models.worker();
     const VisionChatOptions loadOptions {args.device, args.threads};
-    auto chat
-        = worker.run(JobPriority::Chat, [&] { return registry.loadVisionChat(args.model, loadOptions); });
+    auto chat = worker.run(JobPriority::Chat, [&] { return models.visionChat(args.model, loadOptions); });
 
     AnswerOptions options;
     options.greedy = args.greedy;
@@ -93,8 +92,8 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("QUESTION", args->question, "The question")->required();
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runAsk(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runAsk(*args, *models); };
 }
 
 } // namespace pictor::app

@@ -36,8 +36,8 @@ struct CaptionArgs {
 std::atomic<bool> interrupted {false};
 
 struct LoadedChat {
-    ComputeWorker worker;
-    std::unique_ptr<VisionChat> chat;
+    ComputeWorker& worker;
+    std::shared_ptr<VisionChat> chat;
 };
 
 ChatAnswer describeOnWorker(LoadedChat& loaded, const RgbImage& image, const CaptionArgs& args)
@@ -137,7 +137,7 @@ int captionLibrary(const CaptionArgs& args, LoadedChat& loaded)
     return result.cancelled ? 130 : 0;
 }
 
-int runCaption(const CaptionArgs& args, const ModelRegistry& registry)
+int runCaption(const CaptionArgs& args, ModelHost& models)
 {
     const bool libraryMode = args.all || !args.folder.empty();
     PICTOR_CHECK(!(args.all && !args.folder.empty()), "--all and --folder exclude each other");
@@ -147,10 +147,9 @@ int runCaption(const CaptionArgs& args, const ModelRegistry& registry)
         "or --folder F");
     PICTOR_CHECK(!libraryMode || args.files.empty(), "give either files or --all / --folder, not both");
 
-    LoadedChat loaded;
     const VisionChatOptions options {args.device, args.threads};
-    loaded.chat
-        = loaded.worker.run(JobPriority::Chat, [&] { return registry.loadVisionChat(args.model, options); });
+    LoadedChat loaded {models.worker(),
+        models.worker().run(JobPriority::Chat, [&] { return models.visionChat(args.model, options); })};
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
     return libraryMode ? captionLibrary(args, loaded) : captionFiles(args, loaded);
@@ -178,8 +177,8 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
         "--all", args->all, "Caption every photo of the library that has no caption from this model");
     command->add_option("--folder", args->folder, "Caption the library's photos under this folder");
     command->add_option("FILE", args->files, "Image files to caption")->check(CLI::ExistingFile);
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runCaption(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runCaption(*args, *models); };
 }
 
 } // namespace pictor::app

@@ -97,7 +97,7 @@ nlohmann::json cosineMatrix(EmbeddingMatrix texts, EmbeddingMatrix images)
     return matrix;
 }
 
-int runEmbed(const EmbedArgs& args, const ModelRegistry& registry)
+int runEmbed(const EmbedArgs& args, ModelHost& models)
 {
     PICTOR_CHECK(!args.texts.empty() || !args.images.empty() || !args.pixelValuesFile.empty(),
         "nothing to embed: give --text, --image or --pixel-values");
@@ -107,7 +107,8 @@ int runEmbed(const EmbedArgs& args, const ModelRegistry& registry)
     options.device = args.device;
     options.cpuThreads = args.threads;
     options.maxBatch = args.batch;
-    const auto embedder = registry.loadEmbedder(args.model, options);
+    const auto embedder
+        = models.worker().run(JobPriority::Interactive, [&] { return models.embedder(args.model, options); });
 
     const PixelBatch pixels = args.pixelValuesFile.empty()
         ? pixelsFromImages(args.images, embedder->preprocessing(), args.reducedDecode)
@@ -159,8 +160,8 @@ CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--batch", args->batch, "Inputs per forward pass")->check(CLI::PositiveNumber);
     command->add_flag("--reduced-decode", args->reducedDecode,
         "Decode large JPEGs at reduced size (faster, slightly different pixels)");
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runEmbed(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runEmbed(*args, *models); };
 }
 
 } // namespace pictor::app

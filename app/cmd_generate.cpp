@@ -144,7 +144,7 @@ void saveIntermediates(const std::filesystem::path& file, const GenerationResult
     writeSafetensors(file, tensors, {{"format", "pt"}, {"producer", "pictor generate"}});
 }
 
-int runGenerate(const GenerateArgs& args, const ModelRegistry& registry)
+int runGenerate(const GenerateArgs& args, ModelHost& models)
 {
     PICTOR_CHECK(args.n > 0, "--n must be at least 1 (got ", args.n, ")");
     PICTOR_CHECK(!args.prompts.empty() || !args.image.empty(), "give --prompt TEXT, --image FILE, or both");
@@ -171,10 +171,10 @@ int runGenerate(const GenerateArgs& args, const ModelRegistry& registry)
     request.keepIntermediates = !args.saveIntermediates.empty();
     request.cancel = &interrupted;
 
-    ComputeWorker worker;
+    ComputeWorker& worker = models.worker();
     const GeneratorOptions options {args.device, args.dtype, args.threads};
-    auto generator = worker.run(
-        JobPriority::Generation, [&] { return registry.loadImageGenerator(args.model, options); });
+    auto generator
+        = worker.run(JobPriority::Generation, [&] { return models.imageGenerator(args.model, options); });
     const bool bar = isatty(STDERR_FILENO);
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
@@ -250,8 +250,8 @@ CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context)
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runGenerate(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runGenerate(*args, *models); };
 }
 
 } // namespace pictor::app

@@ -85,10 +85,10 @@ void printSummary(const IndexSummary& s)
         "%.1f s, %.1f images/s; vector index %s\n", s.seconds, s.imagesPerSecond, s.vectorIndex.c_str());
 }
 
-int runIndex(const IndexArgs& args, const ModelRegistry& registry)
+int runIndex(const IndexArgs& args, ModelHost& models)
 {
     Library library = Library::openForWriting(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(registry, library, args.model, ModelUse::Index);
+    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Index);
 
     IndexOptions options;
     options.modelDir = args.model;
@@ -139,8 +139,8 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
     command->add_flag("--no-thumbnails", args->noThumbnails, "Do not write thumbnails");
     command->add_option(
         "PATH", args->paths, "Folders to add and index (none: re-index the library's folders)");
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runIndex(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runIndex(*args, *models); };
 }
 
 } // namespace pictor::app

@@ -7,9 +7,11 @@
 namespace pictor::app {
 namespace {
 
-int runVerify(const std::string& folder, const ModelRegistry& registry)
+int runVerify(const std::string& folder, ModelHost& models)
 {
-    std::cout << describeVerification(verifyModelFolder(registry, folder), folder);
+    const ModelVerification result = models.worker().run(
+        JobPriority::Interactive, [&] { return verifyModelFolder(models.registry(), folder); });
+    std::cout << describeVerification(result, folder);
     return 0;
 }
 
@@ -25,8 +27,8 @@ CommandRun addModelsCommand(CLI::App& parent, const CommandContext& context)
     verify->add_option("DIR", *folder, "Model folder (Hugging Face layout)")
         ->required()
         ->check(CLI::ExistingDirectory);
-    const ModelRegistry* registry = &context.registry;
-    return [folder, registry] { return runVerify(*folder, *registry); };
+    ModelHost* models = &context.models;
+    return [folder, models] { return runVerify(*folder, *models); };
 }
 
 } // namespace pictor::app

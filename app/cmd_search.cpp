@@ -77,10 +77,10 @@ SearchQuery toQuery(const SearchArgs& args)
     return query;
 }
 
-int runSearch(const SearchArgs& args, const ModelRegistry& registry)
+int runSearch(const SearchArgs& args, ModelHost& models)
 {
     Library library = Library::openForReading(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(registry, library, args.model, ModelUse::Search);
+    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Search);
     SearchService service(library, *embedder);
     const auto hits = service.search(toQuery(args));
     if (args.json) {
@@ -131,8 +131,8 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
         "Words describing the photos; \"quoted phrases\" also match names, captions and tags; arithmetic "
         "such as "
         "2:snow + ./photo.jpg - people");
-    const ModelRegistry* registry = &context.registry;
-    return [args, registry] { return runSearch(*args, *registry); };
+    ModelHost* models = &context.models;
+    return [args, models] { return runSearch(*args, *models); };
 }
 
 } // namespace pictor::app

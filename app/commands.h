@@ -6,14 +6,17 @@
 #include <CLI/CLI.hpp>
 
 #include "core/embedder.h"
+#include "indexer/model_host.h"
 
 namespace pictor::app {
 
 // Runs after parsing; returns the process exit status.
 using CommandRun = std::function<int()>;
 
+// What commands share: the model host (its families load from the model module when a command first
+// needs a model, so commands without one never load LibTorch).
 struct CommandContext {
-    const ModelRegistry& registry;
+    ModelHost& models;
 };
 
 CommandRun addTokenizeCommand(CLI::App& parent, const CommandContext& context);

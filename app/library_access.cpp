@@ -11,8 +11,8 @@ std::filesystem::path libraryDir(const std::string& option)
     return option.empty() ? Library::defaultDir() : std::filesystem::path(option);
 }
 
-std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
-    const ModelRegistry& registry, const Library& library, const std::string& modelOption, ModelUse use)
+std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(
+    ModelHost& models, const Library& library, const std::string& modelOption, ModelUse use)
 {
     std::filesystem::path model = modelOption;
     if (use == ModelUse::Search) {
@@ -27,7 +27,7 @@ std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
     }
     PICTOR_CHECK(!model.empty(), "no embedding model chosen for the library at ", library.dir().string(),
         ": pass --model DIR (a Hugging Face CLIP folder)");
-    return registry.loadEmbedder(model);
+    return models.worker().run(JobPriority::Interactive, [&] { return models.embedder(model, {}); });
 }
 
 std::string jsonText(const nlohmann::json& value, int indent)

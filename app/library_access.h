@@ -9,6 +9,7 @@
 
 #include "core/embedder.h"
 #include "indexer/library.h"
+#include "indexer/model_host.h"
 
 namespace pictor::app {
 
@@ -19,8 +20,8 @@ enum class ModelUse { Index, Search };
 // Index: --model DIR, else the model the library was last indexed with (indexing with --model is how a
 // library changes model). Search: Library::searchModelDir, the window's rule (a note on stderr says so when
 // it is not --model). An error says how to choose one when there is none.
-std::unique_ptr<ImageTextEmbedder> loadLibraryEmbedder(
-    const ModelRegistry& registry, const Library& library, const std::string& modelOption, ModelUse use);
+std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(
+    ModelHost& models, const Library& library, const std::string& modelOption, ModelUse use);
 
 // JSON text for --json output. File names need not be UTF-8 (JSON strings must be): invalid bytes
 // become U+FFFD instead of aborting the output; the catalog keeps the exact bytes.

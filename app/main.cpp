@@ -22,14 +22,10 @@ int main(int argc, char** argv)
 {
     if (pictor::app::isGuiInvocation(argc, argv))
         return pictor::app::runGui(argc, argv);
-    pictor::ModelRegistry registry;
-    try {
-        pictor::app::loadModelFamilies(registry);
-    } catch (const pictor::Error& e) {
-        std::fprintf(stderr, "pictor: error: %s\n", e.what());
-        return 1;
-    }
-    const pictor::app::CommandContext context {registry};
+    // One command runs one model at a time: no memory budget on the command line.
+    pictor::ModelHost models(
+        [](pictor::ModelRegistry& registry) { pictor::app::loadModelFamilies(registry); }, 0);
+    const pictor::app::CommandContext context {models};
 
     CLI::App app {"Pictor: search, understand and create photos, locally.", "pictor"};
     app.set_version_flag("--version", std::string("pictor ") + PICTOR_VERSION);

@@ -65,6 +65,29 @@ bool isAligned(const void* pointer, std::size_t alignment)
 
 } // namespace
 
+std::int64_t ParameterTable::parameterCount() const
+{
+    std::int64_t count = 0;
+    for (const ParameterSlot& slot : slots_) {
+        std::int64_t elements = 1;
+        for (const auto size : slot.shape)
+            elements *= size;
+        count += elements;
+    }
+    return count;
+}
+
+void fillWithRandomValues(const ParameterTable& table, const ComputeDevice& device, std::uint64_t seed)
+{
+    at::manual_seed(seed);
+    const auto options = at::TensorOptions().dtype(device.dtype).device(device.device);
+    for (const ParameterSlot& slot : table.slots()) {
+        const bool normWeight = slot.shape.size() == 1 && slot.name.ends_with(".weight")
+            && slot.name.find("norm") != std::string::npos;
+        *slot.tensor = normWeight ? at::ones(slot.shape, options) : at::randn(slot.shape, options).mul_(0.02);
+    }
+}
+
 at::Tensor& ParameterTable::declare(
     std::string name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional)
 {

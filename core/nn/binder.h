@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/nn/device.h"
 #include "core/nn/parameters.h"
 #include "core/safetensors.h"
 
@@ -31,6 +32,10 @@ struct BindReport {
 // CPU float32 tensors already in the working dtype alias the mapped file (the checkpoint must outlive them).
 BindReport bindParameters(
     const ParameterTable& table, const Checkpoint& checkpoint, const BindOptions& options);
+
+// Random weights in the declared shapes, for benchmarks in real shapes (nothing is read): N(0, 0.02), norm
+// weights 1, made directly in the working dtype and device.
+void fillWithRandomValues(const ParameterTable& table, const ComputeDevice& device, std::uint64_t seed);
 
 // The checkpoint tensor as an ATen tensor (a view of the mapped bytes; clone before writing).
 at::Tensor tensorFromView(const TensorView& view);

@@ -22,6 +22,7 @@ public:
     at::Tensor& declare(
         std::string name, std::vector<std::int64_t> shape, at::Tensor& slot, bool optional = false);
     const std::vector<ParameterSlot>& slots() const { return slots_; }
+    std::int64_t parameterCount() const; // the elements of every slot
 
 private:
     std::vector<ParameterSlot> slots_;

@@ -143,9 +143,7 @@ std::unique_ptr<ClipModel> ClipModel::withRandomWeights(
     model->device_ = device;
     nn::ParameterTable table;
     model->declare(table);
-    at::manual_seed(seed);
-    for (const nn::ParameterSlot& slot : table.slots())
-        *slot.tensor = (at::randn(slot.shape) * 0.02).to(device.device, device.dtype);
+    nn::fillWithRandomValues(table, device, seed);
     return model;
 }
 

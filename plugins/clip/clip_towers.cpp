@@ -18,18 +18,6 @@ nlohmann::json readTowerConfig(const std::filesystem::path& dir, const std::stri
     return root;
 }
 
-std::int64_t countParameters(const nn::ParameterTable& table)
-{
-    std::int64_t count = 0;
-    for (const nn::ParameterSlot& slot : table.slots()) {
-        std::int64_t n = 1;
-        for (auto d : slot.shape)
-            n *= d;
-        count += n;
-    }
-    return count;
-}
-
 Checkpoint bindFolder(const nn::ParameterTable& table, const std::filesystem::path& dir,
     const std::filesystem::path& weights, const nn::ComputeDevice& device)
 {
@@ -51,7 +39,7 @@ void ClipTextEncoder::declare(nn::ParameterTable& table, const ClipTextConfig& c
     const nn::Scope root(table);
     text_model_.declare(root / "text_model", config);
     root.param("text_projection.weight", {projectionDim_, config.hiddenSize}, text_projection_);
-    parameterCount_ = countParameters(table);
+    parameterCount_ = table.parameterCount();
 }
 
 std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(
@@ -77,9 +65,7 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::withRandomWeights(const ClipTe
     encoder->device_ = device;
     nn::ParameterTable table;
     encoder->declare(table, config);
-    at::manual_seed(seed);
-    for (const nn::ParameterSlot& slot : table.slots())
-        *slot.tensor = (at::randn(slot.shape) * 0.02).to(device.device, device.dtype);
+    nn::fillWithRandomValues(table, device, seed);
     return encoder;
 }
 
@@ -105,7 +91,7 @@ std::unique_ptr<ClipImageEncoder> ClipImageEncoder::load(
         scope / "vision_model", readVisionConfig(root, ClipConfig::vitB32().vision, file));
     scope.param("visual_projection.weight",
         {encoder->projectionDim_, encoder->vision_model_.config.hiddenSize}, encoder->visual_projection_);
-    encoder->parameterCount_ = countParameters(table);
+    encoder->parameterCount_ = table.parameterCount();
     encoder->checkpoint_ = bindFolder(table, dir, weights, device);
     return encoder;
 }

@@ -21,6 +21,5 @@ ComponentWeights bindComponent(
     const nn::ParameterTable& table, const std::filesystem::path& weights, const nn::ComputeDevice& device);
 ComponentWeights randomComponent(
     const nn::ParameterTable& table, const nn::ComputeDevice& device, std::uint64_t seed);
-std::int64_t countParameters(const nn::ParameterTable& table);
 
 } // namespace pictor::unclip

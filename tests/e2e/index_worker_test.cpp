@@ -22,12 +22,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kBatchTime = std::chrono::milliseconds(80);
 
-// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop, or
-// under another model id (a second model for the library).
+// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop, under
+// another model id (a second model for the library), or failing after some batches.
 class WrappedEmbedder final : public ImageTextEmbedder {
 public:
-    WrappedEmbedder(ImageTextEmbedder& model, std::chrono::milliseconds batchTime, std::string modelId = {})
-        : model_(model), batchTime_(batchTime), modelId_(std::move(modelId))
+    WrappedEmbedder(ImageTextEmbedder& model, std::chrono::milliseconds batchTime, std::string modelId = {},
+        int goodBatches = -1)
+        : model_(model), batchTime_(batchTime), modelId_(std::move(modelId)), goodBatches_(goodBatches)
     {
     }
     std::string modelId() const override { return modelId_.empty() ? model_.modelId() : modelId_; }
@@ -42,6 +43,7 @@ public:
     }
     EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
     {
+        PICTOR_CHECK(goodBatches_ < 0 || goodBatches_-- > 0, "the accelerator was lost");
         std::this_thread::sleep_for(batchTime_);
         return model_.embedPixelValues(pixelValues, count);
     }
@@ -50,6 +52,7 @@ private:
     ImageTextEmbedder& model_;
     std::chrono::milliseconds batchTime_;
     std::string modelId_;
+    int goodBatches_; // negative: never fails
 };
 
 void writePhotos(const std::filesystem::path& dir, int count)
@@ -148,30 +151,6 @@ TEST(IndexJob, AFileDeletedBetweenScanAndDecodeIsListedAndTheRestIsIndexed)
 // An embedder that fails after some batches (a GPU lost, a model file gone): the run ends with that error,
 // never with std::terminate from its decoding threads, the batches committed before stay, and the next run
 // indexes only the rest.
-class FailingEmbedder final : public ImageTextEmbedder {
-public:
-    FailingEmbedder(ImageTextEmbedder& model, int goodBatches) : model_(model), goodBatches_(goodBatches) { }
-    std::string modelId() const override { return model_.modelId(); }
-    std::string family() const override { return model_.family(); }
-    int dimension() const override { return model_.dimension(); }
-    const ImagePreprocessConfig& preprocessing() const override { return model_.preprocessing(); }
-    std::string deviceDescription() const override { return model_.deviceDescription(); }
-    float logitScale() const override { return model_.logitScale(); }
-    EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
-    {
-        return model_.embedTexts(texts);
-    }
-    EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
-    {
-        PICTOR_CHECK(goodBatches_-- > 0, "the accelerator was lost");
-        return model_.embedPixelValues(pixelValues, count);
-    }
-
-private:
-    ImageTextEmbedder& model_;
-    int goodBatches_;
-};
-
 TEST(IndexJob, AnEmbedderFailingMidRunEndsTheRunAndKeepsWhatWasCommitted)
 {
     const auto photos = test::scratchDir("failing-photos");
@@ -179,7 +158,7 @@ TEST(IndexJob, AnEmbedderFailingMidRunEndsTheRunAndKeepsWhatWasCommitted)
     auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
     Library library = Library::openForWriting(test::scratchDir("failing-library"));
     for (const bool withWorker : {false, true}) {
-        FailingEmbedder failing(*model, 2);
+        WrappedEmbedder failing(*model, std::chrono::milliseconds(0), {}, 2);
         ComputeWorker worker;
         IndexOptions options;
         options.decodeThreads = 2;
