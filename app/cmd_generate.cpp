@@ -172,7 +172,10 @@ int runGenerate(const GenerateArgs& args, ModelHost& models)
     request.cancel = &interrupted;
 
     ComputeWorker& worker = models.worker();
-    const GeneratorOptions options {args.device, args.dtype, args.threads};
+    // Replayed draws are for comparing with the reference pipeline, which runs in float32: the automatic
+    // format is then float32 even where bfloat16 would be faster.
+    const std::string dtype = args.dtype == "auto" && !args.replayNoise.empty() ? "float32" : args.dtype;
+    const GeneratorOptions options {args.device, dtype, args.threads};
     auto generator
         = worker.run(JobPriority::Generation, [&] { return models.imageGenerator(args.model, options); });
     const bool bar = isatty(STDERR_FILENO);
@@ -246,7 +249,10 @@ CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context)
         ->required();
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-    command->add_option("--dtype", args->dtype, "auto, float32, bfloat16 or float16 (CUDA)")
+    command
+        ->add_option("--dtype", args->dtype,
+            "auto (float16 on CUDA; bfloat16 on CPUs with native bfloat16, else float32; float32 with "
+            "--replay-noise), float32, bfloat16 or float16 (CUDA)")
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
