@@ -75,6 +75,15 @@ void AppSettings::setCpuThreads(int threads)
     store().setValue("compute/cpuThreads", qMax(0, threads));
 }
 
+int AppSettings::modelMemoryGB() const
+{
+    return qMax(0, store().value("compute/modelMemoryGB", 0).toInt());
+}
+void AppSettings::setModelMemoryGB(int gigabytes)
+{
+    store().setValue("compute/modelMemoryGB", qMax(0, gigabytes));
+}
+
 QStringList AppSettings::excludedPatterns() const
 {
     return store().value("library/excludedPatterns").toStringList();

@@ -38,6 +38,10 @@ public:
     void setDevice(const QString& device);
     int cpuThreads() const; // 0: every core
     void setCpuThreads(int threads);
+    // The memory models may take before the least recently used idle ones are unloaded, in GB (10^9 bytes);
+    // 0: half of this machine's memory.
+    int modelMemoryGB() const;
+    void setModelMemoryGB(int gigabytes);
     QStringList excludedPatterns() const;
     void setExcludedPatterns(const QStringList& patterns);
     int thumbnailSize() const; // pixels, the longest edge in the grid

@@ -364,6 +364,10 @@ void MainWindow::applySettings()
     options.device = settings_.device().toStdString();
     options.cpuThreads = settings_.cpuThreads();
     engine_->setModel(settings_.modelDir().toStdString(), options);
+    const int memoryGB = settings_.modelMemoryGB();
+    host_->setBudget(
+        memoryGB > 0 ? static_cast<std::uint64_t>(memoryGB) * 1'000'000'000 : ModelHost::defaultBudget());
+    showModelMemory();
     captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
     jobs_->setLibraryDir(libraryDir_);
     jobs_->setScanOptions(settings_.excludedPatterns());

@@ -12,6 +12,7 @@
 #include <QThread>
 
 #include "indexer/library.h"
+#include "indexer/model_host.h"
 
 namespace pictor::ui {
 namespace {
@@ -42,6 +43,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       captionModelDir_(new QLineEdit(this)),
       device_(new QComboBox(this)),
       threads_(new QSpinBox(this)),
+      modelMemory_(new QSpinBox(this)),
       excluded_(new QPlainTextEdit(this)),
       thumbnailSize_(new QSpinBox(this))
 {
@@ -69,6 +71,15 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     threads_->setRange(0, 256);
     threads_->setSpecialValueText(tr("all cores (%1)").arg(QThread::idealThreadCount()));
     form->addRow(tr("CPU threads"), threads_);
+    modelMemory_->setObjectName(QStringLiteral("modelMemory"));
+    modelMemory_->setRange(0, 4096);
+    modelMemory_->setSuffix(tr(" GB"));
+    modelMemory_->setSpecialValueText(
+        tr("automatic (%1 GB, half the memory)")
+            .arg(static_cast<double>(ModelHost::defaultBudget()) / 1e9, 0, 'f', 1));
+    modelMemory_->setToolTip(tr("Models stay loaded while they fit; past this, the least recently used one "
+                                "that is not in use is unloaded first"));
+    form->addRow(tr("Memory for models"), modelMemory_);
     excluded_->setObjectName(QStringLiteral("excluded"));
     excluded_->setPlaceholderText(tr("one pattern a line, e.g. 2019/raw or *.tmp.jpg"));
     excluded_->setMaximumHeight(90);
@@ -92,6 +103,7 @@ void SettingsDialog::load(const AppSettings& settings)
     captionModelDir_->setText(settings.captionModelDir());
     device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
     threads_->setValue(settings.cpuThreads());
+    modelMemory_->setValue(settings.modelMemoryGB());
     excluded_->setPlainText(settings.excludedPatterns().join('\n'));
     thumbnailSize_->setValue(settings.thumbnailSize());
 }
@@ -104,6 +116,7 @@ void SettingsDialog::save(AppSettings& settings) const
     settings.setCaptionModelDir(captionModelDir_->text().trimmed());
     settings.setDevice(device_->currentData().toString());
     settings.setCpuThreads(threads_->value());
+    settings.setModelMemoryGB(modelMemory_->value());
     QStringList patterns;
     for (const QString& line : excluded_->toPlainText().split('\n'))
         if (!line.trimmed().isEmpty())

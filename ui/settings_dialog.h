@@ -27,6 +27,7 @@ private:
     QLineEdit* captionModelDir_;
     QComboBox* device_;
     QSpinBox* threads_;
+    QSpinBox* modelMemory_;
     QPlainTextEdit* excluded_;
     QSpinBox* thumbnailSize_;
 };

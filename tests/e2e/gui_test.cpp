@@ -518,6 +518,7 @@ void GuiTest::settingsPersist()
         settings.setModelDir(fixtureModel());
         settings.setDevice(QStringLiteral("cpu"));
         settings.setCpuThreads(3);
+        settings.setModelMemoryGB(6);
         settings.setExcludedPatterns({QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")});
         settings.setThumbnailSize(200);
         settings.setSavedSearches({{QStringLiteral("Beach"), QStringLiteral("sunset on a beach")}});
@@ -529,6 +530,7 @@ void GuiTest::settingsPersist()
     QCOMPARE(again.modelDir(), fixtureModel());
     QCOMPARE(again.device(), QStringLiteral("cpu"));
     QCOMPARE(again.cpuThreads(), 3);
+    QCOMPARE(again.modelMemoryGB(), 6);
     QCOMPARE(
         again.excludedPatterns(), (QStringList {QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")}));
     QCOMPARE(again.thumbnailSize(), 200);
@@ -551,6 +553,9 @@ void GuiTest::settingsPersist()
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.size(), geometry.size());
+    QCOMPARE(window.host()->budget(), std::uint64_t {6'000'000'000}); // the model host's memory budget
+    QLabel* memory = window.findChild<QLabel*>(QStringLiteral("modelMemory"));
+    QVERIFY(memory && memory->text().endsWith(QStringLiteral("of 6.0 GB")));
 }
 
 void GuiTest::staysResponsiveWhileIndexing()
