@@ -1,0 +1,147 @@
+// Generation in the window's engine under Qt Test, with the unclip-tiny fixture: the pictures equal
+// `pictor generate`'s for the same seed, progress and previews arrive after every step, Stop ends a run
+// between two steps, and a search's model work submitted while a picture is made waits at most about one
+// diffusion step.
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <algorithm>
+#include <filesystem>
+
+#include "app/model_module.h"
+#include "indexer/model_host.h"
+#include "tests/support/paths.h"
+#include "ui/generation_engine.h"
+
+using namespace pictor;
+using namespace pictor::ui;
+
+namespace {
+
+std::filesystem::path fixture(const char* name)
+{
+    return test::fixtureDir(name);
+}
+
+GenerationRequest tinyRequest(int priorSteps, int decoderSteps, int superResSteps)
+{
+    GenerationRequest request;
+    request.prompts = {"a red fox in the snow"};
+    request.imagesPerInput = 2;
+    request.seed = 42;
+    request.priorSteps = priorSteps;
+    request.decoderSteps = decoderSteps;
+    request.superResSteps = superResSteps;
+    return request;
+}
+
+} // namespace
+
+class GuiGenerateTest : public QObject {
+    Q_OBJECT
+private slots:
+    void init()
+    {
+        host_
+            = std::make_unique<ModelHost>([](ModelRegistry& registry) { app::loadModelFamilies(registry); });
+        engine_ = std::make_unique<GenerationEngine>(*host_);
+        engine_->setModel(fixture("unclip-tiny"), {"cpu", "float32", 1});
+    }
+    void cleanup()
+    {
+        engine_->stopAll();
+        host_->stopWorker();
+        engine_.reset();
+        host_.reset();
+    }
+    void picturesEqualTheCliWithProgressAndPreviews();
+    void stopEndsTheRunBetweenSteps();
+    void otherModelWorkWaitsAboutOneStep();
+
+private:
+    std::unique_ptr<ModelHost> host_;
+    std::unique_ptr<GenerationEngine> engine_;
+};
+
+void GuiGenerateTest::picturesEqualTheCliWithProgressAndPreviews()
+{
+    QSignalSpy progressed(engine_.get(), &GenerationEngine::progressed);
+    QSignalSpy previews(engine_.get(), &GenerationEngine::previewReady);
+    QSignalSpy finished(engine_.get(), &GenerationEngine::finished);
+    const int id = engine_->generate(tinyRequest(3, 3, 2));
+    QVERIFY(finished.wait(60'000));
+    QCOMPARE(finished.at(0).at(0).toInt(), id);
+    QVERIFY(!finished.at(0).at(2).toBool());
+    const auto images = finished.at(0).at(1).value<QList<QImage>>();
+    QCOMPARE(images.size(), 2);
+    QCOMPARE(progressed.size(), 1 + 3 + 3 + 2);
+    QCOMPARE(progressed.last().at(4).toInt(), 9);
+    QCOMPARE(previews.size(), 3 + 2 - 1); // after each decoder and super-resolution step but the last
+    QCOMPARE(previews.last().at(1).value<QList<QImage>>().at(0).width(), 128);
+
+    QTemporaryDir dir;
+    QProcess cli;
+    cli.start(QStringLiteral(PICTOR_BINARY),
+        {QStringLiteral("generate"), QStringLiteral("--model"),
+            QString::fromStdString(fixture("unclip-tiny").string()), QStringLiteral("--prompt"),
+            QStringLiteral("a red fox in the snow"), QStringLiteral("--n"), QStringLiteral("2"),
+            QStringLiteral("--seed"), QStringLiteral("42"), QStringLiteral("--prior-steps"),
+            QStringLiteral("3"), QStringLiteral("--decoder-steps"), QStringLiteral("3"),
+            QStringLiteral("--sr-steps"), QStringLiteral("2"), QStringLiteral("--threads"),
+            QStringLiteral("1"), QStringLiteral("--dtype"), QStringLiteral("float32"), QStringLiteral("-o"),
+            dir.filePath(QStringLiteral("fox.png"))});
+    QVERIFY(cli.waitForFinished(60'000));
+    QCOMPARE(cli.exitCode(), 0);
+    for (int i = 0; i < 2; ++i) {
+        const QImage fromCli(dir.filePath(QStringLiteral("fox-%1.png").arg(i)));
+        QCOMPARE(fromCli.convertToFormat(QImage::Format_RGB888), images.at(i));
+    }
+}
+
+void GuiGenerateTest::stopEndsTheRunBetweenSteps()
+{
+    QSignalSpy progressed(engine_.get(), &GenerationEngine::progressed);
+    QSignalSpy finished(engine_.get(), &GenerationEngine::finished);
+    const int id = engine_->generate(tinyRequest(25, 25, 7));
+    QVERIFY(progressed.wait(60'000)); // the encoding is done
+    engine_->stop(id);
+    QVERIFY(finished.wait(60'000));
+    QVERIFY(finished.at(0).at(2).toBool()); // cancelled
+    QVERIFY(finished.at(0).at(1).value<QList<QImage>>().isEmpty());
+    QVERIFY2(progressed.size() < 1 + 25 + 25 + 7, "it stopped before the end");
+}
+
+void GuiGenerateTest::otherModelWorkWaitsAboutOneStep()
+{
+    // The search's side: the embedding model loaded before, as a search would have it.
+    const auto clip = fixture("clip-tiny-a");
+    host_->worker().run(JobPriority::Interactive, [&] { return host_->embedder(clip, {"cpu", 1, 8}); });
+    QElapsedTimer clock;
+    qint64 lastStep = 0, longestStep = 0;
+    connect(engine_.get(), &GenerationEngine::progressed, this, [&] {
+        const qint64 now = clock.elapsed();
+        longestStep = std::max(longestStep, now - lastStep);
+        lastStep = now;
+    });
+    QSignalSpy finished(engine_.get(), &GenerationEngine::finished);
+    clock.start();
+    engine_->generate(tinyRequest(25, 25, 7));
+    QTest::qWait(200); // well into the decoder's steps
+    QElapsedTimer wait;
+    wait.start();
+    host_->worker().run(JobPriority::Interactive, [&] {
+        return host_->embedder(clip, {"cpu", 1, 8})->embedTexts({"a dog on a beach"});
+    });
+    const qint64 waited = wait.elapsed();
+    QVERIFY(finished.wait(120'000));
+    qInfo("a search's embedding waited %lld ms while a picture was made (longest step seen %lld ms)",
+        static_cast<long long>(waited), static_cast<long long>(longestStep));
+    QVERIFY2(waited <= std::max<qint64>(100, 2 * longestStep), "it waited for more than one step");
+}
+
+QTEST_MAIN(GuiGenerateTest)
+#include "gui_generate_test.moc"
