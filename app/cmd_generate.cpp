@@ -9,12 +9,11 @@
 #include <fstream>
 #include <optional>
 
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "app/commands.h"
-#include "app/library_access.h"
 #include "core/error.h"
+#include "core/generation_record.h"
 #include "core/imageio/decode.h"
 #include "core/imageio/png_text.h"
 #include "core/safetensors.h"
@@ -69,61 +68,6 @@ void checkWritable(const std::filesystem::path& output)
         PICTOR_CHECK(test.good(), output.string(), ": cannot write in ", folder.string());
     }
     std::filesystem::remove(probe);
-}
-
-std::string formatNumber(double value)
-{
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", value);
-    return text;
-}
-
-// A1111's "parameters" text: the prompt, then one line of "Key: value" fields.
-std::string parametersText(const GenerateArgs& args, const std::string& prompt, const std::string& modelId,
-    int index, int count, bool fromPhoto)
-{
-    std::string text = prompt + "\n";
-    text += "Steps: " + std::to_string(args.decoderSteps) + ", Sampler: UnCLIP, CFG scale: "
-        + formatNumber(args.decoderGuidance) + ", Seed: " + std::to_string(args.seed);
-    text += ", Model hash: " + modelId
-        + ", Model: " + std::filesystem::path(args.model).lexically_normal().filename().string();
-    if (!fromPhoto)
-        text += ", Prior steps: " + std::to_string(args.priorSteps)
-            + ", Prior guidance: " + formatNumber(args.priorGuidance);
-    text += ", Decoder steps: " + std::to_string(args.decoderSteps) + ", Decoder guidance: "
-        + formatNumber(args.decoderGuidance) + ", Super-res steps: " + std::to_string(args.superResSteps);
-    if (fromPhoto) {
-        text += ", Source image: " + std::filesystem::path(args.image).filename().string();
-        if (!args.prompts.empty())
-            text += ", Change strength: " + formatNumber(args.strength)
-                + ", Base caption: " + args.baseCaption;
-    }
-    if (count > 1)
-        text += ", Batch size: " + std::to_string(count) + ", Batch pos: " + std::to_string(index);
-    if (!args.replayNoise.empty())
-        text += ", Noise: replayed";
-    return text;
-}
-
-nlohmann::json pictorJson(const GenerateArgs& args, const std::string& prompt, const std::string& modelId,
-    int index, int count, bool fromPhoto)
-{
-    nlohmann::json json = {{"generator", "unclip"}, {"prompt", prompt}, {"seed", args.seed},
-        {"model", std::filesystem::absolute(args.model).lexically_normal().string()}, {"model_id", modelId},
-        {"decoder_steps", args.decoderSteps}, {"decoder_guidance", args.decoderGuidance},
-        {"super_res_steps", args.superResSteps}, {"batch_size", count}, {"batch_index", index},
-        {"replayed_noise", !args.replayNoise.empty()}};
-    if (fromPhoto) {
-        json["source_image"] = std::filesystem::absolute(args.image).lexically_normal().string();
-        if (!args.prompts.empty()) {
-            json["change_strength"] = args.strength;
-            json["base_caption"] = args.baseCaption;
-        }
-    } else {
-        json["prior_steps"] = args.priorSteps;
-        json["prior_guidance"] = args.priorGuidance;
-    }
-    return json;
 }
 
 void printBar(const GenerationProgress& p)
@@ -196,16 +140,21 @@ int runGenerate(const GenerateArgs& args, ModelHost& models)
 
     const int count = static_cast<int>(result.images.size());
     const auto files = outputFiles(output, count);
-    const bool fromPhoto = !args.image.empty();
-    const int perPrompt = args.n;
     for (int i = 0; i < count; ++i) {
-        const std::size_t promptIndex = static_cast<std::size_t>(i / perPrompt);
-        const std::string prompt = args.prompts.empty() ? ""
-            : args.prompts.size() == 1                  ? args.prompts.front()
-                                       : args.prompts[std::min(promptIndex, args.prompts.size() - 1)];
+        const auto promptIndex = static_cast<std::size_t>(i / args.n);
+        GenerationRecord record;
+        record.prompt = args.prompts.empty() ? ""
+            : args.prompts.size() == 1       ? args.prompts.front()
+                                             : args.prompts[std::min(promptIndex, args.prompts.size() - 1)];
+        record.settings = request;
+        record.modelDir = args.model;
+        record.modelId = generator->modelId();
+        record.sourceImage = args.image;
+        record.batchIndex = i;
+        record.batchSize = count;
+        record.replayedNoise = !args.replayNoise.empty();
         writePngWithText(files[static_cast<std::size_t>(i)], result.images[static_cast<std::size_t>(i)],
-            {{"parameters", parametersText(args, prompt, generator->modelId(), i, count, fromPhoto)},
-                {"pictor", jsonText(pictorJson(args, prompt, generator->modelId(), i, count, fromPhoto))}});
+            generationTextChunks(record));
         std::printf("%s\n", files[static_cast<std::size_t>(i)].string().c_str());
     }
     if (!args.saveIntermediates.empty())

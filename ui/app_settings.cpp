@@ -56,6 +56,15 @@ void AppSettings::setCaptionModelDir(const QString& dir)
     store().setValue("models/captioning", dir);
 }
 
+QString AppSettings::generationModelDir() const
+{
+    return store().value("models/generation").toString();
+}
+void AppSettings::setGenerationModelDir(const QString& dir)
+{
+    store().setValue("models/generation", dir);
+}
+
 QString AppSettings::device() const
 {
     const QString device = store().value("compute/device", "auto").toString();

@@ -34,6 +34,9 @@ public:
     // The captioning / Ask model folder (model_type llava); empty: none, no Caption or Ask actions.
     QString captionModelDir() const;
     void setCaptionModelDir(const QString& dir);
+    // The picture model folder (a diffusers unCLIP pipeline); empty: none, the Create panel says so.
+    QString generationModelDir() const;
+    void setGenerationModelDir(const QString& dir);
     QString device() const; // "auto", "cpu" or "cuda"
     void setDevice(const QString& device);
     int cpuThreads() const; // 0: every core

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <functional>
 
+class QAction;
+class QDockWidget;
 class QObject;
 class QWidget;
 
@@ -49,6 +51,8 @@ public:
     virtual void onViewerRowChanged(QObject* context, std::function<void(int row)> handler) = 0;
 
     virtual void addStatusWidget(QWidget* widget) = 0; // a permanent widget of the status bar
+    // A panel docked at the window's side, hidden at first; `toggle` (View menu) shows and hides it.
+    virtual void addDockPanel(QDockWidget* dock, QAction* toggle) = 0;
 };
 
 } // namespace pictor::ui

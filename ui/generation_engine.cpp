@@ -57,7 +57,12 @@ void GenerationEngine::start(int id, GenerationRequest request, CancelToken canc
         PICTOR_CHECK(!model.dir.empty(),
             "No generation model is chosen: choose an unCLIP pipeline folder (e.g. "
             "kakaobrain/karlo-v1-alpha).");
-        stream = host_.imageGenerator(model.dir, model.options)->start(request);
+        const auto generator = host_.imageGenerator(model.dir, model.options);
+        {
+            std::lock_guard lock(mutex_);
+            modelId_ = generator->modelId();
+        }
+        stream = generator->start(request);
     } catch (const std::exception& e) {
         forget(id);
         emit failed(id, QString::fromUtf8(e.what()));
@@ -92,6 +97,12 @@ void GenerationEngine::start(int id, GenerationRequest request, CancelToken canc
             const GenerationResult& result = stream->result();
             emit finished(id, toQImages(result.images), result.cancelled);
         });
+}
+
+std::string GenerationEngine::modelId() const
+{
+    std::lock_guard lock(mutex_);
+    return modelId_;
 }
 
 void GenerationEngine::forget(int id)

@@ -31,6 +31,8 @@ public:
     int generate(GenerationRequest request);
     void stop(int id);
     void stopAll();
+    // The model id of the pipeline the last run loaded (empty before one).
+    std::string modelId() const;
 
 signals:
     // After each step: the stage (GenerationStage as int) and the step counts.
@@ -50,6 +52,7 @@ private:
     ModelHost& host_;
     mutable std::mutex mutex_;
     Model model_; // guarded by mutex_
+    std::string modelId_; // guarded by mutex_
     std::map<int, CancelToken> running_; // guarded by mutex_
     int nextId_ = 1; // GUI thread
 };

@@ -6,6 +6,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDesktopServices>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -34,6 +35,7 @@
 #include "indexer/library.h"
 #include "indexer/thumbnail_cache.h"
 #include "ui/caption_actions.h"
+#include "ui/create_panel.h"
 #include "ui/filter_bar.h"
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
@@ -165,6 +167,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 
     captions_ = new CaptionActions(*this);
     buildMenus();
+    create_ = new CreatePanel(*this);
     applySettings();
     restoreGeometry(settings_.windowGeometry());
     restoreState(settings_.windowState());
@@ -251,6 +254,7 @@ MainWindow::~MainWindow()
     jobs_.reset(); // cancels and waits for the job thread before the engine goes
     engine_->cancelSearch();
     captions_->stopAnswers(); // the worker finishes its running job: an answer stops at the next token
+    create_->stop();
     host_->setListener({});
     host_->stopWorker(); // its queued jobs reference the engines: none may run after this
     engine_.reset();
@@ -296,6 +300,13 @@ void MainWindow::addStatusWidget(QWidget* widget)
     statusBar()->addPermanentWidget(widget);
 }
 
+void MainWindow::addDockPanel(QDockWidget* dock, QAction* toggle)
+{
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    dock->hide();
+    viewMenu_->addAction(toggle);
+}
+
 void MainWindow::showModelMemory()
 {
     const auto gb
@@ -339,6 +350,7 @@ void MainWindow::buildMenus()
     edit->addAction(tr("Save search…"), this, &MainWindow::saveCurrentSearch);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
+    viewMenu_ = view;
     view->addAction(tr("&Jobs…"), this, [this] {
         auto* dialog = new JobListDialog(*jobs_, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -369,6 +381,7 @@ void MainWindow::applySettings()
         memoryGB > 0 ? static_cast<std::uint64_t>(memoryGB) * 1'000'000'000 : ModelHost::defaultBudget());
     showModelMemory();
     captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
+    create_->setModel(settings_.generationModelDir(), settings_.device(), settings_.cpuThreads());
     jobs_->setLibraryDir(libraryDir_);
     jobs_->setScanOptions(settings_.excludedPatterns());
     viewer_->setLibraryDir(libraryDir_);

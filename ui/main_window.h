@@ -27,6 +27,7 @@ class QStackedWidget;
 namespace pictor::ui {
 
 class CaptionActions;
+class CreatePanel;
 class FilterBar;
 class GalleryView;
 class IndexingJobs;
@@ -70,6 +71,8 @@ public:
     void addViewerSidePanel(QWidget* panel) override;
     void onViewerRowChanged(QObject* context, std::function<void(int row)> handler) override;
     void addStatusWidget(QWidget* widget) override;
+    void addDockPanel(QDockWidget* dock, QAction* toggle) override;
+    CreatePanel* createPanel() const { return create_; }
     LibrarySidebar* sidebar() const { return sidebar_; }
     JobStatusWidget* jobStatus() const { return jobStatus_; }
     QLabel* modelLabel() const { return modelLabel_; }
@@ -150,6 +153,8 @@ private:
     QLabel* sizeLabel_;
     QLabel* resultLabel_;
     CaptionActions* captions_ = nullptr;
+    CreatePanel* create_ = nullptr;
+    QMenu* viewMenu_ = nullptr;
 
     std::map<std::filesystem::path, std::filesystem::path> canonicalRoots_; // folders of added jobs
     LibraryListing listing_; // roots and counts of the last listing (entries live in the model)

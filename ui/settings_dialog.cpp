@@ -41,6 +41,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       modelsDir_(new QLineEdit(this)),
       modelDir_(new QLineEdit(this)),
       captionModelDir_(new QLineEdit(this)),
+      generationModelDir_(new QLineEdit(this)),
       device_(new QComboBox(this)),
       threads_(new QSpinBox(this)),
       modelMemory_(new QSpinBox(this)),
@@ -62,6 +63,9 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     captionModelDir_->setObjectName(QStringLiteral("captionModelDir"));
     captionModelDir_->setPlaceholderText(tr("a llava model folder, for Caption and Ask (optional)"));
     form->addRow(tr("Captioning model"), withBrowse(captionModelDir_, this, tr("LLaVA model folder")));
+    generationModelDir_->setObjectName(QStringLiteral("generationModelDir"));
+    generationModelDir_->setPlaceholderText(tr("an unCLIP pipeline folder, for Create (optional)"));
+    form->addRow(tr("Picture model"), withBrowse(generationModelDir_, this, tr("unCLIP pipeline folder")));
     device_->setObjectName(QStringLiteral("device"));
     device_->addItem(tr("Automatic (CUDA when available)"), QStringLiteral("auto"));
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
@@ -101,6 +105,7 @@ void SettingsDialog::load(const AppSettings& settings)
     modelsDir_->setText(settings.modelsDir());
     modelDir_->setText(settings.modelDir());
     captionModelDir_->setText(settings.captionModelDir());
+    generationModelDir_->setText(settings.generationModelDir());
     device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
     threads_->setValue(settings.cpuThreads());
     modelMemory_->setValue(settings.modelMemoryGB());
@@ -114,6 +119,7 @@ void SettingsDialog::save(AppSettings& settings) const
     settings.setModelsDir(modelsDir_->text().trimmed());
     settings.setModelDir(modelDir_->text().trimmed());
     settings.setCaptionModelDir(captionModelDir_->text().trimmed());
+    settings.setGenerationModelDir(generationModelDir_->text().trimmed());
     settings.setDevice(device_->currentData().toString());
     settings.setCpuThreads(threads_->value());
     settings.setModelMemoryGB(modelMemory_->value());

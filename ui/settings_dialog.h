@@ -25,6 +25,7 @@ private:
     QLineEdit* modelsDir_;
     QLineEdit* modelDir_;
     QLineEdit* captionModelDir_;
+    QLineEdit* generationModelDir_;
     QComboBox* device_;
     QSpinBox* threads_;
     QSpinBox* modelMemory_;

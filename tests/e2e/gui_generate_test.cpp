@@ -2,20 +2,32 @@
 // `pictor generate`'s for the same seed, progress and previews arrive after every step, Stop ends a run
 // between two steps, and a search's model work submitted while a picture is made waits at most about one
 // diffusion step.
+#include <QApplication>
+#include <QCheckBox>
 #include <QCoreApplication>
+#include <QDockWidget>
 #include <QElapsedTimer>
+#include <QGroupBox>
+#include <QLabel>
 #include <QImage>
+#include <QPlainTextEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
 #include <filesystem>
 
 #include "app/model_module.h"
+#include "core/imageio/png_text.h"
 #include "indexer/model_host.h"
 #include "tests/support/paths.h"
+#include "ui/app_settings.h"
+#include "ui/create_panel.h"
 #include "ui/generation_engine.h"
+#include "ui/main_window.h"
 
 using namespace pictor;
 using namespace pictor::ui;
@@ -61,6 +73,7 @@ private slots:
     void picturesEqualTheCliWithProgressAndPreviews();
     void stopEndsTheRunBetweenSteps();
     void otherModelWorkWaitsAboutOneStep();
+    void createPanelPaintsStopsAndSaves();
 
 private:
     std::unique_ptr<ModelHost> host_;
@@ -143,5 +156,101 @@ void GuiGenerateTest::otherModelWorkWaitsAboutOneStep()
     QVERIFY2(waited <= std::max<qint64>(100, 2 * longestStep), "it waited for more than one step");
 }
 
-QTEST_MAIN(GuiGenerateTest)
+// The Create panel in the window: no model says how to get one; with the tiny pipeline it paints the asked
+// number of pictures with the seed shown, Stop ends a run early, and Save all writes them into the
+// library's Generated folder with their parameters, the same pixels as `pictor generate` with that seed.
+void GuiGenerateTest::createPanelPaintsStopsAndSaves()
+{
+    QTemporaryDir library;
+    AppSettings settings;
+    settings.setGenerationModelDir({});
+    settings.setDevice(QStringLiteral("cpu"));
+    settings.setCpuThreads(1);
+    settings.sync();
+    auto window = std::make_unique<MainWindow>(
+        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
+            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    CreatePanel* panel = window->createPanel();
+    QVERIFY(panel);
+    QDockWidget* dock = panel->dock();
+    QVERIFY(!dock->isVisible());
+    QAction* toggle = window->findChild<QAction*>(QStringLiteral("createToggle"));
+    QVERIFY(toggle);
+    QCOMPARE(toggle->shortcut(), QKeySequence(QStringLiteral("Ctrl+G")));
+    toggle->trigger();
+    QTRY_VERIFY(dock->isVisible());
+    auto* generate = dock->findChild<QPushButton*>(QStringLiteral("createGenerate"));
+    auto* status = dock->findChild<QLabel*>(QStringLiteral("createStatus"));
+    QVERIFY(!generate->isEnabled());
+    QVERIFY2(status->text().contains(QStringLiteral("No picture model")), qPrintable(status->text()));
+
+    panel->setModel(QString::fromStdString(fixture("unclip-tiny").string()), QStringLiteral("cpu"), 1);
+    QVERIFY(generate->isEnabled());
+    dock->findChild<QPlainTextEdit*>(QStringLiteral("createPrompt"))
+        ->setPlainText(QStringLiteral("a lighthouse"));
+    dock->findChild<QSpinBox*>(QStringLiteral("createCount"))->setValue(2);
+    dock->findChild<QCheckBox*>(QStringLiteral("createRandomSeed"))->setChecked(false);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSeed"))->setValue(7);
+    dock->findChild<QGroupBox*>(QStringLiteral("createAdvanced"))->setChecked(true);
+    dock->findChild<QSpinBox*>(QStringLiteral("createPriorSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSuperResSteps"))->setValue(2);
+
+    // Stop during a long run: nothing is kept.
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(200);
+    QSignalSpy finished(panel, &CreatePanel::generationFinished);
+    generate->click();
+    QVERIFY(!generate->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains(QStringLiteral("decoder")), 60'000);
+    dock->findChild<QPushButton*>(QStringLiteral("createStop"))->click();
+    QVERIFY(finished.wait(60'000));
+    QVERIFY(finished.at(0).at(0).toBool());
+    QCOMPARE(panel->resultCount(), 0);
+
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(3);
+    generate->click();
+    QVERIFY(finished.wait(60'000));
+    QVERIFY(!finished.at(1).at(0).toBool());
+    QCOMPARE(panel->resultCount(), 2);
+    QVERIFY2(status->text().contains(QStringLiteral("seed 7")), qPrintable(status->text()));
+    const QStringList files = panel->saveAll();
+    QCOMPARE(files.size(), 2);
+    QVERIFY(files.at(0).startsWith(library.filePath(QStringLiteral("Generated/"))));
+    const auto texts = readPngText(files.at(1).toStdString());
+    QVERIFY(
+        QString::fromStdString(texts.at("parameters")).startsWith(QStringLiteral("a lighthouse\nSteps: 3")));
+    QVERIFY(QString::fromStdString(texts.at("pictor")).contains(QStringLiteral("\"seed\":7")));
+    QCOMPARE(panel->saveAll().size(), 0); // already saved
+
+    // The same pictures as the command line with that seed (the window's automatic number format).
+    QTemporaryDir dir;
+    QProcess cli;
+    cli.start(QStringLiteral(PICTOR_BINARY),
+        {QStringLiteral("generate"), QStringLiteral("--model"),
+            QString::fromStdString(fixture("unclip-tiny").string()), QStringLiteral("--prompt"),
+            QStringLiteral("a lighthouse"), QStringLiteral("--n"), QStringLiteral("2"),
+            QStringLiteral("--seed"), QStringLiteral("7"), QStringLiteral("--prior-steps"),
+            QStringLiteral("3"), QStringLiteral("--decoder-steps"), QStringLiteral("3"),
+            QStringLiteral("--sr-steps"), QStringLiteral("2"), QStringLiteral("--threads"),
+            QStringLiteral("1"), QStringLiteral("--device"), QStringLiteral("cpu"), QStringLiteral("-o"),
+            dir.filePath(QStringLiteral("l.png"))});
+    QVERIFY(cli.waitForFinished(60'000));
+    QCOMPARE(cli.exitCode(), 0);
+    for (int i = 0; i < 2; ++i)
+        QCOMPARE(
+            QImage(dir.filePath(QStringLiteral("l-%1.png").arg(i))).convertToFormat(QImage::Format_RGB888),
+            QImage(files.at(i)).convertToFormat(QImage::Format_RGB888));
+}
+
+int main(int argc, char** argv)
+{
+    QTemporaryDir home;
+    for (const char* variable : {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"})
+        qputenv(variable, (home.path() + '/' + QString::fromLatin1(variable)).toLocal8Bit());
+    QApplication app(argc, argv);
+    GuiGenerateTest test;
+    return QTest::qExec(&test, argc, argv);
+}
 #include "gui_generate_test.moc"

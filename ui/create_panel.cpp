@@ -1,0 +1,334 @@
+#include "ui/create_panel.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "core/error.h"
+#include "core/imageio/png_text.h"
+#include "ui/feature_host.h"
+#include "ui/generation_engine.h"
+
+namespace pictor::ui {
+namespace {
+
+// Karlo's pipeline defaults.
+constexpr int kPriorSteps = 25, kDecoderSteps = 25, kSuperResSteps = 7;
+constexpr double kPriorGuidance = 4.0, kDecoderGuidance = 8.0;
+
+QSpinBox* stepsBox(const char* name, QWidget* parent)
+{
+    auto* box = new QSpinBox(parent);
+    box->setObjectName(QString::fromLatin1(name));
+    box->setRange(2, 1000);
+    return box;
+}
+
+QDoubleSpinBox* guidanceBox(const char* name, QWidget* parent)
+{
+    auto* box = new QDoubleSpinBox(parent);
+    box->setObjectName(QString::fromLatin1(name));
+    box->setRange(1.0, 30.0);
+    box->setSingleStep(0.5);
+    box->setDecimals(1);
+    return box;
+}
+
+RgbImage toRgb(const QImage& image)
+{
+    const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
+    RgbImage out(rgb.width(), rgb.height());
+    for (int y = 0; y < rgb.height(); ++y)
+        std::copy_n(rgb.constScanLine(y), 3 * rgb.width(), out.row(y));
+    return out;
+}
+
+} // namespace
+
+CreatePanel::CreatePanel(FeatureHost& window)
+    : QObject(window.windowWidget()),
+      window_(window),
+      engine_(new GenerationEngine(window.models(), this)),
+      dock_(new QDockWidget(tr("Create"), window.windowWidget()))
+{
+    dock_->setObjectName(QStringLiteral("createDock"));
+    auto* body = new QWidget(dock_);
+    auto* layout = new QVBoxLayout(body);
+    prompt_ = new QPlainTextEdit(body);
+    prompt_->setObjectName(QStringLiteral("createPrompt"));
+    prompt_->setPlaceholderText(tr("What to paint, e.g. a red fox in the snow, oil painting"));
+    prompt_->setMaximumHeight(80);
+    layout->addWidget(prompt_);
+
+    auto* form = new QFormLayout;
+    count_ = new QSpinBox(body);
+    count_->setObjectName(QStringLiteral("createCount"));
+    count_->setRange(1, 8);
+    count_->setValue(2);
+    form->addRow(tr("Pictures"), count_);
+    auto* seedRow = new QHBoxLayout;
+    seed_ = new QSpinBox(body);
+    seed_->setObjectName(QStringLiteral("createSeed"));
+    seed_->setRange(0, 2'000'000'000);
+    randomSeed_ = new QCheckBox(tr("Random"), body);
+    randomSeed_->setObjectName(QStringLiteral("createRandomSeed"));
+    randomSeed_->setChecked(true);
+    randomSeed_->setToolTip(tr("A new seed each time; untick to keep the seed (the same seed paints the same "
+                               "pictures)"));
+    seedRow->addWidget(seed_, 1);
+    seedRow->addWidget(randomSeed_);
+    form->addRow(tr("Seed"), seedRow);
+    layout->addLayout(form);
+
+    advanced_ = new QGroupBox(tr("Advanced"), body);
+    advanced_->setObjectName(QStringLiteral("createAdvanced"));
+    advanced_->setCheckable(true);
+    advanced_->setChecked(false);
+    // An expander: the stage settings show only while "Advanced" is ticked.
+    auto* advancedBody = new QWidget(advanced_);
+    auto* advancedLayout = new QVBoxLayout(advanced_);
+    advancedLayout->setContentsMargins(0, 0, 0, 0);
+    advancedLayout->addWidget(advancedBody);
+    advancedBody->setVisible(false);
+    connect(advanced_, &QGroupBox::toggled, advancedBody, &QWidget::setVisible);
+    auto* advancedForm = new QFormLayout(advancedBody);
+    priorSteps_ = stepsBox("createPriorSteps", advancedBody);
+    decoderSteps_ = stepsBox("createDecoderSteps", advancedBody);
+    superResSteps_ = stepsBox("createSuperResSteps", advancedBody);
+    priorGuidance_ = guidanceBox("createPriorGuidance", advancedBody);
+    decoderGuidance_ = guidanceBox("createDecoderGuidance", advancedBody);
+    advancedForm->addRow(tr("Prior steps"), priorSteps_);
+    advancedForm->addRow(tr("Decoder steps"), decoderSteps_);
+    advancedForm->addRow(tr("Super-resolution steps"), superResSteps_);
+    advancedForm->addRow(tr("Prior guidance"), priorGuidance_);
+    advancedForm->addRow(tr("Decoder guidance"), decoderGuidance_);
+    auto* reset = new QPushButton(tr("Reset to defaults"), advancedBody);
+    connect(reset, &QPushButton::clicked, this, &CreatePanel::resetAdvanced);
+    advancedForm->addRow(reset);
+    resetAdvanced();
+    layout->addWidget(advanced_);
+
+    auto* buttons = new QHBoxLayout;
+    generate_ = new QPushButton(tr("Generate"), body);
+    generate_->setObjectName(QStringLiteral("createGenerate"));
+    stop_ = new QPushButton(tr("Stop"), body);
+    stop_->setObjectName(QStringLiteral("createStop"));
+    stop_->setEnabled(false);
+    buttons->addWidget(generate_);
+    buttons->addWidget(stop_);
+    layout->addLayout(buttons);
+    progress_ = new QProgressBar(body);
+    progress_->setObjectName(QStringLiteral("createProgress"));
+    progress_->setRange(0, 1);
+    progress_->setValue(0);
+    layout->addWidget(progress_);
+    status_ = new QLabel(body);
+    status_->setObjectName(QStringLiteral("createStatus"));
+    status_->setWordWrap(true);
+    layout->addWidget(status_);
+    preview_ = new QLabel(body);
+    preview_->setObjectName(QStringLiteral("createPreview"));
+    preview_->setMinimumSize(160, 160); // the dock must not push the window past its size
+    preview_->setAlignment(Qt::AlignCenter);
+    layout->addWidget(preview_, 1);
+    results_list_ = new QListWidget(body);
+    results_list_->setObjectName(QStringLiteral("createResults"));
+    results_list_->setViewMode(QListView::IconMode);
+    results_list_->setIconSize(QSize(64, 64));
+    results_list_->setMaximumHeight(90);
+    results_list_->setFlow(QListView::LeftToRight);
+    layout->addWidget(results_list_);
+    saveAll_ = new QPushButton(tr("Save all to the library"), body);
+    saveAll_->setObjectName(QStringLiteral("createSaveAll"));
+    saveAll_->setEnabled(false);
+    layout->addWidget(saveAll_);
+    dock_->setWidget(body);
+
+    connect(generate_, &QPushButton::clicked, this, &CreatePanel::generate);
+    connect(stop_, &QPushButton::clicked, this, &CreatePanel::stop);
+    connect(saveAll_, &QPushButton::clicked, this, [this] { saveAll(); });
+    connect(results_list_, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && row < resultCount())
+            preview_->setPixmap(QPixmap::fromImage(results_[static_cast<std::size_t>(row)].image)
+                                    .scaled(preview_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+    });
+    connect(engine_, &GenerationEngine::progressed, this,
+        [this](int id, int stage, int step, int steps, int done, int total) {
+            if (id == runId_)
+                showProgress(stage, step, steps, done, total);
+        });
+    connect(engine_, &GenerationEngine::previewReady, this, [this](int id, const QList<QImage>& images) {
+        if (id == runId_ && !images.isEmpty())
+            preview_->setPixmap(QPixmap::fromImage(images.front())
+                                    .scaled(preview_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+    });
+    connect(engine_, &GenerationEngine::finished, this,
+        [this](int id, const QList<QImage>& images, bool cancelled) {
+            if (id == runId_)
+                finish(images, cancelled);
+        });
+    connect(engine_, &GenerationEngine::failed, this, [this](int id, const QString& message) {
+        if (id != runId_)
+            return;
+        setRunning(false);
+        status_->setText(tr("Not painted: %1").arg(message));
+    });
+
+    QAction* toggle = dock_->toggleViewAction();
+    toggle->setText(tr("&Create"));
+    toggle->setShortcut(QKeySequence(QStringLiteral("Ctrl+G")));
+    toggle->setObjectName(QStringLiteral("createToggle"));
+    window.addDockPanel(dock_, toggle);
+}
+
+void CreatePanel::resetAdvanced()
+{
+    priorSteps_->setValue(kPriorSteps);
+    decoderSteps_->setValue(kDecoderSteps);
+    superResSteps_->setValue(kSuperResSteps);
+    priorGuidance_->setValue(kPriorGuidance);
+    decoderGuidance_->setValue(kDecoderGuidance);
+}
+
+void CreatePanel::setModel(const QString& dir, const QString& device, int cpuThreads)
+{
+    modelDir_ = dir.toStdString();
+    engine_->setModel(modelDir_, {device.toStdString(), "auto", cpuThreads});
+    if (runId_ == 0) {
+        generate_->setEnabled(!dir.isEmpty());
+        status_->setText(dir.isEmpty()
+                ? tr("No picture model: choose an unCLIP pipeline folder "
+                     "(kakaobrain/karlo-v1-alpha) as the picture model in Settings, or "
+                     "download one in File › Models…")
+                : tr("Ready: %1").arg(QDir(dir).dirName()));
+    }
+}
+
+void CreatePanel::generate()
+{
+    if (runId_ != 0 || modelDir_.empty())
+        return;
+    if (randomSeed_->isChecked())
+        seed_->setValue(static_cast<int>(QRandomGenerator::global()->bounded(2'000'000'000)));
+    GenerationRequest request;
+    const QString prompt = prompt_->toPlainText().trimmed();
+    if (prompt.isEmpty()) {
+        status_->setText(tr("Write what to paint first."));
+        return;
+    }
+    request.prompts = {prompt.toStdString()};
+    request.imagesPerInput = count_->value();
+    request.seed = static_cast<std::uint64_t>(seed_->value());
+    request.priorSteps = priorSteps_->value();
+    request.decoderSteps = decoderSteps_->value();
+    request.superResSteps = superResSteps_->value();
+    request.priorGuidance = static_cast<float>(priorGuidance_->value());
+    request.decoderGuidance = static_cast<float>(decoderGuidance_->value());
+    running_ = {};
+    running_.prompt = request.prompts.front();
+    running_.settings = request;
+    running_.modelDir = modelDir_;
+    running_.batchSize = request.imagesPerInput;
+    clock_.start();
+    setRunning(true);
+    status_->setText(tr("Starting…"));
+    runId_ = engine_->generate(request);
+}
+
+void CreatePanel::stop()
+{
+    if (runId_ != 0) {
+        engine_->stop(runId_);
+        status_->setText(tr("Stopping after this step…"));
+    }
+}
+
+void CreatePanel::showProgress(int stage, int stageStep, int stageSteps, int stepsDone, int totalSteps)
+{
+    progress_->setRange(0, totalSteps);
+    progress_->setValue(stepsDone);
+    const double elapsed = static_cast<double>(clock_.elapsed()) / 1000.0;
+    const double left = stepsDone > 0 ? elapsed / stepsDone * (totalSteps - stepsDone) : 0;
+    status_->setText(tr("%1 %2/%3 · about %4 s left")
+                         .arg(QString::fromStdString(stageName(static_cast<GenerationStage>(stage))))
+                         .arg(stageStep)
+                         .arg(stageSteps)
+                         .arg(static_cast<int>(left + 0.5)));
+}
+
+void CreatePanel::finish(const QList<QImage>& images, bool cancelled)
+{
+    setRunning(false);
+    if (cancelled) {
+        status_->setText(tr("Stopped; nothing was painted"));
+        emit generationFinished(true);
+        return;
+    }
+    running_.modelId = engine_->modelId();
+    for (int i = 0; i < images.size(); ++i) {
+        Result result {images.at(i), running_, false};
+        result.record.batchIndex = i;
+        results_.push_back(result);
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(result.image)), QString(), results_list_);
+        item->setToolTip(
+            QString::fromStdString(running_.prompt) + tr("\nseed %1").arg(running_.settings.seed));
+    }
+    results_list_->setCurrentRow(results_list_->count() - 1);
+    saveAll_->setEnabled(true);
+    status_->setText(tr("%n picture(s) in %1 s, seed %2", nullptr, static_cast<int>(images.size()))
+                         .arg(clock_.elapsed() / 1000)
+                         .arg(running_.settings.seed));
+    emit generationFinished(false);
+}
+
+void CreatePanel::setRunning(bool running)
+{
+    if (!running)
+        runId_ = 0;
+    generate_->setEnabled(!running && !modelDir_.empty());
+    stop_->setEnabled(running);
+}
+
+QStringList CreatePanel::saveAll()
+{
+    QStringList written;
+    const std::filesystem::path folder = window_.libraryDir() / "Generated";
+    try {
+        std::filesystem::create_directories(folder);
+        const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        for (Result& result : results_) {
+            if (result.saved)
+                continue;
+            const QString name = QStringLiteral("pictor-%1-%2-%3.png")
+                                     .arg(stamp)
+                                     .arg(result.record.settings.seed)
+                                     .arg(result.record.batchIndex);
+            const std::filesystem::path file = folder / name.toStdString();
+            writePngWithText(file, toRgb(result.image), generationTextChunks(result.record));
+            result.saved = true;
+            written << QString::fromStdString(file.string());
+        }
+        status_->setText(tr("Saved %n picture(s) in %1", nullptr, static_cast<int>(written.size()))
+                             .arg(QString::fromStdString(folder.string())));
+    } catch (const std::exception& e) {
+        status_->setText(tr("Not saved: %1").arg(QString::fromUtf8(e.what())));
+    }
+    saveAll_->setEnabled(false);
+    return written;
+}
+
+} // namespace pictor::ui
