@@ -25,6 +25,7 @@ struct AskArgs {
     int maxTokens = AnswerOptions {}.maxNewTokens;
     bool greedy = false;
     std::string device = "auto";
+    std::string dtype = "auto";
     int threads = 0;
     std::string question;
 };
@@ -40,7 +41,7 @@ int runAsk(const AskArgs& args, ModelHost& models)
         images.push_back(decodeImageFile(file).image);
 
     ComputeWorker& worker = models.worker();
-    const VisionChatOptions loadOptions {args.device, args.threads};
+    const VisionChatOptions loadOptions {args.device, args.threads, args.dtype};
     auto chat = worker.run(JobPriority::Chat, [&] { return models.visionChat(args.model, loadOptions); });
 
     AnswerOptions options;
@@ -89,6 +90,10 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context)
     command->add_flag("--greedy", args->greedy, "Always take the most likely token (deterministic)");
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    command
+        ->add_option("--dtype", args->dtype,
+            "Number format: auto (float32 on the CPU), float32 or bfloat16; float16 on CUDA")
+        ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("QUESTION", args->question, "The question")->required();

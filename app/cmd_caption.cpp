@@ -26,6 +26,7 @@ struct CaptionArgs {
     bool json = false;
     int maxTokens = 96;
     std::string device = "auto";
+    std::string dtype = "auto";
     int threads = 0;
     std::string library;
     bool all = false;
@@ -67,7 +68,8 @@ int captionFiles(const CaptionArgs& args, LoadedChat& loaded)
             return 130;
         if (args.json)
             std::cout << jsonText({{"file", file}, {"caption", answer.text},
-                {"model_id", loaded.chat->modelId()}, {"prompt", captionPrompt()}, {"tokens", answer.tokens}})
+                {"model_id", loaded.chat->modelId()}, {"device", loaded.chat->deviceDescription()},
+                {"prompt", captionPrompt()}, {"tokens", answer.tokens}})
                       << std::endl;
         else if (args.files.size() == 1)
             std::cout << answer.text << std::endl;
@@ -147,7 +149,7 @@ int runCaption(const CaptionArgs& args, ModelHost& models)
         "or --folder F");
     PICTOR_CHECK(!libraryMode || args.files.empty(), "give either files or --all / --folder, not both");
 
-    const VisionChatOptions options {args.device, args.threads};
+    const VisionChatOptions options {args.device, args.threads, args.dtype};
     LoadedChat loaded {models.worker(),
         models.worker().run(JobPriority::Chat, [&] { return models.visionChat(args.model, options); })};
     std::signal(SIGINT, [](int) { interrupted = true; });
@@ -170,6 +172,10 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
         ->check(CLI::PositiveNumber);
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    command
+        ->add_option("--dtype", args->dtype,
+            "Number format: auto (float32 on the CPU), float32 or bfloat16; float16 on CUDA")
+        ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");

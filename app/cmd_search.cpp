@@ -27,6 +27,8 @@ struct SearchArgs {
     std::string before;
     std::string camera;
     std::string fileTypes; // comma-separated
+    bool generated = false;
+    bool notGenerated = false;
     std::string image;
     std::optional<std::int64_t> photo;
     double weight = 0.5;
@@ -74,6 +76,8 @@ SearchQuery toQuery(const SearchArgs& args)
     for (std::string type; std::getline(types, type, ',');)
         if (!type.empty())
             query.filter.fileTypes.push_back(type);
+    if (args.generated || args.notGenerated)
+        query.filter.generated = args.generated;
     return query;
 }
 
@@ -118,6 +122,9 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--camera", args->camera, "Only photos whose camera make or model contains this");
     command->add_option(
         "--type", args->fileTypes, "Only these file types, comma-separated: jpeg,png,webp,tiff,bmp,heif");
+    auto* generated = command->add_flag("--generated", args->generated, "Only pictures made by Create");
+    command->add_flag("--not-generated", args->notGenerated, "Leave out pictures made by Create")
+        ->excludes(generated);
     auto* image = command->add_option("--image", args->image, "Photos like this image file")
                       ->check(CLI::ExistingFile);
     auto* photo = command->add_option("--photo", args->photo, "Photos like this library photo (its id)");

@@ -11,7 +11,7 @@
 
 namespace pictor::app {
 
-inline constexpr int kModelModuleApiVersion = 2; // 2: ImageGenerator families
+inline constexpr int kModelModuleApiVersion = 3; // 2: ImageGenerator families; 3: VisionChatOptions::dtype
 
 inline constexpr const char* kModelModuleEntryPoint = "pictorRegisterModelFamilies";
 inline constexpr const char* kModelModuleVersionSymbol = "pictorModelModuleApiVersion";

@@ -5,7 +5,7 @@
 // RSS while encoding and generating against the weights' size. The start of an answer in steps (what the
 // compute worker runs between other jobs): the longest and total time of the vision tower's steps (one
 // encoder layer each) and of the prefill's chunks (--prefill-chunks, positions per chunk).
-// With --folder DIR the weights are written there first (config.json + model.safetensors in
+// With --folder DIR the weights are written there first (config.json + sharded safetensors in
 // --checkpoint-dtype, default f16 like the published checkpoint) and loaded the way a real model is
 // (mapped, converted to the working dtype), so the RSS figures include what loading leaves behind.
 // --dtype sets the working dtype (default: the device's, float32 on CPU); the 7B model needs bf16 to fit.
@@ -201,15 +201,39 @@ void writeFolder(const std::filesystem::path& dir, const LlavaConfig& config, co
     const pictor::DType fileType = dtype == "f32" ? pictor::DType::F32
         : dtype == "bf16"                         ? pictor::DType::BF16
                                                   : pictor::DType::F16;
+    // Sharded like the published checkpoints (about 2 GB a file), so only one shard is in memory at a time.
     at::manual_seed(1234);
-    std::vector<at::Tensor> keep;
-    std::vector<pictor::TensorToWrite> tensors;
-    for (const auto& [name, shape] : pictor::llava::LlavaModel::parameterShapes(config)) {
-        keep.push_back((at::randn(shape) * 0.02).to(type).contiguous());
-        tensors.push_back({name, fileType, shape,
-            std::span(static_cast<const std::byte*>(keep.back().data_ptr()), keep.back().nbytes())});
+    const auto shapes = pictor::llava::LlavaModel::parameterShapes(config);
+    std::vector<std::vector<std::size_t>> shards(1);
+    std::int64_t shardBytes = 0;
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+        std::int64_t bytes = static_cast<std::int64_t>(c10::elementSize(type));
+        for (std::int64_t dim : shapes[i].second)
+            bytes *= dim;
+        if (shardBytes > 0 && shardBytes + bytes > (std::int64_t {2} << 30)) {
+            shards.emplace_back();
+            shardBytes = 0;
+        }
+        shards.back().push_back(i);
+        shardBytes += bytes;
     }
-    pictor::writeSafetensors(dir / "model.safetensors", tensors);
+    nlohmann::json weightMap = nlohmann::json::object();
+    for (std::size_t s = 0; s < shards.size(); ++s) {
+        char name[64];
+        std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
+        std::vector<at::Tensor> keep;
+        std::vector<pictor::TensorToWrite> tensors;
+        for (std::size_t i : shards[s]) {
+            const auto& [tensorName, shape] = shapes[i];
+            keep.push_back((at::randn(shape) * 0.02).to(type).contiguous());
+            tensors.push_back({tensorName, fileType, shape,
+                std::span(static_cast<const std::byte*>(keep.back().data_ptr()), keep.back().nbytes())});
+            weightMap[tensorName] = name;
+        }
+        pictor::writeSafetensors(dir / name, tensors);
+    }
+    std::ofstream(dir / "model.safetensors.index.json")
+        << nlohmann::json {{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump(1);
 }
 
 double seconds(Clock::time_point since)
@@ -264,7 +288,7 @@ int main(int argc, char** argv)
     if (options.folder.empty()) {
         model = pictor::llava::LlavaModel::withRandomWeights(config, device, 1234);
     } else {
-        if (!std::filesystem::exists(std::filesystem::path(options.folder) / "model.safetensors"))
+        if (!std::filesystem::exists(std::filesystem::path(options.folder) / "model.safetensors.index.json"))
             writeFolder(options.folder, config, options.checkpointDtype);
         resetPeakRss();
         start = Clock::now();

@@ -20,6 +20,7 @@ namespace pictor {
 struct VisionChatOptions {
     std::string device = "auto"; // auto, cpu or cuda
     int cpuThreads = 0; // 0: every core
+    std::string dtype = "auto"; // auto (the device's default), float32, bfloat16 or float16 (CUDA)
 };
 
 // One earlier turn of a conversation.

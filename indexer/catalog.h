@@ -84,6 +84,19 @@ struct TagRecord {
     std::int64_t createdAt = 0;
 };
 
+// How a generated picture in the library was made (the "pictor" PNG chunk it carries, read when indexed).
+struct GenerationRow {
+    std::int64_t id = 0; // 0 until stored
+    std::optional<std::int64_t> photoId; // the picture; empty once it left the library
+    std::optional<std::int64_t> sourcePhotoId; // the photo it was made from, if any
+    std::filesystem::path sourcePath; // that photo's file: linked to its id once it is catalogued
+    std::string prompt;
+    std::string modelId;
+    std::string query; // the search it came from, if any
+    std::string paramsJson; // everything (seed, steps, guidance, ...) as the PNG chunk has it
+    std::int64_t createdAt = 0; // unix seconds; addGeneration fills in "now" when 0
+};
+
 struct FailureRecord {
     std::filesystem::path path;
     std::string reason;
@@ -123,6 +136,7 @@ struct PhotoFilter {
     std::optional<std::int64_t> takenBefore; // unix seconds, exclusive
     std::optional<std::string> camera; // ASCII case-insensitive substring of "make model"
     std::vector<std::string> fileTypes; // any of these (ASCII case-insensitive); empty: all
+    std::optional<bool> generated; // true: only generated pictures; false: only the others
 };
 
 // Orders of a paged listing. Dates are the date taken, else the file's modification time; ties go by id.
@@ -224,8 +238,12 @@ public:
     std::vector<CaptionRecord> captions(std::int64_t photoId) const;
     void addTag(std::int64_t photoId, std::string_view tag, std::string_view source); // idempotent
     std::vector<TagRecord> tags(std::int64_t photoId) const;
-    std::int64_t addGeneration(
-        std::string_view prompt, std::string_view paramsJson, std::optional<std::int64_t> photoId);
+    // Records a generation; one row per picture: an earlier row of the same photo is replaced.
+    std::int64_t addGeneration(const GenerationRow& generation);
+    std::optional<GenerationRow> generationOf(std::int64_t photoId) const;
+    std::vector<GenerationRow> generationsFrom(std::int64_t sourcePhotoId) const; // oldest first
+    // Links generations to their source photos catalogued since (an index run calls it after each batch).
+    void linkGenerationSources();
 
     // --- full text: every word of `query` must match (file name, folders, captions or tags); words are
     // quoted, so no user text is FTS5 syntax; a trailing * makes a word a prefix. Best first.

@@ -47,6 +47,10 @@ public:
                 sql_ += ", ?";
             sql_ += ')';
         }
+        if (filter.generated)
+            sql_ += *filter.generated
+                ? " AND id IN (SELECT photo_id FROM generations WHERE photo_id IS NOT NULL)"
+                : " AND id NOT IN (SELECT photo_id FROM generations WHERE photo_id IS NOT NULL)";
     }
 
     const std::string& sql() const { return sql_; }

@@ -8,7 +8,8 @@
 //   by photo id and must never map a deleted photo's vector onto a new photo.
 // - embeddings.vector is dim little-endian float16 values.
 // - photo_fts (FTS5, rowid = photo id) is written by the catalog code (file and folder names are
-//   decoded from path bytes in C++); the trigger removes a photo's row on any deletion path.
+//   decoded from path bytes in C++); the trigger removes a photo's row on any deletion path. Its captions
+//   column holds the captions and, since migration 3, a generated picture's prompt.
 //
 // Migration 2: embedding revisions. Every write of a model's embedding takes the next value of that
 // model's counter (embedding_revisions.last, never decreasing, not even when rows are deleted), so a
@@ -115,6 +116,15 @@ CREATE TABLE embedding_revisions (
 ) WITHOUT ROWID;
 ALTER TABLE embeddings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX embeddings_by_revision ON embeddings(model_id, revision);
+)sql"},
+    // A generated picture's row: photo_id is the picture, source_photo_id the library photo it was made
+    // from (variations, a photo changed by words), query the search it came from.
+    {3, R"sql(
+ALTER TABLE generations ADD COLUMN source_photo_id INTEGER REFERENCES photos(id) ON DELETE SET NULL;
+ALTER TABLE generations ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE generations ADD COLUMN query TEXT NOT NULL DEFAULT '';
+ALTER TABLE generations ADD COLUMN source_path BLOB;
+CREATE INDEX generations_by_source ON generations(source_photo_id);
 )sql"},
 };
 

@@ -163,7 +163,8 @@ void Catalog::Impl::refreshSearchText(std::int64_t photoId, bool isNew)
     }
     db.query("DELETE FROM photo_fts WHERE rowid = ?").bindAll(photoId).run();
     db.query("INSERT INTO photo_fts(rowid, file_name, folder_name, captions, tags) VALUES (?1, ?2, ?3, "
-             "coalesce((SELECT group_concat(text, '; ') FROM captions WHERE photo_id = ?1), ''), "
+             "coalesce((SELECT group_concat(text, '; ') FROM (SELECT text FROM captions WHERE photo_id = ?1 "
+             "UNION ALL SELECT prompt FROM generations WHERE photo_id = ?1 AND prompt != '')), ''), "
              "coalesce((SELECT group_concat(tag, '; ') FROM tags WHERE photo_id = ?1), ''))")
         .bindAll(photoId, fileName, folders)
         .run();
@@ -256,14 +257,82 @@ std::vector<TagRecord> Catalog::tags(std::int64_t photoId) const
     return out;
 }
 
-std::int64_t Catalog::addGeneration(
-    std::string_view prompt, std::string_view paramsJson, std::optional<std::int64_t> photoId)
+std::int64_t Catalog::addGeneration(const GenerationRow& g)
 {
     impl_->checkWritable();
-    impl_->db.query("INSERT INTO generations(prompt, params_json, photo_id, created_at) VALUES (?, ?, ?, ?)")
-        .bindAll(prompt, paramsJson, photoId, unixNow())
+    std::optional<Transaction> transaction; // inside the caller's, when it has one (an index batch)
+    if (!impl_->db.inTransaction())
+        transaction.emplace(*this);
+    if (g.photoId)
+        impl_->db.query("DELETE FROM generations WHERE photo_id = ?").bindAll(*g.photoId).run();
+    impl_->db
+        .query(
+            "INSERT INTO generations(prompt, params_json, photo_id, source_photo_id, source_path, model_id, "
+            "query, created_at) VALUES (?, ?, ?, coalesce(?, (SELECT id FROM photos WHERE path = ?)), "
+            "NULLIF(?, x''), ?, ?, ?)")
+        .bindAll(g.prompt, g.paramsJson, g.photoId, g.sourcePhotoId, pathBlob(g.sourcePath),
+            pathBlob(g.sourcePath), g.modelId, g.query, g.createdAt ? g.createdAt : unixNow())
         .run();
-    return impl_->db.lastInsertId();
+    const std::int64_t id = impl_->db.lastInsertId();
+    if (g.photoId)
+        impl_->refreshSearchText(*g.photoId, false); // the prompt is found like a caption
+    if (transaction)
+        transaction->commit();
+    return id;
+}
+
+namespace {
+
+constexpr const char* kGenerationColumns
+    = "SELECT id, photo_id, source_photo_id, prompt, model_id, query, params_json, created_at, source_path "
+      "FROM generations";
+
+GenerationRow readGeneration(catalog_detail::Query& query)
+{
+    GenerationRow row;
+    row.id = query.int64(0);
+    if (!query.isNull(1))
+        row.photoId = query.int64(1);
+    if (!query.isNull(2))
+        row.sourcePhotoId = query.int64(2);
+    row.prompt = query.text(3);
+    row.modelId = query.text(4);
+    row.query = query.text(5);
+    row.paramsJson = query.text(6);
+    row.createdAt = query.int64(7);
+    if (!query.isNull(8))
+        row.sourcePath = query.path(8);
+    return row;
+}
+
+} // namespace
+
+void Catalog::linkGenerationSources()
+{
+    impl_->checkWritable();
+    impl_->db
+        .query("UPDATE generations SET source_photo_id = (SELECT id FROM photos WHERE photos.path = "
+               "generations.source_path) WHERE source_photo_id IS NULL AND source_path IS NOT NULL")
+        .run();
+}
+
+std::optional<GenerationRow> Catalog::generationOf(std::int64_t photoId) const
+{
+    auto query = impl_->db.query(strCat(kGenerationColumns, " WHERE photo_id = ? ORDER BY id DESC LIMIT 1"));
+    query.bindAll(photoId);
+    if (!query.step())
+        return std::nullopt;
+    return readGeneration(query);
+}
+
+std::vector<GenerationRow> Catalog::generationsFrom(std::int64_t sourcePhotoId) const
+{
+    std::vector<GenerationRow> out;
+    auto query = impl_->db.query(strCat(kGenerationColumns, " WHERE source_photo_id = ? ORDER BY id"));
+    query.bindAll(sourcePhotoId);
+    while (query.step())
+        out.push_back(readGeneration(query));
+    return out;
 }
 
 } // namespace pictor

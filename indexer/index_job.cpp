@@ -15,6 +15,7 @@
 #include "core/preprocess.h"
 #include "indexer/change_detection.h"
 #include "indexer/file_hash.h"
+#include "indexer/generation_provenance.h"
 
 namespace pictor {
 namespace {
@@ -34,6 +35,7 @@ struct WorkItem {
 struct DecodedPhoto {
     PhotoRecord record;
     std::vector<float> pixelValues;
+    std::optional<std::string> generationChunk; // a generated picture's provenance (its "pictor" PNG chunk)
     std::string error;
 };
 
@@ -146,6 +148,7 @@ DecodedPhoto decodeForIndex(
         }
         DecodedImage decoded = decodeImageBytes(bytes, item.path, decodeOptions);
         result.pixelValues = preprocessImage(decoded.image, preprocess);
+        result.generationChunk = generationChunkOf(bytes, item.path);
         const std::uint64_t contentHash = hashBytes(bytes.data(), bytes.size());
         if (options.thumbnails && !options.thumbnails->contains(contentHash)) {
             try {
@@ -363,10 +366,13 @@ private:
             const std::int64_t id = catalog_.upsertPhoto(good[i]->record);
             catalog_.putEmbedding(
                 id, modelId_, std::span(embeddings.row(static_cast<int>(i)), embeddings.dim));
+            if (good[i]->generationChunk)
+                catalogGeneration(catalog_, id, *good[i]->generationChunk);
         }
         for (const auto& photo : batch)
             if (!photo.error.empty())
                 catalog_.recordFailure(photo.record.path, photo.error, kIndexJobKind);
+        catalog_.linkGenerationSources();
         transaction.commit();
 
         summary.indexed += static_cast<std::int64_t>(good.size());

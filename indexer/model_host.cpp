@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/safetensors.h"
+#include "kernels/kernels.h"
 
 namespace pictor {
 namespace {
@@ -40,15 +41,23 @@ std::string keyOf(const char* kind, const std::filesystem::path& dir, const std:
     return std::string(kind) + "|" + (error ? dir.lexically_normal() : canonical).string() + "|" + options;
 }
 
-bool wantsHalf(const std::string& device, const std::string& dtype = "auto")
+bool wantsHalf(MemoryPlace place, const std::string& dtype = "auto")
 {
-    return device == "cuda" || dtype == "bfloat16" || dtype == "float16";
+    return place == MemoryPlace::Gpu || dtype == "bfloat16" || dtype == "float16";
+}
+
+const char* placeName(MemoryPlace place)
+{
+    return place == MemoryPlace::Gpu ? "GPU memory" : "memory";
 }
 
 } // namespace
 
 ModelHost::ModelHost(FamilyLoader loadFamilies, std::uint64_t budgetBytes)
-    : loadFamilies_(std::move(loadFamilies)), budget_(budgetBytes), worker_(std::make_unique<ComputeWorker>())
+    : loadFamilies_(std::move(loadFamilies)),
+      budget_(budgetBytes),
+      gpuBudget_(budgetBytes ? defaultGpuBudget() : 0),
+      worker_(std::make_unique<ComputeWorker>())
 {
 }
 
@@ -81,6 +90,17 @@ std::uint64_t ModelHost::defaultBudget()
     return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) / 2;
 }
 
+std::uint64_t ModelHost::defaultGpuBudget()
+{
+    return kernels::cudaTotalMemory() / 4 * 3;
+}
+
+MemoryPlace ModelHost::placeFor(const std::string& device)
+{
+    return device == "cuda" || (device == "auto" && kernels::cudaAvailable()) ? MemoryPlace::Gpu
+                                                                              : MemoryPlace::Cpu;
+}
+
 std::uint64_t ModelHost::estimateBytes(const std::filesystem::path& dir, bool halfPrecision)
 {
     try {
@@ -101,7 +121,7 @@ std::uint64_t ModelHost::estimateBytes(const std::filesystem::path& dir, bool ha
 }
 
 std::shared_ptr<void> ModelHost::acquire(const std::string& key, const std::string& description,
-    std::uint64_t bytes, const std::function<std::shared_ptr<void>()>& load)
+    std::uint64_t bytes, const std::function<std::shared_ptr<void>()>& load, MemoryPlace place)
 {
     {
         std::lock_guard lock(mutex_);
@@ -109,48 +129,92 @@ std::shared_ptr<void> ModelHost::acquire(const std::string& key, const std::stri
             = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
         if (it != entries_.end()) {
             entries_.splice(entries_.begin(), entries_, it); // most recently used
+            it->lastUsed = std::chrono::steady_clock::now();
             return it->model;
         }
     }
-    makeRoom(bytes, description);
+    makeRoom(bytes, place, description);
     std::shared_ptr<void> model = load(); // throws: nothing is kept
     {
         std::lock_guard lock(mutex_);
-        entries_.push_front({key, description, bytes, model});
+        entries_.push_front({key, description, bytes, place, model, std::chrono::steady_clock::now()});
     }
+    const std::uint64_t limit = budget(place);
     PICTOR_LOG_INFO("model host: loaded ", description, " (", gigabytes(bytes), "; ",
-        gigabytes(loadedBytes()), " of ", budget_ ? gigabytes(budget_) : "no", " budget)");
+        gigabytes(loadedBytes(place)), " of ", limit ? gigabytes(limit) : "no", " ", placeName(place),
+        " budget)");
     notify("");
     return model;
 }
 
-void ModelHost::makeRoom(std::uint64_t bytes, const std::string& description)
+int ModelHost::unloadIdle(std::chrono::steady_clock::time_point now)
+{
+    std::vector<std::shared_ptr<void>> unloaded; // freed outside the lock
+    {
+        std::lock_guard lock(mutex_);
+        if (idleTime_.count() <= 0)
+            return 0;
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            if (it->model.use_count() == 1 && now - it->lastUsed > idleTime_) {
+                PICTOR_LOG_INFO(
+                    "model host: unloading ", it->description, ", idle for over ", idleTime_.count(), " s");
+                unloaded.push_back(std::move(it->model));
+                it = entries_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    const int count = static_cast<int>(unloaded.size());
+    unloaded.clear();
+    if (count > 0)
+        notify("");
+    return count;
+}
+
+void ModelHost::setIdleTime(std::chrono::seconds idle)
+{
+    std::lock_guard lock(mutex_);
+    idleTime_ = idle;
+}
+
+std::chrono::seconds ModelHost::idleTime() const
+{
+    std::lock_guard lock(mutex_);
+    return idleTime_;
+}
+
+void ModelHost::makeRoom(std::uint64_t bytes, MemoryPlace place, const std::string& description)
 {
     std::vector<std::shared_ptr<void>> unloaded; // freed outside the lock
     std::string warning;
     {
         std::lock_guard lock(mutex_);
-        if (budget_ == 0)
+        const std::uint64_t limit = place == MemoryPlace::Gpu ? gpuBudget_ : budget_;
+        if (limit == 0)
             return;
         std::uint64_t used = 0;
         for (const Entry& e : entries_)
-            used += e.bytes;
+            if (e.place == place)
+                used += e.bytes;
         // Least recently used first; a model someone holds (use_count > 1) stays.
-        for (auto it = entries_.end(); it != entries_.begin() && used + bytes > budget_;) {
+        for (auto it = entries_.end(); it != entries_.begin() && used + bytes > limit;) {
             --it;
-            if (it->model.use_count() > 1)
+            if (it->place != place || it->model.use_count() > 1)
                 continue;
             PICTOR_LOG_INFO("model host: unloading ", it->description, " to make room for ", description);
             used -= it->bytes;
             unloaded.push_back(std::move(it->model));
             it = entries_.erase(it);
         }
-        if (bytes > budget_)
-            warning = "model " + description + " (" + gigabytes(bytes)
-                + ") is larger than the memory budget of " + gigabytes(budget_) + ": loaded anyway";
-        else if (used + bytes > budget_)
+        const std::string budgetName
+            = std::string("the ") + placeName(place) + " budget of " + gigabytes(limit);
+        if (bytes > limit)
+            warning = "model " + description + " (" + gigabytes(bytes) + ") is larger than " + budgetName
+                + ": loaded anyway";
+        else if (used + bytes > limit)
             warning = "models in use take " + gigabytes(used) + "; with " + description + " ("
-                + gigabytes(bytes) + ") they exceed the memory budget of " + gigabytes(budget_);
+                + gigabytes(bytes) + ") they exceed " + budgetName;
     }
     unloaded.clear();
     if (!warning.empty()) {
@@ -175,21 +239,28 @@ std::shared_ptr<ImageTextEmbedder> ModelHost::embedder(
 {
     const std::string settings
         = options.device + "/" + std::to_string(options.cpuThreads) + "/" + std::to_string(options.maxBatch);
-    auto model = acquire(keyOf("embedding", dir, settings), dir.filename().string() + " (embedding)",
-        estimateBytes(dir, wantsHalf(options.device)), [&]() -> std::shared_ptr<void> {
+    auto model = acquire(
+        keyOf("embedding", dir, settings), dir.filename().string() + " (embedding)",
+        estimateBytes(dir, wantsHalf(placeFor(options.device))),
+        [&]() -> std::shared_ptr<void> {
             return std::shared_ptr<ImageTextEmbedder>(registry().loadEmbedder(dir, options));
-        });
+        },
+        placeFor(options.device));
     return std::static_pointer_cast<ImageTextEmbedder>(model);
 }
 
 std::shared_ptr<VisionChat> ModelHost::visionChat(
     const std::filesystem::path& dir, const VisionChatOptions& options)
 {
-    const std::string settings = options.device + "/" + std::to_string(options.cpuThreads);
-    auto model = acquire(keyOf("chat", dir, settings), dir.filename().string() + " (captions and questions)",
-        estimateBytes(dir, wantsHalf(options.device)), [&]() -> std::shared_ptr<void> {
+    const std::string settings
+        = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads);
+    auto model = acquire(
+        keyOf("chat", dir, settings), dir.filename().string() + " (captions and questions)",
+        estimateBytes(dir, wantsHalf(placeFor(options.device), options.dtype)),
+        [&]() -> std::shared_ptr<void> {
             return std::shared_ptr<VisionChat>(registry().loadVisionChat(dir, options));
-        });
+        },
+        placeFor(options.device));
     return std::static_pointer_cast<VisionChat>(model);
 }
 
@@ -198,10 +269,13 @@ std::shared_ptr<ImageGenerator> ModelHost::imageGenerator(
 {
     const std::string settings
         = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads);
-    auto model = acquire(keyOf("generator", dir, settings), dir.filename().string() + " (pictures)",
-        estimateBytes(dir, wantsHalf(options.device, options.dtype)), [&]() -> std::shared_ptr<void> {
+    auto model = acquire(
+        keyOf("generator", dir, settings), dir.filename().string() + " (pictures)",
+        estimateBytes(dir, wantsHalf(placeFor(options.device), options.dtype)),
+        [&]() -> std::shared_ptr<void> {
             return std::shared_ptr<ImageGenerator>(registry().loadImageGenerator(dir, options));
-        });
+        },
+        placeFor(options.device));
     return std::static_pointer_cast<ImageGenerator>(model);
 }
 
@@ -210,29 +284,30 @@ std::vector<ModelHost::LoadedModel> ModelHost::loaded() const
     std::lock_guard lock(mutex_);
     std::vector<LoadedModel> out;
     for (const Entry& e : entries_)
-        out.push_back({e.key, e.description, e.bytes, e.model.use_count() > 1});
+        out.push_back({e.key, e.description, e.bytes, e.place, e.model.use_count() > 1});
     return out;
 }
 
-std::uint64_t ModelHost::loadedBytes() const
+std::uint64_t ModelHost::loadedBytes(MemoryPlace place) const
 {
     std::lock_guard lock(mutex_);
     std::uint64_t total = 0;
     for (const Entry& e : entries_)
-        total += e.bytes;
+        if (e.place == place)
+            total += e.bytes;
     return total;
 }
 
-std::uint64_t ModelHost::budget() const
+std::uint64_t ModelHost::budget(MemoryPlace place) const
 {
     std::lock_guard lock(mutex_);
-    return budget_;
+    return place == MemoryPlace::Gpu ? gpuBudget_ : budget_;
 }
 
-void ModelHost::setBudget(std::uint64_t bytes)
+void ModelHost::setBudget(std::uint64_t bytes, MemoryPlace place)
 {
     std::lock_guard lock(mutex_);
-    budget_ = bytes;
+    (place == MemoryPlace::Gpu ? gpuBudget_ : budget_) = bytes;
 }
 
 void ModelHost::setListener(std::function<void(const std::string&)> listener)

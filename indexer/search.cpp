@@ -32,7 +32,7 @@ std::vector<float> unitRow(const EmbeddingMatrix& matrix)
 bool hasFilter(const PhotoFilter& filter)
 {
     return filter.folder || filter.takenFrom || filter.takenBefore || filter.camera
-        || !filter.fileTypes.empty();
+        || !filter.fileTypes.empty() || filter.generated;
 }
 
 std::string formatScore(double score)

@@ -12,6 +12,8 @@ namespace pictor::kernels {
 bool cudaAvailable();
 // A human-readable reason when cudaAvailable() is false ("built without CUDA", "no driver", ...).
 std::string cudaStatus();
+// The memory of GPU 0 in bytes; 0 without a usable GPU.
+std::uint64_t cudaTotalMemory();
 
 // Fused last step of CLIP preprocessing on device pointers: crop a window of an interleaved uint8 RGB
 // image, rescale, normalise, write planar float CHW. Same semantics as pictor::cropNormalizeToChw.

@@ -14,6 +14,11 @@ std::string cudaStatus()
     return "built without CUDA (configure with -DPICTOR_CUDA=ON)";
 }
 
+std::uint64_t cudaTotalMemory()
+{
+    return 0;
+}
+
 void cropNormalizeCuda(const std::uint8_t*, int, int, int, int, int, int, float, const std::array<float, 3>&,
     const std::array<float, 3>&, float*)
 {

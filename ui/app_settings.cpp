@@ -65,6 +65,15 @@ void AppSettings::setGenerationModelDir(const QString& dir)
     store().setValue("models/generation", dir);
 }
 
+QString AppSettings::generatedDir() const
+{
+    return store().value("library/generatedDir").toString();
+}
+void AppSettings::setGeneratedDir(const QString& dir)
+{
+    store().setValue("library/generatedDir", dir);
+}
+
 QString AppSettings::device() const
 {
     const QString device = store().value("compute/device", "auto").toString();
@@ -91,6 +100,24 @@ int AppSettings::modelMemoryGB() const
 void AppSettings::setModelMemoryGB(int gigabytes)
 {
     store().setValue("compute/modelMemoryGB", qMax(0, gigabytes));
+}
+
+int AppSettings::gpuMemoryGB() const
+{
+    return qMax(0, store().value("compute/gpuMemoryGB", 0).toInt());
+}
+void AppSettings::setGpuMemoryGB(int gigabytes)
+{
+    store().setValue("compute/gpuMemoryGB", qMax(0, gigabytes));
+}
+
+int AppSettings::modelIdleMinutes() const
+{
+    return qMax(0, store().value("compute/modelIdleMinutes", 10).toInt());
+}
+void AppSettings::setModelIdleMinutes(int minutes)
+{
+    store().setValue("compute/modelIdleMinutes", qMax(0, minutes));
 }
 
 QStringList AppSettings::excludedPatterns() const

@@ -37,6 +37,9 @@ public:
     // The picture model folder (a diffusers unCLIP pipeline); empty: none, the Create panel says so.
     QString generationModelDir() const;
     void setGenerationModelDir(const QString& dir);
+    // Where saved pictures go (a folder of the library, indexed once saved); empty: <library>/Generated.
+    QString generatedDir() const;
+    void setGeneratedDir(const QString& dir);
     QString device() const; // "auto", "cpu" or "cuda"
     void setDevice(const QString& device);
     int cpuThreads() const; // 0: every core
@@ -45,6 +48,12 @@ public:
     // 0: half of this machine's memory.
     int modelMemoryGB() const;
     void setModelMemoryGB(int gigabytes);
+    // The same for the GPU's memory; 0: three quarters of it.
+    int gpuMemoryGB() const;
+    void setGpuMemoryGB(int gigabytes);
+    // Models nobody used for this long are unloaded; 0: never. Default 10.
+    int modelIdleMinutes() const;
+    void setModelIdleMinutes(int minutes);
     QStringList excludedPatterns() const;
     void setExcludedPatterns(const QStringList& patterns);
     int thumbnailSize() const; // pixels, the longest edge in the grid

@@ -43,6 +43,7 @@ CaptionActions::CaptionActions(FeatureHost& window)
     label_->setObjectName(QStringLiteral("captionModelLabel"));
     label_->hide();
     window.addStatusWidget(label_);
+    window.addPhotoMenuActions([this](QMenu* menu, int row) { addPhotoActions(menu, row); });
     connect(chat_, &ChatEngine::statusChanged, label_, [this](const QString& status) {
         label_->setText(tr("Captions: %1").arg(status));
         label_->setToolTip(status);

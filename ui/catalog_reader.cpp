@@ -82,7 +82,15 @@ std::optional<PhotoDetails> CatalogReader::details(const std::filesystem::path& 
     auto photo = catalog.photo(id);
     if (!photo)
         return std::nullopt;
-    return PhotoDetails {std::move(*photo), catalog.captions(id), catalog.tags(id)};
+    PhotoDetails details {
+        std::move(*photo), catalog.captions(id), catalog.tags(id), catalog.generationOf(id), {}, {}};
+    if (details.generation && details.generation->sourcePhotoId)
+        details.source = catalog.photo(*details.generation->sourcePhotoId);
+    for (const GenerationRow& made : catalog.generationsFrom(id))
+        if (made.photoId)
+            if (auto picture = catalog.photo(*made.photoId))
+                details.madeFromIt.push_back(std::move(*picture));
+    return details;
 }
 
 } // namespace pictor::ui

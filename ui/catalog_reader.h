@@ -42,6 +42,9 @@ struct PhotoDetails {
     PhotoRecord photo;
     std::vector<CaptionRecord> captions;
     std::vector<TagRecord> tags;
+    std::optional<GenerationRow> generation; // a generated picture: how it was made
+    std::optional<PhotoRecord> source; // ... and the library photo it was made from
+    std::vector<PhotoRecord> madeFromIt; // a photo: the generated pictures made from it
 };
 
 class CatalogReader {

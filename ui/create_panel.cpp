@@ -6,22 +6,30 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QFormLayout>
+#include <QFutureWatcher>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
+
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/error.h"
+#include "core/imageio/decode.h"
 #include "core/imageio/png_text.h"
 #include "ui/feature_host.h"
 #include "ui/generation_engine.h"
+#include "ui/indexing_jobs.h"
 
 namespace pictor::ui {
 namespace {
@@ -145,6 +153,10 @@ CreatePanel::CreatePanel(FeatureHost& window)
     preview_->setMinimumSize(160, 160); // the dock must not push the window past its size
     preview_->setAlignment(Qt::AlignCenter);
     layout->addWidget(preview_, 1);
+    source_ = new QLabel(body);
+    source_->setObjectName(QStringLiteral("createSource"));
+    source_->hide();
+    layout->addWidget(source_);
     results_list_ = new QListWidget(body);
     results_list_->setObjectName(QStringLiteral("createResults"));
     results_list_->setViewMode(QListView::IconMode);
@@ -193,6 +205,32 @@ CreatePanel::CreatePanel(FeatureHost& window)
     toggle->setShortcut(QKeySequence(QStringLiteral("Ctrl+G")));
     toggle->setObjectName(QStringLiteral("createToggle"));
     window.addDockPanel(dock_, toggle);
+    auto* fromSearch = new QAction(tr("Generate from this search"), this);
+    fromSearch->setObjectName(QStringLiteral("generateFromSearch"));
+    fromSearch->setIconText(tr("Generate")); // the button beside the search bar
+    fromSearch->setToolTip(tr("The search's photo changed by its words, as far as the weight slider says"));
+    connect(fromSearch, &QAction::triggered, this, [this] {
+        const auto search = window_.composedSearch();
+        if (!search) {
+            dock_->show();
+            status_->setText(tr("Search with one photo and words first (drop a photo on the search bar, then "
+                                "type the change, e.g. \"in snow\")."));
+            return;
+        }
+        changePhoto(search->photoPath, search->words, search->textWeight,
+            search->words + tr(" (with %1)").arg(QFileInfo(search->photoPath).fileName()));
+    });
+    window.addSearchAction(fromSearch);
+    window.addPhotoMenuActions([this](QMenu* menu, int row) {
+        const QString path = window_.photoAt(row).path;
+        menu->addSeparator();
+        QAction* variations
+            = menu->addAction(tr("Create variations"), this, [this, path] { createVariations(path); });
+        variations->setObjectName(QStringLiteral("createVariations"));
+        variations->setEnabled(!modelDir_.empty());
+        if (modelDir_.empty())
+            variations->setToolTip(tr("Choose a picture model in Settings first"));
+    });
 }
 
 void CreatePanel::resetAdvanced()
@@ -218,19 +256,11 @@ void CreatePanel::setModel(const QString& dir, const QString& device, int cpuThr
     }
 }
 
-void CreatePanel::generate()
+GenerationRequest CreatePanel::requestFromControls()
 {
-    if (runId_ != 0 || modelDir_.empty())
-        return;
     if (randomSeed_->isChecked())
         seed_->setValue(static_cast<int>(QRandomGenerator::global()->bounded(2'000'000'000)));
     GenerationRequest request;
-    const QString prompt = prompt_->toPlainText().trimmed();
-    if (prompt.isEmpty()) {
-        status_->setText(tr("Write what to paint first."));
-        return;
-    }
-    request.prompts = {prompt.toStdString()};
     request.imagesPerInput = count_->value();
     request.seed = static_cast<std::uint64_t>(seed_->value());
     request.priorSteps = priorSteps_->value();
@@ -238,15 +268,97 @@ void CreatePanel::generate()
     request.superResSteps = superResSteps_->value();
     request.priorGuidance = static_cast<float>(priorGuidance_->value());
     request.decoderGuidance = static_cast<float>(decoderGuidance_->value());
-    running_ = {};
-    running_.prompt = request.prompts.front();
+    return request;
+}
+
+void CreatePanel::generate()
+{
+    if (runId_ != 0 || modelDir_.empty())
+        return;
+    const QString prompt = prompt_->toPlainText().trimmed();
+    if (prompt.isEmpty()) {
+        status_->setText(tr("Write what to paint first."));
+        return;
+    }
+    GenerationRequest request = requestFromControls();
+    request.prompts = {prompt.toStdString()};
+    GenerationRecord record;
+    record.prompt = request.prompts.front();
+    source_->hide();
+    start(std::move(request), std::move(record));
+}
+
+void CreatePanel::createVariations(const QString& photoPath)
+{
+    GenerationRecord record;
+    record.sourceImage = photoPath.toStdString();
+    startFromPhoto(photoPath, requestFromControls(), std::move(record));
+}
+
+void CreatePanel::changePhoto(
+    const QString& photoPath, const QString& words, double strength, const QString& query)
+{
+    GenerationRequest request = requestFromControls();
+    request.prompts = {words.trimmed().toStdString()};
+    request.changeStrength = static_cast<float>(std::clamp(strength, 0.0, 1.0));
+    GenerationRecord record;
+    record.prompt = request.prompts.front();
+    record.sourceImage = photoPath.toStdString();
+    record.query = query.toStdString();
+    prompt_->setPlainText(words.trimmed());
+    startFromPhoto(photoPath, std::move(request), std::move(record));
+}
+
+void CreatePanel::startFromPhoto(const QString& photoPath, GenerationRequest request, GenerationRecord record)
+{
+    dock_->show();
+    dock_->raise();
+    if (modelDir_.empty() || runId_ != 0) {
+        status_->setText(modelDir_.empty() ? tr("No picture model: choose one in Settings first.")
+                                           : tr("A picture is being painted; stop it first."));
+        return;
+    }
+    setRunning(true);
+    runId_ = -1; // decoding the photo
+    status_->setText(tr("Reading %1…").arg(QFileInfo(photoPath).fileName()));
+    // A reduced decode: the pipeline's image encoder needs 224 pixels.
+    auto decode = [path = photoPath.toStdString()] {
+        DecodeOptions options;
+        options.targetShortEdge = 448;
+        return decodeImageFile(path, options).image;
+    };
+    auto* watcher = new QFutureWatcher<RgbImage>(this);
+    connect(watcher, &QFutureWatcher<RgbImage>::finished, this,
+        [this, watcher, photoPath, request = std::move(request), record = std::move(record)]() mutable {
+            watcher->deleteLater();
+            try {
+                RgbImage photo = watcher->result();
+                const QImage shown = toQImage(photo);
+                source_->setPixmap(
+                    QPixmap::fromImage(shown).scaled(48, 48, Qt::KeepAspectRatio, Qt::SmoothTransformation));
+                source_->setToolTip(tr("Made from %1").arg(photoPath));
+                source_->show();
+                request.sourceImages = {std::move(photo)};
+                start(std::move(request), std::move(record));
+            } catch (const std::exception& e) {
+                setRunning(false);
+                status_->setText(tr("Not painted: %1").arg(QString::fromUtf8(e.what())));
+            }
+        });
+    watcher->setFuture(QtConcurrent::run(decode));
+}
+
+void CreatePanel::start(GenerationRequest request, GenerationRecord record)
+{
+    running_ = std::move(record);
     running_.settings = request;
+    running_.settings.sourceImages.clear(); // the record keeps the path, not the pixels
     running_.modelDir = modelDir_;
     running_.batchSize = request.imagesPerInput;
     clock_.start();
     setRunning(true);
     status_->setText(tr("Starting…"));
-    runId_ = engine_->generate(request);
+    runId_ = engine_->generate(std::move(request));
 }
 
 void CreatePanel::stop()
@@ -303,10 +415,16 @@ void CreatePanel::setRunning(bool running)
     stop_->setEnabled(running);
 }
 
+std::filesystem::path CreatePanel::outputFolder() const
+{
+    return outputFolder_.isEmpty() ? window_.libraryDir() / "Generated"
+                                   : std::filesystem::path(outputFolder_.toStdString());
+}
+
 QStringList CreatePanel::saveAll()
 {
     QStringList written;
-    const std::filesystem::path folder = window_.libraryDir() / "Generated";
+    const std::filesystem::path folder = outputFolder();
     try {
         std::filesystem::create_directories(folder);
         const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
@@ -324,6 +442,8 @@ QStringList CreatePanel::saveAll()
         }
         status_->setText(tr("Saved %n picture(s) in %1", nullptr, static_cast<int>(written.size()))
                              .arg(QString::fromStdString(folder.string())));
+        if (!written.isEmpty()) // the folder joins the library if it is not in it; only new files are read
+            window_.jobQueue().addFolders({QString::fromStdString(folder.string())});
     } catch (const std::exception& e) {
         status_->setText(tr("Not saved: %1").arg(QString::fromUtf8(e.what())));
     }

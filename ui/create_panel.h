@@ -26,6 +26,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QMenu;
 
 namespace pictor::ui {
 
@@ -42,10 +43,20 @@ public:
     QDockWidget* dock() const { return dock_; }
     GenerationEngine* engine() const { return engine_; }
     int resultCount() const { return static_cast<int>(results_.size()); }
-    // Writes every result not saved yet into <library>/Generated; returns the files written.
+    // Where Save writes (empty: <library>/Generated).
+    void setOutputFolder(const QString& dir) { outputFolder_ = dir; }
+    std::filesystem::path outputFolder() const;
+    // Writes every result not saved yet into the output folder, then queues its indexing (the pictures are
+    // catalogued with their provenance and found by search); returns the files written.
     QStringList saveAll();
     void generate();
     void stop();
+    // Variations of a library photo: its CLIP image embedding decoded (no prior), the panel's count and
+    // seed; the photo is shown beside them.
+    void createVariations(const QString& photoPath);
+    // The photo changed by the words (a composed search: "this one, but in snow"); `strength` 0..1 turns
+    // it toward the words. `query` is the search, kept with the pictures.
+    void changePhoto(const QString& photoPath, const QString& words, double strength, const QString& query);
 
 signals:
     void generationFinished(bool cancelled);
@@ -57,11 +68,16 @@ private:
         bool saved = false;
     };
     void resetAdvanced();
+    GenerationRequest requestFromControls(); // count, seed, steps and guidance
+    // Decodes the source photo off the GUI thread, then starts.
+    void startFromPhoto(const QString& photoPath, GenerationRequest request, GenerationRecord record);
+    void start(GenerationRequest request, GenerationRecord record);
     void showProgress(int stage, int stageStep, int stageSteps, int stepsDone, int totalSteps);
     void finish(const QList<QImage>& images, bool cancelled);
     void setRunning(bool running);
 
     FeatureHost& window_;
+    QString outputFolder_;
     GenerationEngine* engine_;
     QDockWidget* dock_;
     QPlainTextEdit* prompt_;
@@ -75,6 +91,7 @@ private:
     QProgressBar* progress_;
     QLabel* status_;
     QLabel* preview_;
+    QLabel* source_; // the source photo of variations and changed photos
     QListWidget* results_list_;
 
     std::filesystem::path modelDir_;

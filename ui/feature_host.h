@@ -9,9 +9,11 @@
 #include <QtGlobal>
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 class QAction;
 class QDockWidget;
+class QMenu;
 class QObject;
 class QWidget;
 
@@ -28,6 +30,12 @@ public:
     struct Photo {
         qint64 id = 0; // 0: shown but not indexed yet
         QString path;
+    };
+    // A composed search: one photo and words ("this one, but in snow"), the words' weight against it.
+    struct ComposedSearch {
+        QString photoPath;
+        QString words;
+        double textWeight = 0.5;
     };
 
     virtual ~FeatureHost() = default;
@@ -53,6 +61,13 @@ public:
     virtual void addStatusWidget(QWidget* widget) = 0; // a permanent widget of the status bar
     // A panel docked at the window's side, hidden at first; `toggle` (View menu) shows and hides it.
     virtual void addDockPanel(QDockWidget* dock, QAction* toggle) = 0;
+    // `addActions` adds a feature's entries to the context menu of the photo at `row` (gallery and viewer).
+    virtual void addPhotoMenuActions(std::function<void(QMenu* menu, int row)> addActions) = 0;
+
+    // The search bar: the composed search shown now (none: no photo chip, several, or no words), and a
+    // feature's button beside the bar.
+    virtual std::optional<ComposedSearch> composedSearch() const = 0;
+    virtual void addSearchAction(QAction* action) = 0;
 };
 
 } // namespace pictor::ui

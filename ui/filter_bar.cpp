@@ -31,7 +31,8 @@ FilterBar::FilterBar(QWidget* parent)
       toEnabled_(new QCheckBox(tr("to"), this)),
       to_(new QDateEdit(this)),
       camera_(new QLineEdit(this)),
-      type_(new QComboBox(this))
+      type_(new QComboBox(this)),
+      generated_(new QComboBox(this))
 {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(0, 0, 0, 0);
@@ -67,7 +68,7 @@ FilterBar::FilterBar(QWidget* parent)
     camera_->setObjectName(QStringLiteral("cameraFilter"));
     camera_->setPlaceholderText(tr("Camera"));
     camera_->setClearButtonEnabled(true);
-    camera_->setMinimumWidth(90); // room for the placeholder and a model name
+    camera_->setMinimumWidth(72); // room for the placeholder
     camera_->setMaximumWidth(140);
     row->addWidget(camera_);
     type_->setObjectName(QStringLiteral("typeFilter"));
@@ -75,6 +76,13 @@ FilterBar::FilterBar(QWidget* parent)
     for (const char* type : {"jpeg", "png", "webp", "tiff", "bmp", "heif"})
         type_->addItem(QString::fromLatin1(type).toUpper(), QString::fromLatin1(type));
     row->addWidget(type_);
+    generated_->setObjectName(QStringLiteral("generatedFilter"));
+    generated_->addItem(tr("All pictures"), -1);
+    generated_->addItem(tr("Photos"), 0);
+    generated_->addItem(tr("Created"), 1);
+    generated_->setToolTip(tr("Photos only, or only the pictures made with Create (kept with how they were "
+                              "made)"));
+    row->addWidget(generated_);
     row->addStretch(1);
 
     connect(cutoff_, &QSlider::valueChanged, this, [this] {
@@ -92,6 +100,7 @@ FilterBar::FilterBar(QWidget* parent)
     connect(to_, &QDateEdit::dateChanged, this, &FilterBar::changed);
     connect(camera_, &QLineEdit::editingFinished, this, &FilterBar::changed);
     connect(type_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
+    connect(generated_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
 }
 
 void FilterBar::setFolders(const QStringList& folders)
@@ -135,6 +144,11 @@ void FilterBar::setFileType(const QString& type)
     type_->setCurrentIndex(qMax(0, type_->findData(type)));
 }
 
+void FilterBar::setGenerated(int which)
+{
+    generated_->setCurrentIndex(qMax(0, generated_->findData(which)));
+}
+
 void FilterBar::setDateRange(const QDate& from, const QDate& to)
 {
     const QSignalBlocker a(fromEnabled_), b(toEnabled_), c(from_), d(to_);
@@ -164,6 +178,8 @@ void FilterBar::apply(SearchRequest& request) const
         request.filter.camera = camera.toStdString();
     if (const QString type = type_->currentData().toString(); !type.isEmpty())
         request.filter.fileTypes = {type.toStdString()};
+    if (const int which = generated_->currentData().toInt(); which >= 0)
+        request.filter.generated = which == 1;
 }
 
 } // namespace pictor::ui

@@ -30,6 +30,8 @@ public:
     void setFolder(const QString& folder); // empty: all folders
     void setCamera(const QString& camera);
     void setFileType(const QString& type); // "jpeg", ...; empty: all
+    // Generated pictures: -1 all, 0 leave them out, 1 only them.
+    void setGenerated(int which);
     void setDateRange(const QDate& from, const QDate& to); // invalid dates: no bound
 
 signals:
@@ -46,6 +48,7 @@ private:
     QDateEdit* to_;
     QLineEdit* camera_;
     QComboBox* type_;
+    QComboBox* generated_;
 };
 
 } // namespace pictor::ui

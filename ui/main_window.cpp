@@ -23,6 +23,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTimer>
+#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <fstream>
@@ -121,7 +122,9 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 
     auto* column = new QVBoxLayout(galleryPage_);
     column->setContentsMargins(6, 6, 6, 0);
-    column->addWidget(searchBar_);
+    searchRow_ = new QHBoxLayout;
+    searchRow_->addWidget(searchBar_, 1);
+    column->addLayout(searchRow_);
     auto* filters = new QHBoxLayout;
     filters->addWidget(filterBar_, 1);
     browseOrder_->setObjectName(QStringLiteral("browseOrder"));
@@ -162,6 +165,11 @@ MainWindow::MainWindow(Options options, QWidget* parent)
             },
             Qt::QueuedConnection);
     });
+    // Models left idle past the idle time go; checked on the worker, so never while one is being used.
+    auto* idleCheck = new QTimer(this);
+    connect(idleCheck, &QTimer::timeout, this,
+        [this] { host_->worker().submit(JobPriority::Bulk, [host = host_.get()] { host->unloadIdle(); }); });
+    idleCheck->start(60'000);
     sizeLabel_->setObjectName(QStringLiteral("librarySize"));
     statusBar()->addPermanentWidget(sizeLabel_);
 
@@ -192,7 +200,22 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         QMenu* menu = contextMenuFor(index.row());
         menu->popup(gallery_->viewport()->mapToGlobal(at));
     });
+    // The viewer's photo has the gallery's context menu.
+    viewer_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(viewer_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        if (viewer_->row() >= 0)
+            contextMenuFor(viewer_->row())->popup(viewer_->mapToGlobal(at));
+    });
     connect(viewer_, &PhotoViewer::closeRequested, this, &MainWindow::closeViewer);
+    connect(viewer_, &PhotoViewer::photoLinkActivated, this, [this](qint64 id) {
+        for (int row = 0; row < model_->rowCount(); ++row)
+            if (model_->idAt(row) == id) {
+                openViewer(row);
+                return;
+            }
+        statusBar()->showMessage(
+            tr("That photo is not among the photos shown; clear the search to see it"), 8000);
+    });
     connect(viewer_, &PhotoViewer::rowChanged, this,
         [this](int row) { gallery_->setCurrentIndex(model_->index(row, 0)); });
     connect(sidebar_, &LibrarySidebar::addFolderRequested, this, [this] {
@@ -307,18 +330,45 @@ void MainWindow::addDockPanel(QDockWidget* dock, QAction* toggle)
     viewMenu_->addAction(toggle);
 }
 
+void MainWindow::addPhotoMenuActions(std::function<void(QMenu* menu, int row)> addActions)
+{
+    photoMenuActions_.push_back(std::move(addActions));
+}
+
+std::optional<FeatureHost::ComposedSearch> MainWindow::composedSearch() const
+{
+    const auto photos = searchBar_->photos();
+    const QString words = searchBar_->text().trimmed();
+    if (photos.size() != 1 || photos.front().negated || words.isEmpty())
+        return std::nullopt;
+    return ComposedSearch {
+        QString::fromStdString(photos.front().file.string()), words, searchBar_->textWeight()};
+}
+
+void MainWindow::addSearchAction(QAction* action)
+{
+    auto* button = new QToolButton(this);
+    button->setDefaultAction(action);
+    button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    searchRow_->addWidget(button, 0, Qt::AlignTop);
+}
+
 void MainWindow::showModelMemory()
 {
     const auto gb
         = [](std::uint64_t bytes) { return QString::number(static_cast<double>(bytes) / 1e9, 'f', 1); };
     const auto loaded = host_->loaded();
     const std::uint64_t budget = host_->budget();
-    memoryLabel_->setText(budget ? tr("Models: %1 of %2 GB").arg(gb(host_->loadedBytes()), gb(budget))
-                                 : tr("Models: %1 GB").arg(gb(host_->loadedBytes())));
+    QString text = budget ? tr("Models: %1 of %2 GB").arg(gb(host_->loadedBytes()), gb(budget))
+                          : tr("Models: %1 GB").arg(gb(host_->loadedBytes()));
+    if (const std::uint64_t gpuBudget = host_->budget(MemoryPlace::Gpu))
+        text += tr(" · GPU %1 of %2 GB").arg(gb(host_->loadedBytes(MemoryPlace::Gpu)), gb(gpuBudget));
+    memoryLabel_->setText(text);
     QStringList lines;
     for (const ModelHost::LoadedModel& model : loaded)
-        lines << tr("%1: %2 GB%3")
+        lines << tr("%1: %2 GB%3%4")
                      .arg(QString::fromStdString(model.description), gb(model.bytes),
+                         model.place == MemoryPlace::Gpu ? tr(" on the GPU") : QString(),
                          model.inUse ? tr(", in use") : QString());
     memoryLabel_->setToolTip(lines.isEmpty() ? tr("No model loaded") : lines.join('\n'));
 }
@@ -376,12 +426,16 @@ void MainWindow::applySettings()
     options.device = settings_.device().toStdString();
     options.cpuThreads = settings_.cpuThreads();
     engine_->setModel(settings_.modelDir().toStdString(), options);
-    const int memoryGB = settings_.modelMemoryGB();
-    host_->setBudget(
-        memoryGB > 0 ? static_cast<std::uint64_t>(memoryGB) * 1'000'000'000 : ModelHost::defaultBudget());
+    const auto gigabytes = [](int gb, std::uint64_t automatic) {
+        return gb > 0 ? static_cast<std::uint64_t>(gb) * 1'000'000'000 : automatic;
+    };
+    host_->setBudget(gigabytes(settings_.modelMemoryGB(), ModelHost::defaultBudget()));
+    host_->setBudget(gigabytes(settings_.gpuMemoryGB(), ModelHost::defaultGpuBudget()), MemoryPlace::Gpu);
+    host_->setIdleTime(std::chrono::minutes(settings_.modelIdleMinutes()));
     showModelMemory();
     captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
     create_->setModel(settings_.generationModelDir(), settings_.device(), settings_.cpuThreads());
+    create_->setOutputFolder(settings_.generatedDir());
     jobs_->setLibraryDir(libraryDir_);
     jobs_->setScanOptions(settings_.excludedPatterns());
     viewer_->setLibraryDir(libraryDir_);
@@ -657,7 +711,8 @@ QMenu* MainWindow::contextMenuFor(int row)
     copy->setObjectName(QStringLiteral("copyPath"));
     QAction* reveal = menu->addAction(tr("Reveal in viewer"), this, [this, row] { openViewer(row); });
     reveal->setObjectName(QStringLiteral("revealInViewer"));
-    captions_->addPhotoActions(menu, row);
+    for (const auto& addActions : photoMenuActions_)
+        addActions(menu, row);
     return menu;
 }
 

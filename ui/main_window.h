@@ -19,6 +19,7 @@
 #include "ui/search_engine.h"
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QMenu;
 class QSplitter;
@@ -72,6 +73,9 @@ public:
     void onViewerRowChanged(QObject* context, std::function<void(int row)> handler) override;
     void addStatusWidget(QWidget* widget) override;
     void addDockPanel(QDockWidget* dock, QAction* toggle) override;
+    void addPhotoMenuActions(std::function<void(QMenu* menu, int row)> addActions) override;
+    std::optional<ComposedSearch> composedSearch() const override;
+    void addSearchAction(QAction* action) override;
     CreatePanel* createPanel() const { return create_; }
     LibrarySidebar* sidebar() const { return sidebar_; }
     JobStatusWidget* jobStatus() const { return jobStatus_; }
@@ -155,6 +159,8 @@ private:
     CaptionActions* captions_ = nullptr;
     CreatePanel* create_ = nullptr;
     QMenu* viewMenu_ = nullptr;
+    QHBoxLayout* searchRow_ = nullptr; // the search bar and the features' buttons beside it
+    std::vector<std::function<void(QMenu*, int)>> photoMenuActions_; // the features' context-menu entries
 
     std::map<std::filesystem::path, std::filesystem::path> canonicalRoots_; // folders of added jobs
     LibraryListing listing_; // roots and counts of the last listing (entries live in the model)

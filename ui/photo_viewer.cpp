@@ -13,10 +13,12 @@
 #include <QTextBrowser>
 #include <QTimeZone>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "core/generation_record.h"
 #include "ui/catalog_reader.h"
 #include "ui/gallery_model.h"
 
@@ -33,6 +35,48 @@ struct Loaded {
 QString escaped(const std::string& text)
 {
     return QString::fromStdString(text).toHtmlEscaped();
+}
+
+// A link the viewer follows to another library photo ("photo:<id>").
+QString photoLink(const PhotoRecord& photo)
+{
+    return QStringLiteral("<a href='photo:%1'>%2</a>")
+        .arg(photo.id)
+        .arg(QString::fromStdString(photo.path.filename().string()).toHtmlEscaped());
+}
+
+// A generated picture's provenance: the prompt, seed, steps, guidance, model and date, and its source.
+QString generationHtml(const GenerationRow& generation, const std::optional<PhotoRecord>& source)
+{
+    QStringList lines;
+    lines << (generation.prompt.empty() ? QObject::tr("<i>a variation, no prompt</i>")
+                                        : QStringLiteral("“%1”").arg(escaped(generation.prompt)));
+    if (const auto record = readGenerationJson(generation.paramsJson)) {
+        const GenerationRequest& s = record->settings;
+        lines << QObject::tr("seed %1").arg(s.seed);
+        lines << (record->sourceImage.empty() ? QObject::tr("steps %1 / %2 / %3, guidance %4 / %5")
+                                                    .arg(s.priorSteps)
+                                                    .arg(s.decoderSteps)
+                                                    .arg(s.superResSteps)
+                                                    .arg(s.priorGuidance)
+                                                    .arg(s.decoderGuidance)
+                                              : QObject::tr("steps %1 / %2, guidance %3")
+                                                    .arg(s.decoderSteps)
+                                                    .arg(s.superResSteps)
+                                                    .arg(s.decoderGuidance));
+    }
+    if (!generation.query.empty())
+        lines << QObject::tr("from the search “%1”").arg(escaped(generation.query));
+    lines << QObject::tr("model %1, %2")
+                 .arg(escaped(generation.modelId),
+                     QDateTime::fromSecsSinceEpoch(generation.createdAt)
+                         .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+    if (source)
+        lines << QObject::tr("made from %1").arg(photoLink(*source));
+    else if (!generation.sourcePath.empty())
+        lines << QObject::tr("made from %1 (not in the library)")
+                     .arg(QString::fromStdString(generation.sourcePath.filename().string()).toHtmlEscaped());
+    return lines.join(QStringLiteral("<br>"));
 }
 
 QString detailsHtml(const QString& path, const Loaded& loaded)
@@ -76,6 +120,14 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
         for (const auto& tag : loaded.details->tags)
             tags.append(escaped(tag.tag));
         row(QObject::tr("Tags"), tags.isEmpty() ? QObject::tr("none") : tags.join(QStringLiteral(", ")));
+        if (const auto& generation = loaded.details->generation)
+            row(QObject::tr("Created"), generationHtml(*generation, loaded.details->source));
+        if (!loaded.details->madeFromIt.empty()) {
+            QStringList made;
+            for (const PhotoRecord& picture : loaded.details->madeFromIt)
+                made.append(photoLink(picture));
+            row(QObject::tr("Pictures made from it"), made.join(QStringLiteral("<br>")));
+        }
         row(QObject::tr("Library id"), QString::number(photo.id));
     } else {
         row(QObject::tr("Library"), QObject::tr("not indexed yet"));
@@ -126,6 +178,10 @@ PhotoViewer::PhotoViewer(QWidget* parent)
     split->addWidget(scroll_);
     info_->setObjectName(QStringLiteral("info"));
     info_->setOpenLinks(false);
+    connect(info_, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
+        if (url.scheme() == QStringLiteral("photo"))
+            emit photoLinkActivated(url.path().toLongLong());
+    });
     split->addWidget(info_);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);

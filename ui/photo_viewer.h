@@ -38,6 +38,7 @@ public:
 signals:
     void closeRequested();
     void rowChanged(int row);
+    void photoLinkActivated(qint64 id); // a link in the info panel (a generated picture's source, ...)
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;

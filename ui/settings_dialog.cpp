@@ -42,9 +42,12 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       modelDir_(new QLineEdit(this)),
       captionModelDir_(new QLineEdit(this)),
       generationModelDir_(new QLineEdit(this)),
+      generatedDir_(new QLineEdit(this)),
       device_(new QComboBox(this)),
       threads_(new QSpinBox(this)),
       modelMemory_(new QSpinBox(this)),
+      gpuMemory_(new QSpinBox(this)),
+      idleMinutes_(new QSpinBox(this)),
       excluded_(new QPlainTextEdit(this)),
       thumbnailSize_(new QSpinBox(this))
 {
@@ -66,6 +69,9 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     generationModelDir_->setObjectName(QStringLiteral("generationModelDir"));
     generationModelDir_->setPlaceholderText(tr("an unCLIP pipeline folder, for Create (optional)"));
     form->addRow(tr("Picture model"), withBrowse(generationModelDir_, this, tr("unCLIP pipeline folder")));
+    generatedDir_->setObjectName(QStringLiteral("generatedDir"));
+    generatedDir_->setPlaceholderText(tr("the library's Generated folder"));
+    form->addRow(tr("Saved pictures"), withBrowse(generatedDir_, this, tr("Folder for saved pictures")));
     device_->setObjectName(QStringLiteral("device"));
     device_->addItem(tr("Automatic (CUDA when available)"), QStringLiteral("auto"));
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
@@ -84,6 +90,22 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     modelMemory_->setToolTip(tr("Models stay loaded while they fit; past this, the least recently used one "
                                 "that is not in use is unloaded first"));
     form->addRow(tr("Memory for models"), modelMemory_);
+    gpuMemory_->setObjectName(QStringLiteral("gpuMemory"));
+    gpuMemory_->setRange(0, 4096);
+    gpuMemory_->setSuffix(tr(" GB"));
+    const std::uint64_t gpuDefault = ModelHost::defaultGpuBudget();
+    gpuMemory_->setSpecialValueText(gpuDefault ? tr("automatic (%1 GB, three quarters of it)")
+                                                     .arg(static_cast<double>(gpuDefault) / 1e9, 0, 'f', 1)
+                                               : tr("no GPU"));
+    gpuMemory_->setEnabled(gpuDefault > 0);
+    form->addRow(tr("GPU memory for models"), gpuMemory_);
+    idleMinutes_->setObjectName(QStringLiteral("modelIdleMinutes"));
+    idleMinutes_->setRange(0, 24 * 60);
+    idleMinutes_->setSuffix(tr(" min"));
+    idleMinutes_->setSpecialValueText(tr("never"));
+    idleMinutes_->setToolTip(
+        tr("A model nobody used for this long is unloaded, and loads again when needed"));
+    form->addRow(tr("Unload models unused for"), idleMinutes_);
     excluded_->setObjectName(QStringLiteral("excluded"));
     excluded_->setPlaceholderText(tr("one pattern a line, e.g. 2019/raw or *.tmp.jpg"));
     excluded_->setMaximumHeight(90);
@@ -106,9 +128,12 @@ void SettingsDialog::load(const AppSettings& settings)
     modelDir_->setText(settings.modelDir());
     captionModelDir_->setText(settings.captionModelDir());
     generationModelDir_->setText(settings.generationModelDir());
+    generatedDir_->setText(settings.generatedDir());
     device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
     threads_->setValue(settings.cpuThreads());
     modelMemory_->setValue(settings.modelMemoryGB());
+    gpuMemory_->setValue(settings.gpuMemoryGB());
+    idleMinutes_->setValue(settings.modelIdleMinutes());
     excluded_->setPlainText(settings.excludedPatterns().join('\n'));
     thumbnailSize_->setValue(settings.thumbnailSize());
 }
@@ -120,9 +145,12 @@ void SettingsDialog::save(AppSettings& settings) const
     settings.setModelDir(modelDir_->text().trimmed());
     settings.setCaptionModelDir(captionModelDir_->text().trimmed());
     settings.setGenerationModelDir(generationModelDir_->text().trimmed());
+    settings.setGeneratedDir(generatedDir_->text().trimmed());
     settings.setDevice(device_->currentData().toString());
     settings.setCpuThreads(threads_->value());
     settings.setModelMemoryGB(modelMemory_->value());
+    settings.setGpuMemoryGB(gpuMemory_->value());
+    settings.setModelIdleMinutes(idleMinutes_->value());
     QStringList patterns;
     for (const QString& line : excluded_->toPlainText().split('\n'))
         if (!line.trimmed().isEmpty())

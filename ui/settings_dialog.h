@@ -26,9 +26,12 @@ private:
     QLineEdit* modelDir_;
     QLineEdit* captionModelDir_;
     QLineEdit* generationModelDir_;
+    QLineEdit* generatedDir_;
     QComboBox* device_;
     QSpinBox* threads_;
     QSpinBox* modelMemory_;
+    QSpinBox* gpuMemory_;
+    QSpinBox* idleMinutes_;
     QPlainTextEdit* excluded_;
     QSpinBox* thumbnailSize_;
 };

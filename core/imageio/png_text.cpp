@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <span>
 
 #include <png.h>
 
@@ -22,7 +23,7 @@ bool isAscii(const std::string& text)
 }
 
 struct ReadBuffer {
-    const std::vector<std::uint8_t>* bytes;
+    std::span<const std::uint8_t> bytes;
     std::size_t offset = 0;
 };
 
@@ -44,9 +45,9 @@ void appendBytes(png_structp png, png_bytep data, png_size_t length)
 void readBytes(png_structp png, png_bytep data, png_size_t length)
 {
     auto* buffer = static_cast<ReadBuffer*>(png_get_io_ptr(png));
-    if (buffer->offset + length > buffer->bytes->size())
+    if (buffer->offset + length > buffer->bytes.size())
         png_error(png, "file is truncated");
-    std::copy_n(buffer->bytes->data() + buffer->offset, length, data);
+    std::copy_n(buffer->bytes.data() + buffer->offset, length, data);
     buffer->offset += length;
 }
 
@@ -172,9 +173,15 @@ std::map<std::string, std::string> readPngText(const std::filesystem::path& file
     PICTOR_CHECK(in, file.string(), ": cannot open");
     const std::vector<std::uint8_t> bytes(
         (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return readPngText(bytes, file);
+}
+
+std::map<std::string, std::string> readPngText(
+    std::span<const std::uint8_t> bytes, const std::filesystem::path& file)
+{
     PICTOR_CHECK(
         bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, file.string(), ": not a PNG file");
-    ReadBuffer buffer {&bytes, 0};
+    ReadBuffer buffer {bytes, 0};
     std::map<std::string, std::string> texts;
     std::string error;
     if (!runPngReadText({&buffer, &texts, &error}))

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,5 +26,8 @@ void writePngWithText(const std::filesystem::path& file, const RgbImage& image,
 
 // The text chunks (tEXt, zTXt, iTXt) of a PNG file, keyword -> text; errors name the file.
 std::map<std::string, std::string> readPngText(const std::filesystem::path& file);
+// The same from a file's bytes already read (`file` names it in errors).
+std::map<std::string, std::string> readPngText(
+    std::span<const std::uint8_t> bytes, const std::filesystem::path& file);
 
 } // namespace pictor

@@ -36,6 +36,22 @@ ComputeDevice resolveDevice(DeviceChoice choice)
     return {at::kCPU, at::kFloat};
 }
 
+void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
+{
+    if (dtype == "auto")
+        return;
+    if (dtype == "float32" || dtype == "fp32" || dtype == "f32")
+        compute.dtype = at::kFloat;
+    else if (dtype == "bfloat16" || dtype == "bf16")
+        compute.dtype = at::kBFloat16;
+    else if (dtype == "float16" || dtype == "fp16" || dtype == "f16") {
+        PICTOR_CHECK(
+            compute.device.is_cuda(), "float16 runs only on CUDA; use float32 or bfloat16 on the CPU");
+        compute.dtype = at::kHalf;
+    } else
+        PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16 or float16)");
+}
+
 bool cpuHasFastBfloat16()
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -22,6 +22,10 @@ struct ComputeDevice {
 // is an error that says why.
 ComputeDevice resolveDevice(DeviceChoice choice);
 
+// Applies a number format asked for by name: "float32", "bfloat16", "float16" (or f32, bf16, f16); "auto"
+// leaves `compute` as it is (each family decides what auto means). float16 runs only on CUDA.
+void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype);
+
 // Whether this CPU computes bfloat16 natively (AVX512_BF16, which also comes with AMX), checked at run time:
 // the build machine says nothing about the user's. Where it does, LibTorch's bfloat16 convolutions and
 // matrix products beat float32 (unclip_bench: 2.8x per unCLIP picture); without it they are emulated and

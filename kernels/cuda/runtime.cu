@@ -24,4 +24,14 @@ bool cudaAvailable()
     return cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
 }
 
+std::uint64_t cudaTotalMemory()
+{
+    if (!cudaAvailable())
+        return 0;
+    cudaDeviceProp properties {};
+    if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess)
+        return 0;
+    return properties.totalGlobalMem;
+}
+
 } // namespace pictor::kernels

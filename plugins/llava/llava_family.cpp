@@ -27,8 +27,9 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
 {
     nn::setCpuThreads(options.cpuThreads);
     std::shared_ptr<LlavaEngine> engine(new LlavaEngine());
-    engine->impl_->model
-        = LlavaModel::load(modelDir, nn::resolveDevice(nn::parseDeviceChoice(options.device)));
+    nn::ComputeDevice device = nn::resolveDevice(nn::parseDeviceChoice(options.device));
+    nn::applyDtypeChoice(device, options.dtype);
+    engine->impl_->model = LlavaModel::load(modelDir, device);
     engine->impl_->preprocess = loadPreprocessConfig(modelDir / "preprocessor_config.json");
     const auto& vision = engine->impl_->model->config().vision;
     PICTOR_CHECK(engine->impl_->preprocess.outputHeight() == vision.imageSize

@@ -129,7 +129,9 @@ public:
             ": the tokenizer's ", ChatTemplate::kImageToken, " token ",
             imageToken ? "is id " + std::to_string(*imageToken) : std::string("is missing"),
             " but config.json's image_token_index is ", config.imageTokenIndex);
-        engine_ = LlavaEngine::load(modelDir, LlavaOptions {options.device, options.cpuThreads});
+        engine_ = LlavaEngine::load(modelDir,
+            LlavaOptions {
+                .device = options.device, .dtype = options.dtype, .cpuThreads = options.cpuThreads});
         stopTokens_ = engine_->config().eosTokenIds;
         if (stopTokens_.empty() && tokenizer_->eosId())
             stopTokens_.push_back(*tokenizer_->eosId());

@@ -107,16 +107,7 @@ nn::ComputeDevice resolveGeneratorDevice(const std::string& device, const std::s
             compute.dtype = at::kBFloat16;
         return compute;
     }
-    if (dtype == "float32" || dtype == "fp32" || dtype == "f32")
-        compute.dtype = at::kFloat;
-    else if (dtype == "bfloat16" || dtype == "bf16")
-        compute.dtype = at::kBFloat16;
-    else if (dtype == "float16" || dtype == "fp16" || dtype == "f16") {
-        PICTOR_CHECK(
-            compute.device.is_cuda(), "float16 runs only on CUDA; use float32 or bfloat16 on the CPU");
-        compute.dtype = at::kHalf;
-    } else
-        PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16 or float16)");
+    nn::applyDtypeChoice(compute, dtype);
     return compute;
 }
 

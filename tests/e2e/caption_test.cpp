@@ -241,8 +241,25 @@ TEST(CaptionCli, CaptionsFilesAsJson)
         const auto json = nlohmann::json::parse(line);
         EXPECT_TRUE(json["model_id"].get<std::string>().starts_with("llava-"));
         EXPECT_TRUE(json.contains("caption"));
+        EXPECT_EQ(json["device"], "CPU float32") << "float32 on the CPU unless asked";
     }
     EXPECT_EQ(count, 2);
+}
+
+// --dtype forces the number format (the 7B model needs bfloat16 to fit a 16 GB machine); a format the
+// device cannot run is a clear error.
+TEST(CaptionCli, TheNumberFormatCanBeChosen)
+{
+    const auto llava = test::fixtureDir("llava-tiny-llama");
+    const auto image = (llava / "images" / "img_336x336.png").string();
+    const RunResult bf16 = runPictor(
+        {"caption", "--model", llava.string(), "--json", "--max-tokens", "4", "--dtype", "bfloat16", image});
+    ASSERT_EQ(bf16.status, 0) << bf16.err;
+    EXPECT_EQ(nlohmann::json::parse(bf16.out)["device"], "CPU bfloat16");
+    const RunResult f16
+        = runPictor({"caption", "--model", llava.string(), "--device", "cpu", "--dtype", "float16", image});
+    EXPECT_NE(f16.status, 0);
+    EXPECT_NE(f16.err.find("float16 runs only on CUDA"), std::string::npos) << f16.err;
 }
 
 // A copy of a fixture folder (symlinks) with some files replaced.

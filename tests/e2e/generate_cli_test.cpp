@@ -3,6 +3,7 @@
 // and bad arguments, bad outputs and malformed pipeline folders, each with its exit status and one line.
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -170,6 +171,50 @@ TEST(GenerateCli, VariationsAndAPhotoChangedByWords)
     EXPECT_FLOAT_EQ(json.at("change_strength").get<float>(), 0.4f);
     EXPECT_NE(decodeImageFile(dir / "snow.png").image.pixels,
         decodeImageFile(dir / "variation-0.png").image.pixels);
+}
+
+// Pictures generated into a library folder are indexed with their provenance: `pictor search --generated`
+// finds only them, `--not-generated` only the photos, and a picture's prompt is found like a caption.
+TEST(GenerateCli, GeneratedPicturesInALibraryAreFoundAndFiltered)
+{
+    const fs::path dir = test::scratchDir("gen-library-photos");
+    const fs::path library = test::scratchDir("gen-library");
+    fs::copy_file(test::realInputsDir() / "pngsuite" / "png" / "basn2c08.png", dir / "source.png");
+    ASSERT_EQ(generate({"--model", pipeline().string(), "--image", (dir / "source.png").string(), "-o",
+                           (dir / "variation.png").string()})
+                  .status,
+        0);
+    ASSERT_EQ(generate({"--model", pipeline().string(), "--prompt", "a lighthouse", "-o",
+                           (dir / "picture.png").string()})
+                  .status,
+        0);
+    const auto indexed = test::runProgram(PICTOR_BINARY,
+        {"index", "--library", library.string(), "--model", test::fixtureDir("clip-tiny-a").string(),
+            dir.string()});
+    ASSERT_EQ(indexed.status, 0) << indexed.err;
+    const auto names = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args {"search", "--library", library.string(), "--json", "a picture"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto run = test::runProgram(PICTOR_BINARY, args);
+        EXPECT_EQ(run.status, 0) << run.err;
+        std::set<std::string> out;
+        for (const auto& hit : nlohmann::json::parse(run.out))
+            out.insert(fs::path(hit.at("path").get<std::string>()).filename().string());
+        return out;
+    };
+    EXPECT_EQ(names({"--generated"}), (std::set<std::string> {"variation.png", "picture.png"}));
+    EXPECT_EQ(names({"--not-generated"}), (std::set<std::string> {"source.png"}));
+    EXPECT_EQ(names({}).size(), 3u);
+    const auto both = test::runProgram(
+        PICTOR_BINARY, {"search", "--library", library.string(), "--generated", "--not-generated", "x"});
+    EXPECT_NE(both.status, 0);
+
+    const auto byPrompt = test::runProgram(
+        PICTOR_BINARY, {"search", "--library", library.string(), "--json", "\"lighthouse\""});
+    ASSERT_EQ(byPrompt.status, 0) << byPrompt.err;
+    const auto hits = nlohmann::json::parse(byPrompt.out);
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(fs::path(hits[0].at("path").get<std::string>()).filename(), "picture.png") << byPrompt.out;
 }
 
 TEST(GenerateCli, BadArgumentsAndErrors)

@@ -8,8 +8,9 @@
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QGroupBox>
-#include <QLabel>
 #include <QImage>
+#include <QLabel>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -17,17 +18,26 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QUrl>
 #include <algorithm>
 #include <filesystem>
 
 #include "app/model_module.h"
+#include "core/generation_record.h"
 #include "core/imageio/png_text.h"
+#include "indexer/library.h"
 #include "indexer/model_host.h"
 #include "tests/support/paths.h"
 #include "ui/app_settings.h"
 #include "ui/create_panel.h"
+#include "ui/gallery_model.h"
 #include "ui/generation_engine.h"
+#include "ui/indexing_jobs.h"
 #include "ui/main_window.h"
+#include "ui/photo_viewer.h"
+#include "ui/search_bar.h"
 
 using namespace pictor;
 using namespace pictor::ui;
@@ -74,6 +84,7 @@ private slots:
     void stopEndsTheRunBetweenSteps();
     void otherModelWorkWaitsAboutOneStep();
     void createPanelPaintsStopsAndSaves();
+    void variationsAndGenerateFromSearchKeepTheirSource();
 
 private:
     std::unique_ptr<ModelHost> host_;
@@ -164,6 +175,8 @@ void GuiGenerateTest::createPanelPaintsStopsAndSaves()
     QTemporaryDir library;
     AppSettings settings;
     settings.setGenerationModelDir({});
+    settings.setModelDir(
+        QString::fromStdString(fixture("clip-tiny-a").string())); // saved pictures are indexed
     settings.setDevice(QStringLiteral("cpu"));
     settings.setCpuThreads(1);
     settings.sync();
@@ -224,6 +237,22 @@ void GuiGenerateTest::createPanelPaintsStopsAndSaves()
     QVERIFY(QString::fromStdString(texts.at("pictor")).contains(QStringLiteral("\"seed\":7")));
     QCOMPARE(panel->saveAll().size(), 0); // already saved
 
+    // Saved pictures are indexed at once: in the catalog with their provenance, found by their prompt.
+    QTRY_VERIFY_WITH_TIMEOUT(!window->jobs()->busy() && !window->jobs()->jobs().isEmpty(), 60'000);
+    QCOMPARE(window->jobs()->jobs().back().state, JobInfo::State::Done);
+    {
+        Library indexed = Library::openForReading(library.path().toStdString());
+        for (const QString& file : files) {
+            const auto photo = indexed.catalog().findByPath(std::filesystem::canonical(file.toStdString()));
+            QVERIFY2(photo, qPrintable(file));
+            const auto generation = indexed.catalog().generationOf(photo->id);
+            QVERIFY(generation);
+            QCOMPARE(QString::fromStdString(generation->prompt), QStringLiteral("a lighthouse"));
+            QVERIFY(QString::fromStdString(generation->modelId).startsWith(QStringLiteral("unclip-")));
+        }
+        QCOMPARE(indexed.catalog().matchText("lighthouse", 10).size(), std::size_t(2));
+    }
+
     // The same pictures as the command line with that seed (the window's automatic number format).
     QTemporaryDir dir;
     QProcess cli;
@@ -242,6 +271,120 @@ void GuiGenerateTest::createPanelPaintsStopsAndSaves()
         QCOMPARE(
             QImage(dir.filePath(QStringLiteral("l-%1.png").arg(i))).convertToFormat(QImage::Format_RGB888),
             QImage(files.at(i)).convertToFormat(QImage::Format_RGB888));
+}
+
+// Create variations from a photo's context menu, and Generate from a composed search: the pictures equal
+// `pictor generate --image` for the seed, are saved into the library with their source and query, and the
+// viewer shows the provenance both ways (the picture links to its source, the source lists the picture).
+void GuiGenerateTest::variationsAndGenerateFromSearchKeepTheirSource()
+{
+    QTemporaryDir library, photos;
+    QImage photo(64, 48, QImage::Format_RGB888);
+    for (int y = 0; y < photo.height(); ++y)
+        for (int x = 0; x < photo.width(); ++x)
+            photo.setPixelColor(x, y, QColor(4 * x, 5 * y, 128));
+    const QString source = photos.filePath(QStringLiteral("beach.png"));
+    QVERIFY(photo.save(source));
+    AppSettings settings;
+    settings.setModelDir(QString::fromStdString(fixture("clip-tiny-a").string()));
+    settings.setGenerationModelDir(QString::fromStdString(fixture("unclip-tiny").string()));
+    settings.setDevice(QStringLiteral("cpu"));
+    settings.setCpuThreads(1);
+    settings.sync();
+    auto window = std::make_unique<MainWindow>(
+        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
+            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    const auto reload = [&] {
+        QTRY_VERIFY_WITH_TIMEOUT(!window->jobs()->busy(), 60'000);
+        QSignalSpy reloaded(window.get(), &MainWindow::listingReloaded);
+        QTimer::singleShot(0, window.get(), &MainWindow::reloadLibrary);
+        QVERIFY(reloaded.wait(10'000));
+    };
+    window->jobs()->addFolders({photos.path()});
+    reload();
+    QCOMPARE(window->galleryModel()->rowCount(), 1);
+
+    CreatePanel* panel = window->createPanel();
+    QDockWidget* dock = panel->dock();
+    dock->findChild<QSpinBox*>(QStringLiteral("createCount"))->setValue(1);
+    dock->findChild<QCheckBox*>(QStringLiteral("createRandomSeed"))->setChecked(false);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSeed"))->setValue(5);
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSuperResSteps"))->setValue(2);
+    QSignalSpy finished(panel, &CreatePanel::generationFinished);
+
+    // Variations from the context menu.
+    QMenu* menu = window->contextMenuFor(0);
+    QAction* variations = menu->findChild<QAction*>(QStringLiteral("createVariations"));
+    QVERIFY(variations && variations->isEnabled());
+    variations->trigger();
+    delete menu;
+    QVERIFY(finished.wait(60'000));
+    QVERIFY(!finished.at(0).at(0).toBool());
+    QVERIFY(dock->isVisible());
+    QVERIFY(dock->findChild<QLabel*>(QStringLiteral("createSource"))->isVisible());
+    const QStringList variationFiles = panel->saveAll();
+    QCOMPARE(variationFiles.size(), 1);
+    QTemporaryDir cliDir;
+    QProcess cli;
+    cli.start(QStringLiteral(PICTOR_BINARY),
+        {QStringLiteral("generate"), QStringLiteral("--model"),
+            QString::fromStdString(fixture("unclip-tiny").string()), QStringLiteral("--image"), source,
+            QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--decoder-steps"),
+            QStringLiteral("3"), QStringLiteral("--sr-steps"), QStringLiteral("2"),
+            QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--device"),
+            QStringLiteral("cpu"), QStringLiteral("-o"), cliDir.filePath(QStringLiteral("v.png"))});
+    QVERIFY(cli.waitForFinished(60'000));
+    QCOMPARE(cli.exitCode(), 0);
+    QCOMPARE(QImage(cliDir.filePath(QStringLiteral("v.png"))).convertToFormat(QImage::Format_RGB888),
+        QImage(variationFiles.at(0)).convertToFormat(QImage::Format_RGB888));
+
+    // Generate from a composed search: the photo chip and the words, the slider as the strength.
+    SearchBar* bar = window->searchBar();
+    bar->addPhoto(PhotoTerm {source.toStdString(), window->galleryModel()->idAt(0), false});
+    bar->setTextWeight(0.4);
+    bar->setText(QStringLiteral("in snow"));
+    QTRY_VERIFY_WITH_TIMEOUT(window->composedSearch().has_value(), 5'000);
+    QAction* fromSearch = window->findChild<QAction*>(QStringLiteral("generateFromSearch"));
+    QVERIFY(fromSearch);
+    fromSearch->trigger();
+    QVERIFY(finished.wait(60'000));
+    const QStringList changedFiles = panel->saveAll();
+    QCOMPARE(changedFiles.size(), 1);
+    const auto chunk = readGenerationJson(readPngText(changedFiles.at(0).toStdString()).at("pictor"));
+    QVERIFY(chunk);
+    QCOMPARE(QString::fromStdString(chunk->prompt), QStringLiteral("in snow"));
+    QCOMPARE(chunk->settings.changeStrength, 0.4f);
+    QVERIFY(QString::fromStdString(chunk->query).startsWith(QStringLiteral("in snow")));
+    QCOMPARE(QString::fromStdString(chunk->sourceImage.string()), source);
+
+    // Saved and indexed: the source lists both pictures, each picture links to its source.
+    bar->clear();
+    reload();
+    QCOMPARE(window->galleryModel()->rowCount(), 3);
+    int sourceRow = -1, pictureRow = -1;
+    for (int row = 0; row < 3; ++row) {
+        if (window->galleryModel()->pathAt(row) == source)
+            sourceRow = row;
+        else if (window->galleryModel()->pathAt(row).endsWith(QFileInfo(changedFiles.at(0)).fileName()))
+            pictureRow = row;
+    }
+    QVERIFY(sourceRow >= 0 && pictureRow >= 0);
+    window->openViewer(sourceRow);
+    PhotoViewer* viewer = window->viewer();
+    QTRY_VERIFY_WITH_TIMEOUT(viewer->infoText().contains(QStringLiteral("Pictures made from it")), 10'000);
+    QVERIFY(viewer->infoText().contains(QFileInfo(variationFiles.at(0)).fileName()));
+    QVERIFY(viewer->infoText().contains(QFileInfo(changedFiles.at(0)).fileName()));
+    window->openViewer(pictureRow);
+    QTRY_VERIFY_WITH_TIMEOUT(viewer->infoText().contains(QStringLiteral("made from beach.png")), 10'000);
+    QVERIFY(viewer->infoText().contains(QStringLiteral("seed 5")));
+    QVERIFY(viewer->infoText().contains(QStringLiteral("“in snow”")));
+    // Its link opens the source.
+    emit viewer->findChild<QTextBrowser*>(QStringLiteral("info"))
+        ->anchorClicked(QUrl(QStringLiteral("photo:%1").arg(window->galleryModel()->idAt(sourceRow))));
+    QCOMPARE(viewer->row(), sourceRow);
 }
 
 int main(int argc, char** argv)

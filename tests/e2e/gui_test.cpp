@@ -45,11 +45,13 @@
 #include "app/model_module.h"
 #include "indexer/library.h"
 #include "tests/support/paths.h"
+#include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
 #include "ui/filter_bar.h"
 #include "ui/gallery_model.h"
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
+#include "ui/job_status_widget.h"
 #include "ui/main_window.h"
 #include "ui/photo_viewer.h"
 #include "ui/search_bar.h"
@@ -203,6 +205,7 @@ private slots:
     void staysResponsiveWhileIndexing();
     void changingTheModelReindexesInTheBackground();
     void foldersDroppedOnTheWindowJoinTheLibrary();
+    void aFailingIndexRunEndsWithItsErrorAndTheNextResumes();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -519,6 +522,7 @@ void GuiTest::settingsPersist()
         settings.setDevice(QStringLiteral("cpu"));
         settings.setCpuThreads(3);
         settings.setModelMemoryGB(6);
+        settings.setModelIdleMinutes(3);
         settings.setExcludedPatterns({QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")});
         settings.setThumbnailSize(200);
         settings.setSavedSearches({{QStringLiteral("Beach"), QStringLiteral("sunset on a beach")}});
@@ -531,6 +535,7 @@ void GuiTest::settingsPersist()
     QCOMPARE(again.device(), QStringLiteral("cpu"));
     QCOMPARE(again.cpuThreads(), 3);
     QCOMPARE(again.modelMemoryGB(), 6);
+    QCOMPARE(again.modelIdleMinutes(), 3);
     QCOMPARE(
         again.excludedPatterns(), (QStringList {QStringLiteral("2019/raw"), QStringLiteral("*.tmp.jpg")}));
     QCOMPARE(again.thumbnailSize(), 200);
@@ -554,6 +559,7 @@ void GuiTest::settingsPersist()
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.size(), geometry.size());
     QCOMPARE(window.host()->budget(), std::uint64_t {6'000'000'000}); // the model host's memory budget
+    QCOMPARE(window.host()->idleTime(), std::chrono::seconds(180));
     QLabel* memory = window.findChild<QLabel*>(QStringLiteral("modelMemory"));
     QVERIFY(memory && memory->text().endsWith(QStringLiteral("of 6.0 GB")));
 }
@@ -876,3 +882,53 @@ int main(int argc, char** argv)
     return QTest::qExec(&test, argc, argv);
 }
 #include "gui_test.moc"
+
+// The embedding model fails after two batches (a GPU lost mid-run): the job ends as failed with the model's
+// error in the status line, the window goes on (browsing, searching what was committed), and a re-scan
+// indexes the rest.
+void GuiTest::aFailingIndexRunEndsWithItsErrorAndTheNextResumes()
+{
+    const QString photos = scratch_->filePath("photos");
+    makePhotos(photos, 40, {48, 40});
+    AppSettings().setModelDir(fixtureModel());
+    MainWindow::Options options = optionsFor(scratch_->filePath("library"));
+    options.loadFamilies = [](ModelRegistry& registry) {
+        auto real = std::make_shared<ModelRegistry>();
+        app::loadModelFamilies(*real);
+        app::loadModelFamilies(registry);
+        registry.registerEmbedder(
+            "clip", [real](const std::filesystem::path& dir, const EmbedderOptions& opts) {
+                return std::make_unique<test::WrappedEmbedder>(real->loadEmbedder(dir, opts), 2);
+            });
+    };
+    MainWindow window(std::move(options));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+    const int job = window.jobs()->addFolders({photos});
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->job(job)->finished(), kIndexTimeoutMs);
+    const JobInfo failed = *window.jobs()->job(job);
+    QCOMPARE(failed.state, JobInfo::State::Failed);
+    QVERIFY2(failed.message.contains(QStringLiteral("the accelerator was lost")), qPrintable(failed.message));
+    auto* status = window.findChild<JobStatusWidget*>(QStringLiteral("jobStatus"));
+    QVERIFY(status);
+    QTRY_VERIFY2(
+        status->text().contains(QStringLiteral("the accelerator was lost")), qPrintable(status->text()));
+
+    // The window goes on: the committed photos are listed and searchable.
+    QTimer::singleShot(0, &window, &MainWindow::reloadLibrary);
+    QVERIFY(waitForSignal(window, &MainWindow::listingReloaded));
+    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(40)); // every photo was catalogued
+    window.searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(window, &MainWindow::searchFinished));
+    const int found = window.galleryModel()->rowCount();
+    QVERIFY2(found > 0 && found < 40, qPrintable(QString::number(found)));
+
+    // A re-scan indexes the rest.
+    const int again = window.jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->job(again)->finished(), kIndexTimeoutMs);
+    QCOMPARE(window.jobs()->job(again)->state, JobInfo::State::Done);
+    window.searchBar()->setText(QStringLiteral("another photo"));
+    QVERIFY(waitForSignal(window, &MainWindow::searchFinished));
+    QCOMPARE(window.galleryModel()->rowCount(), 40);
+}

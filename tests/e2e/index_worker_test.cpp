@@ -10,50 +10,21 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/generation_record.h"
 #include "core/imageio/encode.h"
+#include "core/imageio/png_text.h"
 #include "indexer/compute_worker.h"
 #include "indexer/index_job.h"
 #include "plugins/clip/clip_family.h"
 #include "tests/support/paths.h"
+#include "tests/support/wrapped_embedder.h"
 
 namespace pictor {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using test::WrappedEmbedder;
 constexpr auto kBatchTime = std::chrono::milliseconds(80);
-
-// The real tiny CLIP, with every image batch made as slow as a large model's would be on a laptop, under
-// another model id (a second model for the library), or failing after some batches.
-class WrappedEmbedder final : public ImageTextEmbedder {
-public:
-    WrappedEmbedder(ImageTextEmbedder& model, std::chrono::milliseconds batchTime, std::string modelId = {},
-        int goodBatches = -1)
-        : model_(model), batchTime_(batchTime), modelId_(std::move(modelId)), goodBatches_(goodBatches)
-    {
-    }
-    std::string modelId() const override { return modelId_.empty() ? model_.modelId() : modelId_; }
-    std::string family() const override { return model_.family(); }
-    int dimension() const override { return model_.dimension(); }
-    const ImagePreprocessConfig& preprocessing() const override { return model_.preprocessing(); }
-    std::string deviceDescription() const override { return model_.deviceDescription(); }
-    float logitScale() const override { return model_.logitScale(); }
-    EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override
-    {
-        return model_.embedTexts(texts);
-    }
-    EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
-    {
-        PICTOR_CHECK(goodBatches_ < 0 || goodBatches_-- > 0, "the accelerator was lost");
-        std::this_thread::sleep_for(batchTime_);
-        return model_.embedPixelValues(pixelValues, count);
-    }
-
-private:
-    ImageTextEmbedder& model_;
-    std::chrono::milliseconds batchTime_;
-    std::string modelId_;
-    int goodBatches_; // negative: never fails
-};
 
 void writePhotos(const std::filesystem::path& dir, int count)
 {
@@ -215,6 +186,51 @@ TEST(IndexJob, TheLibrarySwitchesModelOnlyWhenEveryPhotoHasItsEmbedding)
     options.modelDir = modelA;
     EXPECT_EQ(indexLibrary(library, *model, {second}, options).indexed, 0);
     EXPECT_EQ(library.modelDir(), modelA);
+}
+
+} // namespace
+} // namespace pictor
+
+namespace pictor {
+namespace {
+
+// A generated picture in a library folder carries its provenance in its "pictor" PNG chunk: indexing
+// records it (prompt, model, the query, the source photo found by path); another program's chunk or a
+// damaged one leaves a plain photo.
+TEST(IndexJob, AGeneratedPictureIsCataloguedWithItsProvenance)
+{
+    const auto photos = test::scratchDir("generated-photos");
+    writePhotos(photos, 1); // p0.png: the source
+    RgbImage picture(32, 32);
+    GenerationRecord record;
+    record.prompt = "in snow";
+    record.modelId = "unclip-abc";
+    record.sourceImage = photos / "p0.png";
+    record.query = "this one, but in snow";
+    record.settings.seed = 42;
+    writePngWithText(photos / "variation.png", picture, generationTextChunks(record));
+    writePngWithText(photos / "other-program.png", picture, {{"pictor", "not json"}});
+
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    Library library = Library::openForWriting(test::scratchDir("generated-library"));
+    const IndexSummary summary = indexLibrary(library, *model, {photos}, {});
+    EXPECT_EQ(summary.indexed, 3);
+    const Catalog& catalog = library.catalog();
+    const auto source = catalog.findByPath(photos / "p0.png");
+    const auto variation = catalog.findByPath(photos / "variation.png");
+    const auto other = catalog.findByPath(photos / "other-program.png");
+    ASSERT_TRUE(source && variation && other);
+    const auto generation = catalog.generationOf(variation->id);
+    ASSERT_TRUE(generation);
+    EXPECT_EQ(generation->prompt, "in snow");
+    EXPECT_EQ(generation->modelId, "unclip-abc");
+    EXPECT_EQ(generation->query, "this one, but in snow");
+    EXPECT_EQ(generation->sourcePhotoId, source->id);
+    const auto back = readGenerationJson(generation->paramsJson);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->settings.seed, 42u);
+    EXPECT_FALSE(catalog.generationOf(other->id));
+    ASSERT_EQ(catalog.generationsFrom(source->id).size(), 1u);
 }
 
 } // namespace

@@ -641,6 +641,77 @@ TEST(CatalogPhotos, MoveKeepsIdCaptionsTagsAndEmbeddings)
     EXPECT_TRUE(catalog.integrityCheck().empty());
 }
 
+// A generated picture keeps how it was made and the photo it came from; a source lists what was made from
+// it; indexing the picture again replaces its row; a deleted source leaves the picture's row without it.
+TEST(CatalogGenerations, ProvenanceBothWays)
+{
+    Library library("catalog-generations");
+    auto& catalog = library.catalog;
+    const auto source = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "source.jpg"));
+    const auto first = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "variation-1.png"));
+    const auto second = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "variation-2.png"));
+    const auto fox = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "fox.png"));
+    const auto add = [&](std::int64_t picture, std::optional<std::int64_t> from, const std::string& prompt,
+                         const std::string& query, const std::string& params) {
+        GenerationRow row;
+        row.photoId = picture;
+        row.sourcePhotoId = from;
+        row.prompt = prompt;
+        row.modelId = "unclip-1";
+        row.query = query;
+        row.paramsJson = params;
+        catalog.addGeneration(row);
+    };
+    for (const auto picture : {first, second})
+        add(picture, source, "", "this one, but in snow", R"({"seed": 7})");
+    add(fox, std::nullopt, "a fox", "", "{}");
+    add(fox, std::nullopt, "a red fox", "", "{}");
+
+    const auto made = catalog.generationsFrom(source);
+    ASSERT_EQ(made.size(), 2u);
+    EXPECT_EQ(made[0].photoId, first);
+    EXPECT_EQ(made[1].photoId, second);
+    const auto variation = catalog.generationOf(first);
+    ASSERT_TRUE(variation);
+    EXPECT_EQ(variation->sourcePhotoId, source);
+    EXPECT_EQ(variation->query, "this one, but in snow");
+    EXPECT_EQ(variation->paramsJson, R"({"seed": 7})");
+    EXPECT_GT(variation->createdAt, 0);
+    const auto again = catalog.generationOf(fox);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->prompt, "a red fox") << "the later row replaces the earlier";
+    EXPECT_FALSE(again->sourcePhotoId);
+    EXPECT_EQ(catalog.counts().generations, 3);
+    EXPECT_FALSE(catalog.generationOf(source)) << "a photo is not a generated picture";
+    PhotoFilter generated;
+    generated.generated = true;
+    EXPECT_EQ(catalog.filterPhotos(generated), (std::vector<std::int64_t> {first, second, fox}));
+    generated.generated = false;
+    EXPECT_EQ(catalog.filterPhotos(generated), (std::vector<std::int64_t> {source}));
+    const auto byPrompt = catalog.matchText("red fox", 10);
+    ASSERT_EQ(byPrompt.size(), 1u) << "the prompt is found like a caption";
+    EXPECT_EQ(byPrompt[0].photoId, fox);
+
+    // A source known by its path only (the picture indexed before it): linked once it is catalogued.
+    const auto early = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "early.png"));
+    GenerationRow byPath;
+    byPath.photoId = early;
+    byPath.sourcePath = library.photos() / "later.jpg";
+    byPath.prompt = "later";
+    catalog.addGeneration(byPath);
+    EXPECT_FALSE(catalog.generationOf(early)->sourcePhotoId);
+    const auto later = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "later.jpg"));
+    catalog.linkGenerationSources();
+    EXPECT_EQ(catalog.generationOf(early)->sourcePhotoId, later);
+    EXPECT_EQ(catalog.generationOf(early)->sourcePath, library.photos() / "later.jpg");
+
+    catalog.deletePhotos(std::vector<std::int64_t> {source});
+    const auto orphan = catalog.generationOf(first);
+    ASSERT_TRUE(orphan);
+    EXPECT_FALSE(orphan->sourcePhotoId) << "the picture stays, without its deleted source";
+    EXPECT_TRUE(catalog.integrityCheck().empty());
+}
+
 TEST(CatalogPhotos, DeleteCascades)
 {
     Library library("catalog-delete");
@@ -653,7 +724,11 @@ TEST(CatalogPhotos, DeleteCascades)
         catalog.addCaption(id, "shared words", "m", "");
         catalog.addTag(id, "common", "user");
     }
-    const auto generation = catalog.addGeneration("a prompt", R"({"steps": 20})", a);
+    GenerationRow row;
+    row.photoId = a;
+    row.prompt = "a prompt";
+    row.paramsJson = R"({"steps": 20})";
+    const auto generation = catalog.addGeneration(row);
     catalog.deletePhotos(std::vector<std::int64_t> {a});
     EXPECT_FALSE(catalog.photo(a));
     EXPECT_FALSE(catalog.embedding(a, "m1"));

@@ -112,6 +112,53 @@ TEST_F(ModelHostTest, AFailedLoadKeepsNothingAndIsReported)
     EXPECT_EQ(keys(), (std::vector<std::string> {"broken"}));
 }
 
+TEST_F(ModelHostTest, ModelsLeftIdleLongerThanTheIdleTimeAreUnloaded)
+{
+    using namespace std::chrono_literals;
+    const auto start = std::chrono::steady_clock::now();
+    use("old", 10 * kMB);
+    const auto held = use("held", 10 * kMB);
+    EXPECT_EQ(host.unloadIdle(start + 1h), 0) << "no idle time set: nothing goes";
+    host.setIdleTime(600s);
+    EXPECT_EQ(host.unloadIdle(start + 300s), 0) << "not idle long enough";
+    int changes = 0;
+    host.setListener([&](const std::string& warning) { changes += warning.empty(); });
+    EXPECT_EQ(host.unloadIdle(start + 601s), 1);
+    EXPECT_EQ(keys(), (std::vector<std::string> {"held"})) << "a model in use stays, however old";
+    EXPECT_EQ(alive, 1);
+    EXPECT_EQ(changes, 1) << "the listener hears that the list changed";
+    use("old", 10 * kMB);
+    EXPECT_EQ(loads["old"], 2) << "used again, it loads again";
+    EXPECT_EQ(host.unloadIdle(std::chrono::steady_clock::now() + 599s), 0) << "use renews the time";
+}
+
+TEST_F(ModelHostTest, TheComputersMemoryAndTheGpusHaveTheirOwnBudgets)
+{
+    host.setBudget(50 * kMB, MemoryPlace::Gpu);
+    const auto onGpu = [&](const std::string& key, std::uint64_t bytes) {
+        return host.acquire(
+            key, key, bytes, [&]() -> std::shared_ptr<void> { return std::make_shared<Counted>(&alive); },
+            MemoryPlace::Gpu);
+    };
+    use("cpu-a", 80 * kMB);
+    onGpu("gpu-a", 40 * kMB);
+    EXPECT_EQ(host.loadedBytes(MemoryPlace::Cpu), 80 * kMB);
+    EXPECT_EQ(host.loadedBytes(MemoryPlace::Gpu), 40 * kMB);
+    onGpu("gpu-b", 40 * kMB); // the GPU is full: gpu-a goes, the CPU model stays
+    EXPECT_EQ(keys(), (std::vector<std::string> {"gpu-b", "cpu-a"}));
+    EXPECT_EQ(host.loaded()[0].place, MemoryPlace::Gpu);
+    std::vector<std::string> warnings;
+    host.setListener([&](const std::string& warning) {
+        if (!warning.empty())
+            warnings.push_back(warning);
+    });
+    onGpu("gpu-huge", 60 * kMB);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("larger than the GPU memory budget"), std::string::npos) << warnings[0];
+    EXPECT_EQ(ModelHost::placeFor("cpu"), MemoryPlace::Cpu);
+    EXPECT_EQ(ModelHost::placeFor("cuda"), MemoryPlace::Gpu);
+}
+
 TEST_F(ModelHostTest, NoBudgetKeepsEverything)
 {
     host.setBudget(0);
