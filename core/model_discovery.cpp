@@ -81,7 +81,9 @@ public:
         : activeEmbedding_(
             options.activeEmbedding.empty() ? fs::path() : canonicalOrSelf(options.activeEmbedding)),
           activeCaptioning_(
-              options.activeCaptioning.empty() ? fs::path() : canonicalOrSelf(options.activeCaptioning))
+              options.activeCaptioning.empty() ? fs::path() : canonicalOrSelf(options.activeCaptioning)),
+          activeGeneration_(
+              options.activeGeneration.empty() ? fs::path() : canonicalOrSelf(options.activeGeneration))
     {
     }
 
@@ -98,6 +100,7 @@ public:
         model.source = source;
         model.activeEmbedding = !activeEmbedding_.empty() && canonical == activeEmbedding_;
         model.activeCaptioning = !activeCaptioning_.empty() && canonical == activeCaptioning_;
+        model.activeGeneration = !activeGeneration_.empty() && canonical == activeGeneration_;
         models_.push_back(std::move(model));
     }
 
@@ -106,6 +109,7 @@ public:
 private:
     fs::path activeEmbedding_;
     fs::path activeCaptioning_;
+    fs::path activeGeneration_;
     std::set<fs::path> seen_;
     std::vector<DiscoveredModel> models_;
 };

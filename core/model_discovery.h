@@ -25,6 +25,7 @@ struct DiscoveredModel {
     ModelSource source = ModelSource::ModelsFolder;
     bool activeEmbedding = false;
     bool activeCaptioning = false;
+    bool activeGeneration = false;
 };
 
 struct ModelDiscoveryOptions {
@@ -33,6 +34,7 @@ struct ModelDiscoveryOptions {
     std::filesystem::path hubCache; // empty: none
     std::filesystem::path activeEmbedding;
     std::filesystem::path activeCaptioning;
+    std::filesystem::path activeGeneration;
 };
 
 // $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub resolves it).

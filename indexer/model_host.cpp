@@ -234,19 +234,38 @@ void ModelHost::notify(const std::string& warning)
         listener(warning);
 }
 
+namespace {
+
+// A registry model kept by the host under `kind`; its description names where it runs once loaded
+// ("clip-vit-b32 (embedding, CPU float32)").
+template <class Model, class Load>
+std::shared_ptr<Model> acquireModel(ModelHost& host, const char* kind, const char* role,
+    const std::filesystem::path& dir, const std::string& settings, std::uint64_t bytes, MemoryPlace place,
+    Load load)
+{
+    const std::string name = dir.filename().string();
+    std::string description = name + " (" + role + ")";
+    auto model = host.acquire(
+        keyOf(kind, dir, settings), description, bytes,
+        [&]() -> std::shared_ptr<void> {
+            std::shared_ptr<Model> loaded(load());
+            description = name + " (" + role + ", " + loaded->deviceDescription() + ")";
+            return loaded;
+        },
+        place);
+    return std::static_pointer_cast<Model>(model);
+}
+
+} // namespace
+
 std::shared_ptr<ImageTextEmbedder> ModelHost::embedder(
     const std::filesystem::path& dir, const EmbedderOptions& options)
 {
     const std::string settings
         = options.device + "/" + std::to_string(options.cpuThreads) + "/" + std::to_string(options.maxBatch);
-    auto model = acquire(
-        keyOf("embedding", dir, settings), dir.filename().string() + " (embedding)",
-        estimateBytes(dir, wantsHalf(placeFor(options.device))),
-        [&]() -> std::shared_ptr<void> {
-            return std::shared_ptr<ImageTextEmbedder>(registry().loadEmbedder(dir, options));
-        },
-        placeFor(options.device));
-    return std::static_pointer_cast<ImageTextEmbedder>(model);
+    const MemoryPlace place = placeFor(options.device);
+    return acquireModel<ImageTextEmbedder>(*this, "embedding", "embedding", dir, settings,
+        estimateBytes(dir, wantsHalf(place)), place, [&] { return registry().loadEmbedder(dir, options); });
 }
 
 std::shared_ptr<VisionChat> ModelHost::visionChat(
@@ -254,14 +273,10 @@ std::shared_ptr<VisionChat> ModelHost::visionChat(
 {
     const std::string settings
         = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads);
-    auto model = acquire(
-        keyOf("chat", dir, settings), dir.filename().string() + " (captions and questions)",
-        estimateBytes(dir, wantsHalf(placeFor(options.device), options.dtype)),
-        [&]() -> std::shared_ptr<void> {
-            return std::shared_ptr<VisionChat>(registry().loadVisionChat(dir, options));
-        },
-        placeFor(options.device));
-    return std::static_pointer_cast<VisionChat>(model);
+    const MemoryPlace place = placeFor(options.device);
+    return acquireModel<VisionChat>(*this, "chat", "captions and questions", dir, settings,
+        estimateBytes(dir, wantsHalf(place, options.dtype)), place,
+        [&] { return registry().loadVisionChat(dir, options); });
 }
 
 std::shared_ptr<ImageGenerator> ModelHost::imageGenerator(
@@ -269,14 +284,10 @@ std::shared_ptr<ImageGenerator> ModelHost::imageGenerator(
 {
     const std::string settings
         = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads);
-    auto model = acquire(
-        keyOf("generator", dir, settings), dir.filename().string() + " (pictures)",
-        estimateBytes(dir, wantsHalf(placeFor(options.device), options.dtype)),
-        [&]() -> std::shared_ptr<void> {
-            return std::shared_ptr<ImageGenerator>(registry().loadImageGenerator(dir, options));
-        },
-        placeFor(options.device));
-    return std::static_pointer_cast<ImageGenerator>(model);
+    const MemoryPlace place = placeFor(options.device);
+    return acquireModel<ImageGenerator>(*this, "generator", "pictures", dir, settings,
+        estimateBytes(dir, wantsHalf(place, options.dtype)), place,
+        [&] { return registry().loadImageGenerator(dir, options); });
 }
 
 std::vector<ModelHost::LoadedModel> ModelHost::loaded() const

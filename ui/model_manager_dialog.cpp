@@ -55,7 +55,29 @@ QString inUseText(const DiscoveredModel& model)
         uses << QObject::tr("search");
     if (model.activeCaptioning)
         uses << QObject::tr("captions");
+    if (model.activeGeneration)
+        uses << QObject::tr("pictures");
     return uses.join(QStringLiteral(", "));
+}
+
+// "loaded: 0.6 GB, CPU float32" when the model host holds the folder's model (keys are kind|folder|options).
+QString loadedText(const DiscoveredModel& model, const std::vector<ModelHost::LoadedModel>& loaded)
+{
+    std::error_code error;
+    const auto canonical = std::filesystem::weakly_canonical(model.dir, error).string();
+    for (const auto& entry : loaded) {
+        const auto first = entry.key.find('|'), last = entry.key.rfind('|');
+        if (first == std::string::npos || entry.key.substr(first + 1, last - first - 1) != canonical)
+            continue;
+        const auto open = entry.description.find(", "), close = entry.description.rfind(')');
+        const QString where = open != std::string::npos && close > open ? QStringLiteral(", ")
+                + QString::fromStdString(entry.description.substr(open + 2, close - open - 2))
+                                                                        : QString();
+        return QObject::tr("loaded: %1 GB%2")
+            .arg(static_cast<double>(entry.bytes) / 1e9, 0, 'f', 1)
+            .arg(where);
+    }
+    return {};
 }
 
 QString oneLine(const char* message)
@@ -72,6 +94,7 @@ ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
       verify_(new QPushButton(tr("&Verify"), this)),
       useForSearch_(new QPushButton(tr("Use for &search"), this)),
       useForCaptions_(new QPushButton(tr("Use for &captions"), this)),
+      useForPictures_(new QPushButton(tr("Use for &pictures"), this)),
       openFolder_(new QPushButton(tr("&Open folder"), this)),
       download_(new QPushButton(tr("&Download…"), this)),
       cancelDownload_(new QPushButton(tr("Cancel download"), this)),
@@ -98,6 +121,8 @@ ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
     useForSearch_->setToolTip(tr("Make this the embedding model that indexes and searches photos"));
     useForCaptions_->setObjectName(QStringLiteral("useForCaptions"));
     useForCaptions_->setToolTip(tr("Make this the model that captions photos and answers questions"));
+    useForPictures_->setObjectName(QStringLiteral("useForPictures"));
+    useForPictures_->setToolTip(tr("Make this the model that paints pictures in Create"));
     openFolder_->setObjectName(QStringLiteral("openModelFolder"));
     auto* add = new QPushButton(tr("&Add model folder…"), this);
     add->setObjectName(QStringLiteral("addModelFolder"));
@@ -113,7 +138,7 @@ ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
     downloadStatus_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     auto* actions = new QHBoxLayout;
-    for (QPushButton* button : {verify_, useForSearch_, useForCaptions_, openFolder_})
+    for (QPushButton* button : {verify_, useForSearch_, useForCaptions_, useForPictures_, openFolder_})
         actions->addWidget(button);
     actions->addStretch(1);
     actions->addWidget(add);
@@ -135,6 +160,7 @@ ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
     connect(verify_, &QPushButton::clicked, this, &ModelManagerDialog::verifySelected);
     connect(useForSearch_, &QPushButton::clicked, this, &ModelManagerDialog::useSelectedForSearch);
     connect(useForCaptions_, &QPushButton::clicked, this, &ModelManagerDialog::useSelectedForCaptions);
+    connect(useForPictures_, &QPushButton::clicked, this, &ModelManagerDialog::useSelectedForPictures);
     connect(openFolder_, &QPushButton::clicked, this, &ModelManagerDialog::openSelectedFolder);
     connect(add, &QPushButton::clicked, this, &ModelManagerDialog::chooseModelFolder);
     connect(download_, &QPushButton::clicked, this, &ModelManagerDialog::chooseRepoToDownload);
@@ -170,6 +196,7 @@ void ModelManagerDialog::refresh()
     options.hubCache = huggingFaceHubCache();
     options.activeEmbedding = settings.modelDir().toStdString();
     options.activeCaptioning = settings.captionModelDir().toStdString();
+    options.activeGeneration = settings.generationModelDir().toStdString();
     const quint64 generation = ++listGeneration_;
     // Sizes walk every file (and follow the cache's links): never on the GUI thread.
     QtConcurrent::run([options] {
@@ -198,7 +225,10 @@ void ModelManagerDialog::showModels(std::vector<DiscoveredModel> models)
         size->setData(Qt::UserRole, static_cast<qulonglong>(model.bytesOnDisk));
         size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         table_->setItem(row, SizeColumn, size);
-        table_->setItem(row, InUseColumn, new QTableWidgetItem(inUseText(model)));
+        QString uses = inUseText(model);
+        if (const QString loaded = loadedText(model, host_.loaded()); !loaded.isEmpty())
+            uses += (uses.isEmpty() ? QString() : QStringLiteral(" · ")) + loaded;
+        table_->setItem(row, InUseColumn, new QTableWidgetItem(uses));
         table_->setItem(row, StatusColumn, new QTableWidgetItem(statusOf(model)));
         if (toQString(model.dir) == keep)
             keepRow = row;
@@ -253,6 +283,7 @@ void ModelManagerDialog::updateButtons()
     verify_->setEnabled(model && !verifying_.contains(toQString(model->dir)));
     useForSearch_->setEnabled(model && role == ModelRole::Embedding && !model->activeEmbedding);
     useForCaptions_->setEnabled(model && role == ModelRole::Captioning && !model->activeCaptioning);
+    useForPictures_->setEnabled(model && role == ModelRole::Generation && !model->activeGeneration);
     openFolder_->setEnabled(model != nullptr);
 }
 
@@ -314,6 +345,16 @@ void ModelManagerDialog::useSelectedForCaptions()
     if (!model || roleOfFamily(model->family) != ModelRole::Captioning)
         return;
     AppSettings().setCaptionModelDir(toQString(model->dir));
+    emit settingsChanged();
+    refresh();
+}
+
+void ModelManagerDialog::useSelectedForPictures()
+{
+    const DiscoveredModel* model = selected();
+    if (!model || roleOfFamily(model->family) != ModelRole::Generation)
+        return;
+    AppSettings().setGenerationModelDir(toQString(model->dir));
     emit settingsChanged();
     refresh();
 }

@@ -49,6 +49,7 @@ public slots:
     void verifySelected();
     void useSelectedForSearch();
     void useSelectedForCaptions();
+    void useSelectedForPictures();
     void chooseModelFolder(); // the folder dialog, then addModelFolder()
     void addModelFolder(const QString& dir);
     void openSelectedFolder();
@@ -78,6 +79,7 @@ private:
     QPushButton* verify_;
     QPushButton* useForSearch_;
     QPushButton* useForCaptions_;
+    QPushButton* useForPictures_;
     QPushButton* openFolder_;
     QPushButton* download_;
     QPushButton* cancelDownload_;

@@ -237,8 +237,8 @@ void GuiCaptionTest::captionIsShownAndSearchable()
     QCOMPARE(kinds, (QStringList {QStringLiteral("chat"), QStringLiteral("embedding")}));
     QLabel* memory = window->findChild<QLabel*>(QStringLiteral("modelMemory"));
     QVERIFY(memory);
-    QTRY_VERIFY(memory->toolTip().contains(QStringLiteral("(captions and questions)")));
-    QVERIFY(memory->toolTip().contains(QStringLiteral("(embedding)")));
+    QTRY_VERIFY(memory->toolTip().contains(QStringLiteral("(captions and questions, CPU float32)")));
+    QVERIFY(memory->toolTip().contains(QStringLiteral("(embedding, CPU float32)")));
     QVERIFY2(memory->text().startsWith(QStringLiteral("Models: ")), qPrintable(memory->text()));
 }
 

@@ -406,6 +406,28 @@ void GuiModelsTest::useForSearchAndCaptionsSetTheModels()
     QCOMPARE(table->item(dialog->rowOfName("org/llava-tiny"), ModelManagerDialog::InUseColumn)->text(),
         QStringLiteral("captions"));
     QVERIFY(!useForSearch->isEnabled()); // the selection is kept across the refresh
+
+    // Use for pictures: the unCLIP pipeline becomes the Create panel's model.
+    auto* useForPictures = dialog->findChild<QPushButton*>(QStringLiteral("useForPictures"));
+    QVERIFY(useForPictures && !useForPictures->isEnabled());
+    dialog->selectRow(dialog->rowOfName("unclip-tiny"));
+    QVERIFY(useForPictures->isEnabled());
+    QVERIFY(!useForCaptions->isEnabled());
+    useForPictures->click();
+    QCOMPARE(AppSettings().generationModelDir(), fixture("unclip-tiny"));
+    QVERIFY(listed.size() == 3 || listed.wait(20'000));
+    QCOMPARE(table->item(dialog->rowOfName("unclip-tiny"), ModelManagerDialog::InUseColumn)->text(),
+        QStringLiteral("pictures"));
+
+    // A model the host holds says so, with where it runs.
+    window->host()->worker().run(JobPriority::Interactive, [&] {
+        return window->host()->embedder(fixture("clip-tiny-a").toStdString(), {"cpu", 1, 8});
+    });
+    dialog->refresh();
+    QVERIFY(listed.size() == 4 || listed.wait(20'000));
+    const QString loaded
+        = table->item(dialog->rowOfName("clip-tiny-a"), ModelManagerDialog::InUseColumn)->text();
+    QVERIFY2(loaded.startsWith(QStringLiteral("loaded: 0.0 GB, CPU float32")), qPrintable(loaded));
 }
 
 int main(int argc, char** argv)

@@ -201,7 +201,8 @@ TEST(ModelHost, FamiliesLoadOnTheWorkerAtFirstUseAndModelsComeThroughTheRegistry
     EXPECT_EQ(model, again) << "the same folder, however written, is one model";
     EXPECT_EQ(familyLoads, 1);
     ASSERT_EQ(host.loaded().size(), 1u);
-    EXPECT_EQ(host.loaded()[0].description, dir.filename().string() + " (embedding)");
+    EXPECT_EQ(host.loaded()[0].description, dir.filename().string() + " (embedding, CPU float32)")
+        << "where it runs, once loaded";
 }
 
 TEST(ModelHost, EstimatesAModelsMemoryFromItsHeaders)
