@@ -120,6 +120,20 @@ void AppSettings::setModelIdleMinutes(int minutes)
     store().setValue("compute/modelIdleMinutes", qMax(0, minutes));
 }
 
+QStringList AppSettings::recentPrompts() const
+{
+    return store().value("create/recentPrompts").toStringList();
+}
+void AppSettings::addRecentPrompt(const QString& prompt)
+{
+    QStringList prompts = recentPrompts();
+    prompts.removeAll(prompt);
+    prompts.prepend(prompt);
+    while (prompts.size() > 20)
+        prompts.removeLast();
+    store().setValue("create/recentPrompts", prompts);
+}
+
 QStringList AppSettings::excludedPatterns() const
 {
     return store().value("library/excludedPatterns").toStringList();

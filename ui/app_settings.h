@@ -40,6 +40,9 @@ public:
     // Where saved pictures go (a folder of the library, indexed once saved); empty: <library>/Generated.
     QString generatedDir() const;
     void setGeneratedDir(const QString& dir);
+    // The Create panel's recent prompts, newest first (at most 20).
+    QStringList recentPrompts() const;
+    void addRecentPrompt(const QString& prompt);
     QString device() const; // "auto", "cpu" or "cuda"
     void setDevice(const QString& device);
     int cpuThreads() const; // 0: every core

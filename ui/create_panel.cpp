@@ -1,8 +1,12 @@
 #include "ui/create_panel.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QDateTime>
+#include <QDesktopServices>
+#include <QDialog>
 #include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
@@ -19,6 +23,8 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSpinBox>
+#include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -27,6 +33,7 @@
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "core/imageio/png_text.h"
+#include "ui/app_settings.h"
 #include "ui/feature_host.h"
 #include "ui/generation_engine.h"
 #include "ui/indexing_jobs.h"
@@ -81,6 +88,14 @@ CreatePanel::CreatePanel(FeatureHost& window)
     prompt_->setPlaceholderText(tr("What to paint, e.g. a red fox in the snow, oil painting"));
     prompt_->setMaximumHeight(80);
     layout->addWidget(prompt_);
+    auto* recentButton = new QToolButton(body);
+    recentButton->setObjectName(QStringLiteral("createRecent"));
+    recentButton->setText(tr("Recent prompts"));
+    recentButton->setPopupMode(QToolButton::InstantPopup);
+    recent_ = new QMenu(recentButton);
+    recentButton->setMenu(recent_);
+    connect(recent_, &QMenu::aboutToShow, this, &CreatePanel::showRecentPrompts);
+    layout->addWidget(recentButton, 0, Qt::AlignLeft);
 
     auto* form = new QFormLayout;
     count_ = new QSpinBox(body);
@@ -163,6 +178,7 @@ CreatePanel::CreatePanel(FeatureHost& window)
     results_list_->setIconSize(QSize(64, 64));
     results_list_->setMaximumHeight(90);
     results_list_->setFlow(QListView::LeftToRight);
+    results_list_->setWrapping(false); // one row: a strip
     layout->addWidget(results_list_);
     saveAll_ = new QPushButton(tr("Save all to the library"), body);
     saveAll_->setObjectName(QStringLiteral("createSaveAll"));
@@ -173,6 +189,13 @@ CreatePanel::CreatePanel(FeatureHost& window)
     connect(generate_, &QPushButton::clicked, this, &CreatePanel::generate);
     connect(stop_, &QPushButton::clicked, this, &CreatePanel::stop);
     connect(saveAll_, &QPushButton::clicked, this, [this] { saveAll(); });
+    results_list_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(results_list_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        if (QListWidgetItem* item = results_list_->itemAt(at))
+            resultMenu(results_list_->row(item))->popup(results_list_->viewport()->mapToGlobal(at));
+    });
+    connect(results_list_, &QListWidget::itemDoubleClicked, this,
+        [this](QListWidgetItem* item) { showLarge(results_list_->row(item)); });
     connect(results_list_, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row >= 0 && row < resultCount())
             preview_->setPixmap(QPixmap::fromImage(results_[static_cast<std::size_t>(row)].image)
@@ -198,6 +221,7 @@ CreatePanel::CreatePanel(FeatureHost& window)
             return;
         setRunning(false);
         status_->setText(tr("Not painted: %1").arg(message));
+        reportJob(JobInfo::State::Failed, 0, 1);
     });
 
     QAction* toggle = dock_->toggleViewAction();
@@ -280,6 +304,7 @@ void CreatePanel::generate()
         status_->setText(tr("Write what to paint first."));
         return;
     }
+    AppSettings().addRecentPrompt(prompt);
     GenerationRequest request = requestFromControls();
     request.prompts = {prompt.toStdString()};
     GenerationRecord record;
@@ -358,7 +383,22 @@ void CreatePanel::start(GenerationRequest request, GenerationRecord record)
     clock_.start();
     setRunning(true);
     status_->setText(tr("Starting…"));
+    const QString what = running_.sourceImage.empty() ? QString::fromStdString(running_.prompt)
+        : running_.prompt.empty()
+        ? tr("variations of %1").arg(QString::fromStdString(running_.sourceImage.filename().string()))
+        : tr("%1, changed: %2")
+              .arg(QString::fromStdString(running_.sourceImage.filename().string()),
+                  QString::fromStdString(running_.prompt));
+    jobId_ = window_.jobQueue().track(tr("Create: %1").arg(what.left(60)), [this] { stop(); });
     runId_ = engine_->generate(std::move(request));
+}
+
+void CreatePanel::reportJob(JobInfo::State state, std::int64_t done, std::int64_t total)
+{
+    if (jobId_ != 0)
+        window_.jobQueue().updateTracked(jobId_, state, done, total, status_->text());
+    if (state != JobInfo::State::Running)
+        jobId_ = 0;
 }
 
 void CreatePanel::stop()
@@ -380,6 +420,7 @@ void CreatePanel::showProgress(int stage, int stageStep, int stageSteps, int ste
                          .arg(stageStep)
                          .arg(stageSteps)
                          .arg(static_cast<int>(left + 0.5)));
+    reportJob(JobInfo::State::Running, stepsDone, totalSteps);
 }
 
 void CreatePanel::finish(const QList<QImage>& images, bool cancelled)
@@ -387,12 +428,13 @@ void CreatePanel::finish(const QList<QImage>& images, bool cancelled)
     setRunning(false);
     if (cancelled) {
         status_->setText(tr("Stopped; nothing was painted"));
+        reportJob(JobInfo::State::Cancelled, 0, 1);
         emit generationFinished(true);
         return;
     }
     running_.modelId = engine_->modelId();
     for (int i = 0; i < images.size(); ++i) {
-        Result result {images.at(i), running_, false};
+        Result result {images.at(i), running_, {}};
         result.record.batchIndex = i;
         results_.push_back(result);
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(result.image)), QString(), results_list_);
@@ -404,6 +446,7 @@ void CreatePanel::finish(const QList<QImage>& images, bool cancelled)
     status_->setText(tr("%n picture(s) in %1 s, seed %2", nullptr, static_cast<int>(images.size()))
                          .arg(clock_.elapsed() / 1000)
                          .arg(running_.settings.seed));
+    reportJob(JobInfo::State::Done, 1, 1);
     emit generationFinished(false);
 }
 
@@ -421,34 +464,147 @@ std::filesystem::path CreatePanel::outputFolder() const
                                    : std::filesystem::path(outputFolder_.toStdString());
 }
 
+std::filesystem::path CreatePanel::write(Result& result, const std::filesystem::path& folder)
+{
+    std::filesystem::create_directories(folder);
+    const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    const QString name = QStringLiteral("pictor-%1-%2-%3.png")
+                             .arg(stamp)
+                             .arg(result.record.settings.seed)
+                             .arg(result.record.batchIndex);
+    const std::filesystem::path file = folder / name.toStdString();
+    writePngWithText(file, toRgb(result.image), generationTextChunks(result.record));
+    result.file = file;
+    return file;
+}
+
+void CreatePanel::indexSaved(const std::filesystem::path& folder)
+{
+    // The folder joins the library if it is not in it; only the new files are read.
+    window_.jobQueue().addFolders({QString::fromStdString(folder.string())});
+}
+
 QStringList CreatePanel::saveAll()
 {
     QStringList written;
     const std::filesystem::path folder = outputFolder();
     try {
-        std::filesystem::create_directories(folder);
-        const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        for (Result& result : results_) {
-            if (result.saved)
-                continue;
-            const QString name = QStringLiteral("pictor-%1-%2-%3.png")
-                                     .arg(stamp)
-                                     .arg(result.record.settings.seed)
-                                     .arg(result.record.batchIndex);
-            const std::filesystem::path file = folder / name.toStdString();
-            writePngWithText(file, toRgb(result.image), generationTextChunks(result.record));
-            result.saved = true;
-            written << QString::fromStdString(file.string());
-        }
+        for (Result& result : results_)
+            if (result.file.empty())
+                written << QString::fromStdString(write(result, folder).string());
         status_->setText(tr("Saved %n picture(s) in %1", nullptr, static_cast<int>(written.size()))
                              .arg(QString::fromStdString(folder.string())));
-        if (!written.isEmpty()) // the folder joins the library if it is not in it; only new files are read
-            window_.jobQueue().addFolders({QString::fromStdString(folder.string())});
     } catch (const std::exception& e) {
         status_->setText(tr("Not saved: %1").arg(QString::fromUtf8(e.what())));
     }
+    if (!written.isEmpty())
+        indexSaved(folder);
     saveAll_->setEnabled(false);
     return written;
+}
+
+QString CreatePanel::save(int index)
+{
+    if (index < 0 || index >= resultCount())
+        return {};
+    Result& result = results_[static_cast<std::size_t>(index)];
+    if (!result.file.empty())
+        return QString::fromStdString(result.file.string());
+    try {
+        const std::filesystem::path file = write(result, outputFolder());
+        indexSaved(outputFolder());
+        status_->setText(tr("Saved %1").arg(QString::fromStdString(file.string())));
+        saveAll_->setEnabled(
+            std::any_of(results_.begin(), results_.end(), [](const Result& r) { return r.file.empty(); }));
+        return QString::fromStdString(file.string());
+    } catch (const std::exception& e) {
+        status_->setText(tr("Not saved: %1").arg(QString::fromUtf8(e.what())));
+        return {};
+    }
+}
+
+void CreatePanel::discard(int index)
+{
+    if (index < 0 || index >= resultCount())
+        return;
+    results_.erase(results_.begin() + index);
+    delete results_list_->takeItem(index);
+    saveAll_->setEnabled(
+        std::any_of(results_.begin(), results_.end(), [](const Result& r) { return r.file.empty(); }));
+    if (results_.empty())
+        preview_->clear();
+}
+
+void CreatePanel::reuseSeed(int index)
+{
+    if (index < 0 || index >= resultCount())
+        return;
+    randomSeed_->setChecked(false);
+    seed_->setValue(static_cast<int>(results_[static_cast<std::size_t>(index)].record.settings.seed));
+}
+
+void CreatePanel::showLarge(int index)
+{
+    if (index < 0 || index >= resultCount())
+        return;
+    const Result& result = results_[static_cast<std::size_t>(index)];
+    auto* view = new QDialog(window_.windowWidget());
+    view->setObjectName(QStringLiteral("createResultView"));
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    view->setWindowTitle(result.record.prompt.empty()
+            ? tr("Variation — seed %1").arg(result.record.settings.seed)
+            : tr("%1 — seed %2")
+                  .arg(QString::fromStdString(result.record.prompt))
+                  .arg(result.record.settings.seed));
+    auto* layout = new QVBoxLayout(view);
+    auto* picture = new QLabel(view);
+    picture->setPixmap(QPixmap::fromImage(result.image));
+    picture->setAlignment(Qt::AlignCenter);
+    layout->addWidget(picture);
+    view->show();
+}
+
+QMenu* CreatePanel::resultMenu(int index)
+{
+    auto* menu = new QMenu(results_list_);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    if (index < 0 || index >= resultCount())
+        return menu;
+    const Result& result = results_[static_cast<std::size_t>(index)];
+    const auto add = [&](const QString& text, const char* name, auto slot) {
+        QAction* action = menu->addAction(text, this, slot);
+        action->setObjectName(QString::fromLatin1(name));
+        return action;
+    };
+    add(tr("Open large"), "createOpenLarge", [this, index] { showLarge(index); });
+    add(tr("Save to the library"), "createSave", [this, index] {
+        save(index);
+    })->setEnabled(result.file.empty());
+    add(tr("Discard"), "createDiscard", [this, index] { discard(index); });
+    menu->addSeparator();
+    add(tr("Copy image"), "createCopyImage",
+        [image = result.image] { QApplication::clipboard()->setImage(image); });
+    add(tr("Copy parameters"), "createCopyParameters", [record = result.record] {
+        QApplication::clipboard()->setText(
+            QString::fromStdString(generationTextChunks(record).front().second));
+    });
+    add(tr("Reuse this seed (%1)").arg(result.record.settings.seed), "createReuseSeed",
+        [this, index] { reuseSeed(index); });
+    const QString file = QString::fromStdString(result.file.string());
+    add(tr("Open containing folder"), "createOpenFolder", [file] {
+        QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(file).absolutePath()));
+    })->setEnabled(!file.isEmpty());
+    return menu;
+}
+
+void CreatePanel::showRecentPrompts()
+{
+    recent_->clear();
+    const QStringList prompts = AppSettings().recentPrompts();
+    for (const QString& prompt : prompts)
+        recent_->addAction(prompt.left(80), this, [this, prompt] { prompt_->setPlainText(prompt); });
+    if (prompts.isEmpty())
+        recent_->addAction(tr("No prompts yet"))->setEnabled(false);
 }
 
 } // namespace pictor::ui

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/generation_record.h"
+#include "ui/indexing_jobs.h"
 
 class QCheckBox;
 class QDockWidget;
@@ -49,6 +50,13 @@ public:
     // Writes every result not saved yet into the output folder, then queues its indexing (the pictures are
     // catalogued with their provenance and found by search); returns the files written.
     QStringList saveAll();
+    // One result: saved (the file, or an error), discarded, or its menu (Save, Discard, Copy image, Copy
+    // parameters, Reuse this seed, Open containing folder once saved).
+    QString save(int result);
+    void discard(int result);
+    QMenu* resultMenu(int result);
+    void showLarge(int result); // a window with the picture at full size
+    void reuseSeed(int result);
     void generate();
     void stop();
     // Variations of a library photo: its CLIP image embedding decoded (no prior), the panel's count and
@@ -65,8 +73,12 @@ private:
     struct Result {
         QImage image;
         GenerationRecord record;
-        bool saved = false;
+        std::filesystem::path file; // empty until saved
     };
+    // Writes one result; throws with the reason.
+    std::filesystem::path write(Result& result, const std::filesystem::path& folder);
+    void indexSaved(const std::filesystem::path& folder);
+    void showRecentPrompts();
     void resetAdvanced();
     GenerationRequest requestFromControls(); // count, seed, steps and guidance
     // Decodes the source photo off the GUI thread, then starts.
@@ -75,6 +87,7 @@ private:
     void showProgress(int stage, int stageStep, int stageSteps, int stepsDone, int totalSteps);
     void finish(const QList<QImage>& images, bool cancelled);
     void setRunning(bool running);
+    void reportJob(JobInfo::State state, std::int64_t done, std::int64_t total); // the job list's entry
 
     FeatureHost& window_;
     QString outputFolder_;
@@ -88,6 +101,7 @@ private:
     QSpinBox *priorSteps_, *decoderSteps_, *superResSteps_;
     QDoubleSpinBox *priorGuidance_, *decoderGuidance_;
     QPushButton *generate_, *stop_, *saveAll_;
+    QMenu* recent_; // the prompt history
     QProgressBar* progress_;
     QLabel* status_;
     QLabel* preview_;
@@ -96,6 +110,7 @@ private:
 
     std::filesystem::path modelDir_;
     int runId_ = 0;
+    int jobId_ = 0; // the run's entry in the job list
     GenerationRecord running_; // what the run in progress was asked for
     QElapsedTimer clock_;
     std::vector<Result> results_;

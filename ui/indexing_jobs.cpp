@@ -130,10 +130,40 @@ int IndexingJobs::enqueueWork(const QString& label, Work work)
     return enqueue(Kind::Work, label, {}, {}, std::move(work));
 }
 
+int IndexingJobs::track(const QString& label, std::function<void()> cancel)
+{
+    JobInfo info;
+    info.id = nextId_++;
+    info.label = label;
+    info.state = JobInfo::State::Running;
+    info.cancelTracked = std::move(cancel);
+    jobs_.append(info);
+    emit jobChanged(info.id);
+    return info.id;
+}
+
+void IndexingJobs::updateTracked(
+    int id, JobInfo::State state, std::int64_t done, std::int64_t total, const QString& message)
+{
+    for (JobInfo& info : jobs_)
+        if (info.id == id && info.tracked() && !info.finished()) {
+            info.state = state;
+            info.progress.phase = IndexProgress::Phase::Indexing;
+            info.progress.done = done;
+            info.progress.total = total;
+            info.message = message;
+            emit jobChanged(id);
+        }
+}
+
 void IndexingJobs::cancel(int id)
 {
     for (JobInfo& info : jobs_)
         if (info.id == id && !info.finished()) {
+            if (info.tracked()) {
+                info.cancelTracked(); // it reports its end through updateTracked
+                continue;
+            }
             info.cancel.cancel();
             if (info.state == JobInfo::State::Queued) {
                 info.state = JobInfo::State::Cancelled;

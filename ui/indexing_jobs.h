@@ -31,6 +31,10 @@ struct JobInfo {
     QString message; // the summary or the error
     std::vector<std::filesystem::path> roots; // the folders it works on (empty: all)
     CancelToken cancel;
+    // A job run elsewhere and only listed here (a generation on the compute worker): Cancel calls this, and
+    // while it runs `message` says where it is ("decoder 3/25").
+    std::function<void()> cancelTracked;
+    bool tracked() const { return static_cast<bool>(cancelTracked); }
 
     bool finished() const { return state != State::Queued && state != State::Running; }
 };
@@ -63,6 +67,11 @@ public:
     using Work = std::function<JobOutcome(Library& library, const std::atomic<bool>& cancel,
         const std::function<void(const IndexProgress&)>& progress)>;
     int enqueueWork(const QString& label, Work work);
+    // A job that runs elsewhere (a generation), listed with these, its progress and Cancel like theirs; it
+    // never holds the library's writer. GUI thread.
+    int track(const QString& label, std::function<void()> cancel);
+    void updateTracked(
+        int id, JobInfo::State state, std::int64_t done, std::int64_t total, const QString& message);
 
     void cancel(int id);
     void cancelAll();

@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QMouseEvent>
 #include <QProgressBar>
+#include <algorithm>
 
 #include "ui/indexing_jobs.h"
 
@@ -61,7 +62,11 @@ void JobStatusWidget::refresh()
     bar_->show();
     const IndexProgress& p = job->progress;
     QString text;
-    if (p.phase == IndexProgress::Phase::Indexing && p.total > 0) {
+    if (job->tracked()) {
+        bar_->setRange(0, static_cast<int>(std::max<std::int64_t>(p.total, 1)));
+        bar_->setValue(static_cast<int>(p.done));
+        text = job->label + QStringLiteral(": ") + job->message;
+    } else if (p.phase == IndexProgress::Phase::Indexing && p.total > 0) {
         bar_->setRange(0, 100);
         bar_->setValue(static_cast<int>(100 * p.done / p.total));
         text = tr("%1: %2/%3 · %4 photos/s · ETA %5")

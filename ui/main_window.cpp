@@ -18,6 +18,8 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QShortcut>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -126,7 +128,18 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     searchRow_->addWidget(searchBar_, 1);
     column->addLayout(searchRow_);
     auto* filters = new QHBoxLayout;
-    filters->addWidget(filterBar_, 1);
+    // The filters scroll sideways in a narrow window (a docked Create panel beside the gallery), rather
+    // than widening it past the screen.
+    auto* filterScroll = new QScrollArea(galleryPage_);
+    filterScroll->setObjectName(QStringLiteral("filterScroll"));
+    filterScroll->setWidget(filterBar_);
+    filterScroll->setWidgetResizable(true);
+    filterScroll->setFrameShape(QFrame::NoFrame);
+    filterScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    filterScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    filterScroll->setFixedHeight(filterBar_->sizeHint().height()
+        + filterScroll->horizontalScrollBar()->sizeHint().height()); // no jump when the bar shows
+    filters->addWidget(filterScroll, 1);
     browseOrder_->setObjectName(QStringLiteral("browseOrder"));
     browseOrder_->addItem(tr("Newest first"), static_cast<int>(GalleryModel::BrowseOrder::DateNewestFirst));
     browseOrder_->addItem(tr("By name"), static_cast<int>(GalleryModel::BrowseOrder::Name));
@@ -274,6 +287,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 
 MainWindow::~MainWindow()
 {
+    jobs_->disconnect(this); // its cancellations must not reach a window being destroyed
     jobs_.reset(); // cancels and waits for the job thread before the engine goes
     engine_->cancelSearch();
     captions_->stopAnswers(); // the worker finishes its running job: an answer stops at the next token
@@ -544,15 +558,16 @@ void MainWindow::updateFolderStates()
                         return &job;
         return nullptr;
     };
-    bool anyRescanAll = false;
+    const JobInfo* rescanAll = nullptr; // a job over every folder (a generation works on none)
     for (const JobInfo& job : jobs_->jobs())
-        anyRescanAll = anyRescanAll || (!job.finished() && job.roots.empty());
+        if (!job.finished() && job.roots.empty() && !job.tracked())
+            rescanAll = rescanAll ? rescanAll : &job;
     for (const RootState& root : listing_.roots) {
         FolderState state;
         state.path = toQString(root.path);
         const JobInfo* job = jobFor(root.path);
-        if (!job && anyRescanAll)
-            job = jobs_->running();
+        if (!job && rescanAll && rescanAll->state == JobInfo::State::Running)
+            job = rescanAll;
         if (root.missing)
             state.state = tr("cannot be read");
         else if (job && job->state == JobInfo::State::Running && job->progress.total > 0)

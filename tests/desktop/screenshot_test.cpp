@@ -8,15 +8,19 @@
 #include <QApplication>
 #include <QDialog>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
+#include <QGroupBox>
 #include <QGuiApplication>
 #include <QImage>
 #include <QLabel>
 #include <QMenuBar>
 #include <QPainter>
 #include <QPixmap>
+#include <QPlainTextEdit>
 #include <QScreen>
 #include <QSet>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QTest>
@@ -27,6 +31,7 @@
 #include "tests/desktop/desktop_support.h"
 #include "tests/support/paths.h"
 #include "ui/app_settings.h"
+#include "ui/create_panel.h"
 #include "ui/gallery_model.h"
 #include "ui/gallery_view.h"
 #include "ui/model_manager_dialog.h"
@@ -121,6 +126,7 @@ void ScreenshotTest::initTestCase()
     AppSettings settings;
     settings.setModelsDir(QString::fromStdString(test::fixturesDir().string()));
     settings.setModelDir(desktop::fixtureModelDir());
+    settings.setGenerationModelDir(desktop::fixtureModelDir("unclip-tiny"));
     settings.setDevice(QStringLiteral("cpu"));
     std::printf(
         "platform %s, screenshots to %s\n", qPrintable(QGuiApplication::platformName()), qPrintable(outDir_));
@@ -150,7 +156,11 @@ QImage ScreenshotTest::capture(QWidget& window)
 void ScreenshotTest::keep(const QString& name, const QImage& image)
 {
     const QString file = outDir_ + '/' + name + QStringLiteral(".png");
-    QVERIFY2(image.save(file, "png", 0), qPrintable(file)); // quality 0: the smallest file
+    // The Create shots show the test pipeline's pictures: random weights paint noise, which no PNG
+    // compresses; 256 colours keep those files under the size the repository takes.
+    const QImage saved
+        = name.startsWith(QStringLiteral("create")) ? image.convertToFormat(QImage::Format_Indexed8) : image;
+    QVERIFY2(saved.save(file, "png", 0), qPrintable(file)); // quality 0: the smallest file
     const QImage back(file);
     QCOMPARE(back.size(), image.size());
     std::printf("%-10s %dx%d, %d colours, %lld KB\n", qPrintable(name), image.width(), image.height(),
@@ -232,6 +242,48 @@ void ScreenshotTest::capturesTheMainStates()
     QVERIFY(desktop::waitUntil([&] { return verified; }, 120'000));
     QVERIFY(QTest::qWaitForWindowExposed(dialog));
     keep(QStringLiteral("models"), capture(window));
+
+    dialog->close();
+
+    // 6-8. The Create panel: ready with a prompt, painting (the preview after a decoder step), and the
+    // results strip. The tiny test pipeline has random weights: its pictures are noise by design.
+    window.findChild<QAction*>(QStringLiteral("createToggle"))->trigger();
+    CreatePanel* panel = window.findChild<CreatePanel*>();
+    QVERIFY(panel);
+    QDockWidget* dock = panel->dock();
+    QVERIFY(desktop::waitUntil([&] { return dock->isVisible(); }, 5'000));
+    dock->findChild<QPlainTextEdit*>(QStringLiteral("createPrompt"))
+        ->setPlainText(QStringLiteral("a lighthouse on a cliff at dawn, oil painting"));
+    dock->findChild<QSpinBox*>(QStringLiteral("createCount"))->setValue(4);
+    QTest::qWait(100);
+    keep(QStringLiteral("create"), capture(window));
+    dock->findChild<QGroupBox*>(QStringLiteral("createAdvanced"))->setChecked(true);
+    dock->findChild<QSpinBox*>(QStringLiteral("createPriorSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(400);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSuperResSteps"))->setValue(2);
+    bool done = false;
+    connect(panel, &CreatePanel::generationFinished, &window, [&done](bool) { done = true; });
+    panel->generate();
+    auto* preview = dock->findChild<QLabel*>(QStringLiteral("createPreview"));
+    QVERIFY(desktop::waitUntil(
+        [&] {
+            return !preview->pixmap().isNull()
+                && dock->findChild<QLabel*>(QStringLiteral("createStatus"))
+                       ->text()
+                       .startsWith(QStringLiteral("decoder "));
+        },
+        60'000));
+    keep(QStringLiteral("create-painting"), capture(window));
+    panel->stop();
+    QVERIFY(desktop::waitUntil([&] { return done; }, 60'000));
+    done = false;
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(3);
+    dock->findChild<QGroupBox*>(QStringLiteral("createAdvanced"))->setChecked(false);
+    panel->generate();
+    QVERIFY(desktop::waitUntil([&] { return done; }, 60'000));
+    QCOMPARE(panel->resultCount(), 4);
+    QTest::qWait(100);
+    keep(QStringLiteral("create-results"), capture(window));
 
     // Each image: the window's size, more than a flat colour (photos where photos are shown), and a state
     // of its own.

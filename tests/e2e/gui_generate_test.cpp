@@ -4,9 +4,11 @@
 // diffusion step.
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QCoreApplication>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QGroupBox>
 #include <QImage>
 #include <QLabel>
@@ -85,6 +87,7 @@ private slots:
     void otherModelWorkWaitsAboutOneStep();
     void createPanelPaintsStopsAndSaves();
     void variationsAndGenerateFromSearchKeepTheirSource();
+    void resultsMenuPromptHistoryAndJobList();
 
 private:
     std::unique_ptr<ModelHost> host_;
@@ -385,6 +388,80 @@ void GuiGenerateTest::variationsAndGenerateFromSearchKeepTheirSource()
     emit viewer->findChild<QTextBrowser*>(QStringLiteral("info"))
         ->anchorClicked(QUrl(QStringLiteral("photo:%1").arg(window->galleryModel()->idAt(sourceRow))));
     QCOMPARE(viewer->row(), sourceRow);
+}
+
+// A result's menu (reuse its seed, copy its parameters and image, save it alone, discard it), the prompt
+// history, and the job list: a generation is listed with its progress, and Cancel there stops it.
+void GuiGenerateTest::resultsMenuPromptHistoryAndJobList()
+{
+    QTemporaryDir library;
+    AppSettings settings;
+    settings.setGenerationModelDir(QString::fromStdString(fixture("unclip-tiny").string()));
+    settings.setDevice(QStringLiteral("cpu"));
+    settings.setCpuThreads(1);
+    settings.sync();
+    auto window = std::make_unique<MainWindow>(
+        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
+            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    CreatePanel* panel = window->createPanel();
+    QDockWidget* dock = panel->dock();
+    dock->findChild<QPlainTextEdit*>(QStringLiteral("createPrompt"))
+        ->setPlainText(QStringLiteral("a harbour"));
+    dock->findChild<QSpinBox*>(QStringLiteral("createCount"))->setValue(2);
+    dock->findChild<QSpinBox*>(QStringLiteral("createPriorSteps"))->setValue(200);
+    QSignalSpy finished(panel, &CreatePanel::generationFinished);
+
+    // Listed in the job list while it runs; Cancel there stops it.
+    panel->generate();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window->jobs()->running() && window->jobs()->running()->progress.done > 0, 60'000);
+    const JobInfo running = *window->jobs()->running();
+    QCOMPARE(running.label, QStringLiteral("Create: a harbour"));
+    QVERIFY2(running.message.contains(QStringLiteral("prior")), qPrintable(running.message));
+    window->jobs()->cancel(running.id);
+    QVERIFY(finished.wait(60'000));
+    QVERIFY(finished.at(0).at(0).toBool());
+    QCOMPARE(window->jobs()->job(running.id)->state, JobInfo::State::Cancelled);
+    QCOMPARE(AppSettings().recentPrompts().value(0), QStringLiteral("a harbour"));
+
+    dock->findChild<QSpinBox*>(QStringLiteral("createPriorSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createDecoderSteps"))->setValue(3);
+    dock->findChild<QSpinBox*>(QStringLiteral("createSuperResSteps"))->setValue(2);
+    panel->generate();
+    QVERIFY(finished.wait(60'000));
+    QCOMPARE(panel->resultCount(), 2);
+    QCOMPARE(window->jobs()->jobs().back().state, JobInfo::State::Done);
+
+    QMenu* menu = panel->resultMenu(1);
+    const auto action
+        = [&](const char* name) { return menu->findChild<QAction*>(QString::fromLatin1(name)); };
+    QVERIFY(action("createOpenLarge") && action("createSave") && action("createDiscard"));
+    QVERIFY(!action("createOpenFolder")->isEnabled()); // not saved yet
+    const int seed = dock->findChild<QSpinBox*>(QStringLiteral("createSeed"))->value();
+    dock->findChild<QSpinBox*>(QStringLiteral("createSeed"))->setValue(seed + 1);
+    action("createReuseSeed")->trigger();
+    QCOMPARE(dock->findChild<QSpinBox*>(QStringLiteral("createSeed"))->value(), seed);
+    QVERIFY(!dock->findChild<QCheckBox*>(QStringLiteral("createRandomSeed"))->isChecked());
+    action("createCopyParameters")->trigger();
+    QVERIFY2(QApplication::clipboard()->text().startsWith(QStringLiteral("a harbour\nSteps: 3")),
+        qPrintable(QApplication::clipboard()->text()));
+    action("createCopyImage")->trigger();
+    QCOMPARE(QApplication::clipboard()->image().size(), QSize(128, 128)); // the tiny pipeline's output
+    delete menu;
+
+    const QString saved = panel->save(1);
+    QVERIFY(QFileInfo::exists(saved));
+    QCOMPARE(panel->save(1), saved); // saved once
+    menu = panel->resultMenu(1);
+    QVERIFY(action("createOpenFolder")->isEnabled());
+    QVERIFY(!action("createSave")->isEnabled());
+    delete menu;
+    panel->discard(0);
+    QCOMPARE(panel->resultCount(), 1);
+    QCOMPARE(panel->saveAll().size(), 0); // the one left was saved
+    QVERIFY(QFileInfo::exists(saved));
 }
 
 int main(int argc, char** argv)
