@@ -120,17 +120,40 @@ double timeSteps(int steps, const std::function<void()>& step)
     return secondsSince(start) / steps;
 }
 
+// One UNet pass run a part at a time, as a generation runs it on the compute worker: its longest part
+// (what a search typed meanwhile waits at most) and how many parts it has.
+struct Parts {
+    double longestSeconds = 0;
+    std::size_t count = 0;
+};
+Parts timeParts(
+    const unclip::UNet& unet, const at::Tensor& sample, const unclip::UNet::Conditioning& conditioning)
+{
+    Parts parts;
+    unclip::UNet::Pass pass(unet, sample, 500, conditioning);
+    for (bool done = false; !done;) {
+        const auto start = Clock::now();
+        done = pass.step();
+        parts.longestSeconds = std::max(parts.longestSeconds, secondsSince(start));
+        ++parts.count;
+    }
+    return parts;
+}
+
 // peak_rss_over_weights: the stage's peak RSS (the process's own few hundred MiB of libraries included)
 // against its weights.
+// longest_part_seconds (UNet stages): the longest part of a step run in parts (see timeParts).
 void report(const char* stage, const std::string& dtype, std::int64_t params, std::uint64_t bytes, int batch,
-    double secondsPerStep, double peakMiB)
+    double secondsPerStep, double peakMiB, Parts parts = {})
 {
     const double weightsMiB = static_cast<double>(bytes) / (1024.0 * 1024.0);
     std::printf("{\"bench\":\"unclip\",\"stage\":\"%s\",\"dtype\":\"%s\",\"threads\":%d,\"params\":%lld,"
-                "\"weights_mib\":%.0f,\"batch\":%d,\"seconds_per_step\":%.3f,\"peak_rss_mib\":%.0f,"
-                "\"peak_rss_over_weights\":%.2f,\"cpu_bf16_native\":%s}\n",
+                "\"weights_mib\":%.0f,\"batch\":%d,\"seconds_per_step\":%.3f,\"parts_per_step\":%zu,"
+                "\"longest_part_seconds\":%.3f,\"peak_rss_mib\":%.0f,\"peak_rss_over_weights\":%.2f,"
+                "\"cpu_bf16_native\":%s}\n",
         stage, dtype.c_str(), nn::cpuThreads(), static_cast<long long>(params), weightsMiB, batch,
-        secondsPerStep, peakMiB, peakMiB / weightsMiB, nn::cpuHasFastBfloat16() ? "true" : "false");
+        secondsPerStep, parts.count, parts.longestSeconds, peakMiB, peakMiB / weightsMiB,
+        nn::cpuHasFastBfloat16() ? "true" : "false");
     std::fflush(stdout);
 }
 
@@ -198,8 +221,10 @@ void runFormat(const Options& options, const Shapes& shapes, const std::string& 
                 sample, 500, {conditioning.additiveTimeEmbedding, conditioning.encoderHiddenStates, mask});
         });
         totalBytes += decoder->weights().bytes;
+        const Parts parts = timeParts(
+            *decoder, sample, {conditioning.additiveTimeEmbedding, conditioning.encoderHiddenStates, mask});
         report("decoder", dtype, decoder->weights().parameters,
-            decoder->weights().bytes + proj->weights().bytes, 2, decoderSeconds, peakOf());
+            decoder->weights().bytes + proj->weights().bytes, 2, decoderSeconds, peakOf(), parts);
     }
     if (options.stages.count("superres")) {
         startStage();
@@ -209,7 +234,7 @@ void runFormat(const Options& options, const Shapes& shapes, const std::string& 
         superResSeconds = timeSteps(options.steps, [&] { superRes->forward(sample, 500); });
         totalBytes += 2 * superRes->weights().bytes; // first and last: the same shapes
         report("super_res", dtype, superRes->weights().parameters, superRes->weights().bytes, 1,
-            superResSeconds, peakOf());
+            superResSeconds, peakOf(), timeParts(*superRes, sample, {}));
     }
     if (options.stages.size() == 4) {
         const double perImage

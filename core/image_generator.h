@@ -80,8 +80,10 @@ struct GenerationResult {
 class GenerationStream {
 public:
     virtual ~GenerationStream() = default;
-    // Runs one step: the encoding, or one diffusion step (components load when their stage begins and
-    // are released when it ends). Returns true when the run is finished (or cancelled).
+    // Runs one step: the encoding, a prior step, or one part of a decoder or super-resolution step (a
+    // resnet block of its UNet pass: at Karlo's shapes a super-resolution pass takes seconds, and the
+    // compute worker runs other jobs between steps). Components load when their stage begins and are
+    // released when it ends. Returns true when the run is finished (or cancelled).
     virtual bool step() = 0;
     virtual bool finished() const = 0;
     virtual GenerationProgress progress() const = 0;

@@ -72,9 +72,12 @@ void GenerationEngine::start(int id, GenerationRequest request, CancelToken canc
     // end; each is one job, queued behind interactive work.
     runSteps(
         host_.worker(), JobPriority::Generation, CancelToken(),
-        [this, id, stream, flagOwner = cancel] {
+        [this, id, stream, flagOwner = cancel, lastDone = -1]() mutable {
             const bool done = stream->step();
             const GenerationProgress p = stream->progress();
+            if (p.stepsDone == lastDone && !done)
+                return false; // a part of a UNet pass: progress and preview come at the step's end
+            lastDone = p.stepsDone;
             emit progressed(
                 id, static_cast<int>(p.stage), p.stageStep, p.stageSteps, p.stepsDone, p.totalSteps);
             if (!done) {

@@ -121,6 +121,7 @@ bool UnclipRun::step()
         result_.cancelled = true;
         progress_.stage = GenerationStage::Done;
         prior_.reset();
+        pass_.reset();
         unet_.reset();
         return true;
     }
@@ -333,12 +334,13 @@ void UnclipRun::decoderStep()
 {
     const auto i = static_cast<std::size_t>(progress_.stageStep);
     const std::int64_t t = timesteps_[i];
-    const at::Tensor input = guidance_ ? at::cat({latents_, latents_}) : latents_;
-    at::Tensor output
-        = unet_
-              ->forward(input, t,
-                  {conditioning_.additiveTimeEmbedding, conditioning_.encoderHiddenStates, decoderMask_})
-              .to(at::kFloat);
+    at::Tensor output = runPart(
+        [&] {
+            return guidance_ ? at::cat({latents_, latents_}) : latents_;
+        },
+        t, {conditioning_.additiveTimeEmbedding, conditioning_.encoderHiddenStates, decoderMask_});
+    if (!output.defined())
+        return; // the pass goes on at the next step
     if (guidance_)
         output = nn::classifierFreeGuidance(output, request_.decoderGuidance, latents_.size(1));
     const std::optional<std::int64_t> prev
@@ -378,11 +380,13 @@ void UnclipRun::superResStep()
 {
     const auto i = static_cast<std::size_t>(progress_.stageStep);
     const std::int64_t t = timesteps_[i];
-    if (i + 1 == timesteps_.size()) { // the last step has a UNet of its own
+    if (i + 1 == timesteps_.size() && !pass_) { // the last step has a UNet of its own
         unet_.reset();
         unet_ = pipeline_->loadSuperResLast();
     }
-    const at::Tensor output = unet_->forward(at::cat({latents_, upscaled_}, 1), t).to(at::kFloat);
+    const at::Tensor output = runPart([&] { return at::cat({latents_, upscaled_}, 1); }, t);
+    if (!output.defined())
+        return; // the pass goes on at the next step
     const std::optional<std::int64_t> prev
         = i + 1 < timesteps_.size() ? std::optional(timesteps_[i + 1]) : std::nullopt;
     const auto stepped = scheduler_->step(output, t, prev, latents_, [&](const at::Tensor& like) {
@@ -393,6 +397,18 @@ void UnclipRun::superResStep()
     advance();
     if (progress_.stageStep == progress_.stageSteps)
         finish();
+}
+
+at::Tensor UnclipRun::runPart(
+    const std::function<at::Tensor()>& makeInput, std::int64_t t, const UNet::Conditioning& conditioning)
+{
+    if (!pass_)
+        pass_.emplace(*unet_, makeInput(), t, conditioning);
+    if (!pass_->step())
+        return {};
+    at::Tensor output = pass_->output().to(at::kFloat);
+    pass_.reset();
+    return output;
 }
 
 void UnclipRun::finish()

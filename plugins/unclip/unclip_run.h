@@ -4,6 +4,7 @@
 // the reference's recorded draws reproduces its images.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -45,6 +46,10 @@ private:
     at::Tensor drawNoise(const std::vector<std::int64_t>& shape, const std::string& what);
     void keep(const std::string& name, const at::Tensor& value);
     void advance();
+    // Runs the next part of this diffusion step's UNet pass (started on makeInput() when none is under
+    // way); the output once the pass is complete, else an undefined tensor.
+    at::Tensor runPart(const std::function<at::Tensor()>& makeInput, std::int64_t t,
+        const UNet::Conditioning& conditioning = {});
 
     std::shared_ptr<const UnclipPipeline> pipeline_;
     GenerationRequest request_;
@@ -63,6 +68,7 @@ private:
     at::Tensor latents_, predOriginal_; // float32 on the device
     std::unique_ptr<PriorTransformer> prior_;
     std::unique_ptr<UNet> unet_; // the decoder, then a super-resolution UNet
+    std::optional<UNet::Pass> pass_; // the UNet pass of the diffusion step under way, run a part a step
     DecoderConditioning conditioning_;
     at::Tensor decoderMask_, decoderImage_, upscaled_;
 };

@@ -79,6 +79,7 @@ void UNet::declare(nn::ParameterTable& table)
 
     conv_norm_out.declare(root / "conv_norm_out", channels[0], c.normGroups, c.normEps);
     conv_out.declare(root / "conv_out", channels[0], c.outChannels, 3);
+    listParts();
 }
 
 std::unique_ptr<UNet> UNet::load(const std::filesystem::path& dir, const nn::ComputeDevice& device)
@@ -107,57 +108,102 @@ std::unique_ptr<UNet> UNet::withRandomWeights(
 at::Tensor UNet::forward(
     const at::Tensor& sample, std::int64_t timestep, const Conditioning& conditioning) const
 {
-    const auto dtype = conv_in.weight.scalar_type();
-    const auto device = conv_in.weight.device();
+    Pass pass(*this, sample, timestep, conditioning);
+    while (!pass.step()) { }
+    return pass.output();
+}
+
+void UNet::listParts()
+{
+    using Kind = Part::Kind;
+    parts_ = {{Kind::In}};
+    for (std::size_t l = 0; l < down_blocks.size(); ++l) {
+        for (std::size_t j = 0; j < down_blocks[l].resnets.size(); ++j)
+            parts_.push_back({Kind::DownResnet, l, j});
+        for (std::size_t k = 0; k < down_blocks[l].resamplers.size(); ++k)
+            parts_.push_back({Kind::Downsample, l, k});
+    }
+    parts_.push_back({Kind::Middle});
+    for (std::size_t l = 0; l < up_blocks.size(); ++l) {
+        for (std::size_t j = 0; j < up_blocks[l].resnets.size(); ++j)
+            parts_.push_back({Kind::UpResnet, l, j});
+        for (std::size_t k = 0; k < up_blocks[l].resamplers.size(); ++k)
+            parts_.push_back({Kind::Upsample, l, k});
+    }
+    parts_.push_back({Kind::Out});
+}
+
+UNet::Pass::Pass(
+    const UNet& unet, const at::Tensor& sample, std::int64_t timestep, const Conditioning& conditioning)
+    : unet_(&unet)
+{
+    const UNetConfig& config = unet.config_;
+    const auto dtype = unet.conv_in.weight.scalar_type();
+    const auto device = unet.conv_in.weight.device();
     const auto batch = sample.size(0);
-    PICTOR_CHECK(sample.dim() == 4 && sample.size(1) == config_.inChannels, config_.className,
-        " takes [batch, ", config_.inChannels, ", H, W] samples");
-    const std::int64_t factor = std::int64_t {1} << (config_.blockOutChannels.size() - 1);
-    PICTOR_CHECK(sample.size(2) % factor == 0 && sample.size(3) % factor == 0, config_.className,
+    PICTOR_CHECK(sample.dim() == 4 && sample.size(1) == config.inChannels, config.className,
+        " takes [batch, ", config.inChannels, ", H, W] samples");
+    const std::int64_t factor = std::int64_t {1} << (config.blockOutChannels.size() - 1);
+    PICTOR_CHECK(sample.size(2) % factor == 0 && sample.size(3) % factor == 0, config.className,
         ": the sample's height and width must be multiples of ", factor);
 
     const at::Tensor timesteps
         = at::full({batch}, timestep, at::TensorOptions().dtype(at::kLong).device(device));
-    at::Tensor temb = time_embedding.forward(nn::sinusoidalTimestepEmbedding(
-        timesteps, config_.blockOutChannels[0], config_.flipSinToCos, config_.freqShift)
-                                                 .to(dtype));
-    if (config_.classEmbedIdentity) {
-        PICTOR_CHECK(conditioning.classLabels.defined(), config_.className,
-            " needs class labels (identity embedding)");
-        temb = temb + conditioning.classLabels.to(device, dtype);
+    temb_ = unet.time_embedding.forward(nn::sinusoidalTimestepEmbedding(
+        timesteps, config.blockOutChannels[0], config.flipSinToCos, config.freqShift)
+                                            .to(dtype));
+    if (config.classEmbedIdentity) {
+        PICTOR_CHECK(
+            conditioning.classLabels.defined(), config.className, " needs class labels (identity embedding)");
+        temb_ = temb_ + conditioning.classLabels.to(device, dtype);
     }
-    at::Tensor context, mask;
-    if (config_.crossAttentionDim > 0) {
-        PICTOR_CHECK(conditioning.context.defined(), config_.className, " needs encoder hidden states");
-        context = conditioning.context.to(device, dtype);
+    if (config.crossAttentionDim > 0) {
+        PICTOR_CHECK(conditioning.context.defined(), config.className, " needs encoder hidden states");
+        context_ = conditioning.context.to(device, dtype);
         if (conditioning.contextMask.defined())
-            mask = ((1 - conditioning.contextMask.to(device, at::kFloat)) * -10000.0).unsqueeze(1);
+            mask_ = ((1 - conditioning.contextMask.to(device, at::kFloat)) * -10000.0).unsqueeze(1);
     }
+    h_ = sample.to(device, dtype);
+}
 
-    at::Tensor h = conv_in.forward(sample.to(device, dtype));
-    std::vector<at::Tensor> skips {h};
-    for (const Level& level : down_blocks) {
-        for (std::size_t j = 0; j < level.resnets.size(); ++j) {
-            h = runLevel(level, h, j, temb, context, mask);
-            skips.push_back(h);
-        }
-        for (const auto& downsampler : level.resamplers) {
-            h = downsampler.forward(h, temb);
-            skips.push_back(h);
-        }
+bool UNet::Pass::step()
+{
+    if (done())
+        return true;
+    const UNet& u = *unet_;
+    const Part& part = u.parts_[next_++];
+    using Kind = Part::Kind;
+    switch (part.kind) {
+    case Kind::In:
+        h_ = u.conv_in.forward(h_);
+        skips_ = {h_};
+        break;
+    case Kind::DownResnet:
+        h_ = u.runLevel(u.down_blocks[part.level], h_, part.index, temb_, context_, mask_);
+        skips_.push_back(h_);
+        break;
+    case Kind::Downsample:
+        h_ = u.down_blocks[part.level].resamplers[part.index].forward(h_, temb_);
+        skips_.push_back(h_);
+        break;
+    case Kind::Middle:
+        h_ = u.runLevel(u.mid_block, h_, 0, temb_, context_, mask_);
+        h_ = u.mid_block.resnets[1].forward(h_, temb_);
+        break;
+    case Kind::UpResnet:
+        h_ = at::cat({h_, skips_.back()}, 1);
+        skips_.pop_back();
+        h_ = u.runLevel(u.up_blocks[part.level], h_, part.index, temb_, context_, mask_);
+        break;
+    case Kind::Upsample:
+        h_ = u.up_blocks[part.level].resamplers[part.index].forward(h_, temb_);
+        break;
+    case Kind::Out:
+        h_ = u.conv_out.forward(at::silu(u.conv_norm_out.forward(h_)));
+        temb_ = context_ = mask_ = at::Tensor();
+        break;
     }
-    h = runLevel(mid_block, h, 0, temb, context, mask);
-    h = mid_block.resnets[1].forward(h, temb);
-    for (const Level& level : up_blocks) {
-        for (std::size_t j = 0; j < level.resnets.size(); ++j) {
-            h = at::cat({h, skips.back()}, 1);
-            skips.pop_back();
-            h = runLevel(level, h, j, temb, context, mask);
-        }
-        for (const auto& upsampler : level.resamplers)
-            h = upsampler.forward(h, temb);
-    }
-    return conv_out.forward(at::silu(conv_norm_out.forward(h)));
+    return done();
 }
 
 // resnets[index], then attentions[index] where the level has attention.
