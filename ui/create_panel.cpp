@@ -163,6 +163,11 @@ CreatePanel::CreatePanel(FeatureHost& window)
     status_->setObjectName(QStringLiteral("createStatus"));
     status_->setWordWrap(true);
     layout->addWidget(status_);
+    models_ = new QPushButton(tr("Models…"), body);
+    models_->setObjectName(QStringLiteral("createModels"));
+    models_->setToolTip(tr("Find, download (e.g. kakaobrain/karlo-v1-alpha) and choose a picture model"));
+    connect(models_, &QPushButton::clicked, this, [this] { window_.openModelManager(); });
+    layout->addWidget(models_, 0, Qt::AlignLeft);
     preview_ = new QLabel(body);
     preview_->setObjectName(QStringLiteral("createPreview"));
     preview_->setMinimumSize(160, 160); // the dock must not push the window past its size
@@ -272,6 +277,7 @@ void CreatePanel::setModel(const QString& dir, const QString& device, int cpuThr
     engine_->setModel(modelDir_, {device.toStdString(), "auto", cpuThreads});
     if (runId_ == 0) {
         generate_->setEnabled(!dir.isEmpty());
+        models_->setVisible(dir.isEmpty());
         status_->setText(dir.isEmpty()
                 ? tr("No picture model: choose an unCLIP pipeline folder "
                      "(kakaobrain/karlo-v1-alpha) as the picture model in Settings, or "

@@ -104,6 +104,7 @@ private:
     QMenu* recent_; // the prompt history
     QProgressBar* progress_;
     QLabel* status_;
+    QPushButton* models_; // File › Models…, offered while there is no picture model
     QLabel* preview_;
     QLabel* source_; // the source photo of variations and changed photos
     QListWidget* results_list_;

@@ -68,6 +68,8 @@ public:
     // feature's button beside the bar.
     virtual std::optional<ComposedSearch> composedSearch() const = 0;
     virtual void addSearchAction(QAction* action) = 0;
+
+    virtual void openModelManager() = 0; // File › Models…: find, download, verify and choose models
 };
 
 } // namespace pictor::ui

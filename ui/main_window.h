@@ -99,7 +99,7 @@ public slots:
     void searchWithPhoto(int row);
     void removeSelectedFromLibrary();
     void openSettings();
-    void openModelManager();
+    void openModelManager() override;
     void reloadLibrary();
     // After a change of the embedding model: re-index the library with it in the background, searching
     // with the old one meanwhile.

@@ -6,6 +6,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QCoreApplication>
+#include <QDialog>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -201,9 +202,16 @@ void GuiGenerateTest::createPanelPaintsStopsAndSaves()
     auto* status = dock->findChild<QLabel*>(QStringLiteral("createStatus"));
     QVERIFY(!generate->isEnabled());
     QVERIFY2(status->text().contains(QStringLiteral("No picture model")), qPrintable(status->text()));
+    auto* models = dock->findChild<QPushButton*>(QStringLiteral("createModels"));
+    QVERIFY(models && models->isVisible());
+    models->click(); // File › Models…
+    QTRY_VERIFY(window->findChild<QDialog*>(QStringLiteral("modelManager"))
+        && window->findChild<QDialog*>(QStringLiteral("modelManager"))->isVisible());
+    window->findChild<QDialog*>(QStringLiteral("modelManager"))->close();
 
     panel->setModel(QString::fromStdString(fixture("unclip-tiny").string()), QStringLiteral("cpu"), 1);
     QVERIFY(generate->isEnabled());
+    QVERIFY(!models->isVisible());
     dock->findChild<QPlainTextEdit*>(QStringLiteral("createPrompt"))
         ->setPlainText(QStringLiteral("a lighthouse"));
     dock->findChild<QSpinBox*>(QStringLiteral("createCount"))->setValue(2);
