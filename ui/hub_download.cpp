@@ -10,6 +10,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <algorithm>
 
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -257,15 +258,23 @@ void HubDownload::onListing()
     if (!listing)
         return fail(tr("%1: %2").arg(what, error));
     commit_ = listing->commit;
-    bool hasWeights = false;
-    for (const hub::RepoFile& file : listing->files) {
-        if (!hub::isWantedFile(file.name))
-            continue;
-        files_.append(file);
+    listed_ = listing->files;
+    bool pipeline = false;
+    for (const hub::RepoFile& file : hub::wantedFiles(listed_)) {
+        // A diffusers pipeline's model_index.json comes first: it names the component folders to fetch.
+        pipeline = pipeline || file.name == QLatin1String("model_index.json");
+        if (file.name == QLatin1String("model_index.json"))
+            files_.prepend(file);
+        else
+            files_.append(file);
         totalBytes_ += qMax<qint64>(file.size, 0);
-        hasWeights = hasWeights || file.name.endsWith(QLatin1String(".safetensors"));
     }
-    if (!hasWeights)
+    const bool hasWeights = std::any_of(listed_.begin(), listed_.end(),
+        [](const hub::RepoFile& file) { return file.name.endsWith(QLatin1String(".safetensors")); });
+    if (!hasWeights
+        || (!pipeline && std::none_of(files_.begin(), files_.end(), [](const hub::RepoFile& file) {
+               return file.name.endsWith(QLatin1String(".safetensors"));
+           })))
         return fail(tr("%1 has no safetensors weights (pickle checkpoints are never loaded)").arg(what));
 
     if (!QDir().mkpath(repoDir() + QStringLiteral("/blobs")))
@@ -285,16 +294,21 @@ bool HubDownload::storeSnapshot()
     // snapshots/<commit>/<file> -> ../../blobs/<etag>, relative like huggingface_hub's links; config.json
     // (what makes discovery list the folder) last.
     QList<qsizetype> order;
+    // The folder's markers (config.json, a pipeline's model_index.json) last.
+    const auto isMarker = [](const QString& name) {
+        return name == QLatin1String("config.json") || name == QLatin1String("model_index.json");
+    };
     for (qsizetype i = 0; i < files_.size(); ++i)
-        if (files_[i].name != QLatin1String("config.json"))
+        if (!isMarker(files_[i].name))
             order.append(i);
     for (qsizetype i = 0; i < files_.size(); ++i)
-        if (files_[i].name == QLatin1String("config.json"))
+        if (isMarker(files_[i].name))
             order.append(i);
     for (const qsizetype i : order) {
         const QString link = snapshotDir() + '/' + files_[i].name;
+        const QString folder = QFileInfo(link).absolutePath(); // a pipeline component's folder
         QFile::remove(link);
-        if (!QFile::link(QDir(snapshotDir()).relativeFilePath(blobPaths_[i]), link)) {
+        if (!QDir().mkpath(folder) || !QFile::link(QDir(folder).relativeFilePath(blobPaths_[i]), link)) {
             fail(tr("%1/%2: cannot create the link %3").arg(repoId_, files_[i].name, link));
             return false;
         }
@@ -332,7 +346,7 @@ void HubDownload::nextFile()
         return;
     redirects_ = 0;
     requestMetadata(QUrl(endpoint_.toString() + '/' + repoId_ + QStringLiteral("/resolve/") + commit_ + '/'
-        + QString::fromLatin1(QUrl::toPercentEncoding(currentFile().name))));
+        + QString::fromLatin1(QUrl::toPercentEncoding(currentFile().name, "/"))));
 }
 
 void HubDownload::requestMetadata(const QUrl& url)
@@ -606,7 +620,30 @@ void HubDownload::completeFile()
     blobPaths_.append(blob); // linked once every file is complete
     completedBytes_ += file.size >= 0 ? file.size : QFileInfo(blob).size();
     ++fileIndex_;
+    if (file.name == QLatin1String("model_index.json") && !addPipelineComponents(blob))
+        return;
     nextFile();
+}
+
+bool HubDownload::addPipelineComponents(const QString& modelIndexBlob)
+{
+    QFile index(modelIndexBlob);
+    const QStringList components
+        = index.open(QIODevice::ReadOnly) ? hub::pipelineComponents(index.readAll()) : QStringList();
+    bool hasWeights = false;
+    for (const hub::RepoFile& file : hub::wantedFiles(listed_, components)) {
+        if (!file.name.contains('/'))
+            continue; // the top-level files are already in the list
+        files_.append(file);
+        totalBytes_ += qMax<qint64>(file.size, 0);
+        hasWeights = hasWeights || file.name.endsWith(QLatin1String(".safetensors"));
+    }
+    if (!hasWeights) {
+        fail(tr("%1 has no safetensors weights in its components %2 (pickle checkpoints are never loaded)")
+                 .arg(repoId_, components.join(QStringLiteral(", "))));
+        return false;
+    }
+    return true;
 }
 
 void HubDownload::cancel()

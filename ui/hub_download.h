@@ -75,6 +75,9 @@ private:
     bool beginBody(); // first bytes of a GET: checks the status, handles a refused range
     bool writeAvailable();
     void completeFile();
+    // A diffusers pipeline: once its model_index.json is here, the files of the components it names join
+    // the download; false after fail() (no safetensors weights).
+    bool addPipelineComponents(const QString& modelIndexBlob);
     bool storeSnapshot(); // links and refs once every blob is there; false after fail()
     void fail(const QString& message);
     void stopReply();
@@ -101,6 +104,7 @@ private:
     QString hubCache_;
     QString commit_;
     QList<hub::RepoFile> files_; // the wanted ones
+    QList<hub::RepoFile> listed_; // every file of the repository (a pipeline's components come from it)
     QStringList blobPaths_; // of files_ completed so far, in order
     qsizetype fileIndex_ = 0;
     qint64 totalBytes_ = 0;

@@ -29,14 +29,53 @@ bool isValidRevision(const QString& revision)
         && !parts.contains(QString());
 }
 
-bool isWantedFile(const QString& name)
+bool isWantedFile(const QString& name, const QStringList& componentFolders)
 {
-    if (name.isEmpty() || name.contains('/') || name.contains('\\') || name.startsWith('.'))
+    if (name.isEmpty() || name.contains('\\'))
+        return false;
+    const QStringList parts = name.split('/');
+    for (const QString& part : parts)
+        if (part.isEmpty() || part.startsWith('.'))
+            return false; // hidden files, "..", absolute paths
+    if (parts.size() > 2 || (parts.size() == 2 && !componentFolders.contains(parts.front())))
         return false;
     for (const char* suffix : {".json", ".txt", ".model", ".safetensors"})
         if (name.endsWith(QLatin1String(suffix)))
             return true;
     return false;
+}
+
+QList<RepoFile> wantedFiles(const QList<RepoFile>& files, const QStringList& componentFolders)
+{
+    QStringList names;
+    for (const RepoFile& file : files)
+        names << file.name;
+    QList<RepoFile> out;
+    for (const RepoFile& file : files) {
+        if (!isWantedFile(file.name, componentFolders))
+            continue;
+        static const QString fp16 = QStringLiteral(".fp16.safetensors");
+        if (file.name.endsWith(fp16)
+            && names.contains(
+                file.name.left(file.name.size() - fp16.size()) + QStringLiteral(".safetensors")))
+            continue;
+        out.append(file);
+    }
+    return out;
+}
+
+QStringList pipelineComponents(const QByteArray& modelIndexJson)
+{
+    const QJsonDocument document = QJsonDocument::fromJson(modelIndexJson);
+    QStringList folders;
+    const QJsonObject root = document.object();
+    for (auto it = root.begin(); it != root.end(); ++it) {
+        const QJsonArray pair = it.value().toArray();
+        if (!it.key().startsWith('_') && pair.size() == 2 && pair.at(1).isString() && !it.key().contains('/')
+            && !it.key().startsWith('.'))
+            folders << it.key();
+    }
+    return folders;
 }
 
 std::optional<RepoListing> parseListing(const QByteArray& json, QString* error)

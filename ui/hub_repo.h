@@ -26,8 +26,16 @@ bool isValidRepoId(const QString& repoId);
 // A branch, tag or commit; no ".." segment, no leading '/', nothing that leaves refs/.
 bool isValidRevision(const QString& revision);
 // Top-level config/tokenizer/preprocessor files (*.json, *.txt, *.model) and safetensors weights (and their
-// index). Pickle checkpoints (*.bin, *.pt, *.pth, *.ckpt), *.msgpack, *.h5, ONNX and subfolders are not.
-bool isWantedFile(const QString& name);
+// index), and the same files one level down in `componentFolders` (a diffusers pipeline's components, as
+// its model_index.json names them). Pickle checkpoints (*.bin, *.pt, *.pth, *.ckpt), *.msgpack, *.h5, ONNX,
+// hidden files and other subfolders are not.
+bool isWantedFile(const QString& name, const QStringList& componentFolders = {});
+// The wanted files of a listing, without a weight's float16 copy ("x.fp16.safetensors" when
+// "x.safetensors" is there: the loader takes either, so one is enough).
+QList<RepoFile> wantedFiles(const QList<RepoFile>& files, const QStringList& componentFolders = {});
+// The component folders a diffusers model_index.json names (keys whose value is [library, class]);
+// empty when it is not such a file.
+QStringList pipelineComponents(const QByteArray& modelIndexJson);
 
 // The JSON of GET /api/models/{repo}/revision/{revision}?blobs=true; nullopt with `error` set when it is
 // not such a listing.

@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
@@ -94,6 +95,7 @@ private slots:
     void followsARenamedRepository();
     void skipsPickleFiles();
     void dialogDownloadsAndListsTheModel();
+    void downloadsADiffusersPipeline();
 
 private:
     QString repoDir() const { return cache_ + "/models--test-org--clip-tiny"; }
@@ -663,3 +665,81 @@ int main(int argc, char** argv)
     return QTest::qExec(&test, argc, argv);
 }
 #include "hub_download_test.moc"
+
+// A diffusers pipeline (Karlo's layout): model_index.json first, then the files of the component folders
+// it names, one level down; not the fixture's golden cases/, not its image_variation/ pipeline, not pickle
+// weights, not a float16 copy of a weight. The snapshot links from each folder to the blobs, and discovery
+// lists it as an unCLIP pipeline. A pipeline whose components have pickle weights only is refused.
+void HubDownloadTest::downloadsADiffusersPipeline()
+{
+    const QString unclip = QString::fromStdString(test::fixtureDir("unclip-tiny").string());
+    FakeHubServer karlo(QStringLiteral("test-org/karlo-tiny"), unclip);
+    const QByteArray pickle("\x80\x04\x95 not to be loaded", 22);
+    karlo.addFile(QStringLiteral("decoder/diffusion_pytorch_model.bin"), pickle, true);
+    karlo.addFile(QStringLiteral("prior/diffusion_pytorch_model.fp16.safetensors"),
+        readAll(unclip + QStringLiteral("/prior/diffusion_pytorch_model.safetensors")), true);
+    QVERIFY(karlo.listen());
+    qputenv("HF_ENDPOINT", karlo.endpoint().toLocal8Bit());
+    HubDownload hub;
+    const Outcome outcome = download(hub, QStringLiteral("test-org/karlo-tiny"));
+    QVERIFY2(outcome.ok, qPrintable(outcome.message));
+    const QString snapshotDir = cache_ + "/models--test-org--karlo-tiny/snapshots/" + karlo.commit();
+    QCOMPARE(hub.snapshotDir(), snapshotDir);
+
+    QStringList expected;
+    for (const FakeHubServer::File& file : karlo.files()) {
+        const bool component = !file.name.startsWith(QStringLiteral("cases/"))
+            && !file.name.startsWith(QStringLiteral("image_variation/"))
+            && file.name != QStringLiteral("README.md") && !file.name.endsWith(QStringLiteral(".bin"))
+            && !file.name.contains(QStringLiteral(".fp16."));
+        if (component)
+            expected << file.name;
+    }
+    expected.sort();
+    QStringList got;
+    QDirIterator it(snapshotDir, QDir::Files | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        got << QDir(snapshotDir).relativeFilePath(path);
+        QVERIFY2(QFileInfo(path).isSymLink(), qPrintable(path));
+        QCOMPARE(readAll(path), readAll(unclip + '/' + got.back()));
+    }
+    got.sort();
+    QCOMPARE(got, expected);
+    QVERIFY(got.contains(QStringLiteral("prior/config.json")));
+    QVERIFY(got.contains(QStringLiteral("decoder_scheduler/scheduler_config.json")));
+    QCOMPARE(QString::fromStdString(
+                 std::filesystem::read_symlink((snapshotDir + "/prior/config.json").toStdString()).string()),
+        "../../../blobs/" + karlo.file(QStringLiteral("prior/config.json"))->gitSha1);
+    for (const FakeHubServer::Request& request : karlo.requests())
+        QVERIFY2(!request.path.contains("/cases/") && !request.path.endsWith(".bin")
+                && !request.path.contains(".fp16.") && !request.path.contains("image_variation"),
+            qPrintable(request.path));
+
+    ModelDiscoveryOptions options;
+    options.hubCache = huggingFaceHubCache();
+    const std::vector<DiscoveredModel> models = discoverModels(options);
+    QCOMPARE(models.size(), std::size_t {1});
+    QCOMPARE(models.front().family, std::string("unclip"));
+    QCOMPARE(roleOfFamily(models.front().family), ModelRole::Generation);
+
+    // Components with pickle weights only: explained, not downloaded.
+    QTemporaryDir pickleOnly;
+    QVERIFY(QDir().mkpath(pickleOnly.filePath("prior")));
+    QFile index(pickleOnly.filePath("model_index.json"));
+    QVERIFY(index.open(QIODevice::WriteOnly)
+        && index.write(R"({"_class_name": "UnCLIPPipeline", "prior": ["diffusers", "PriorTransformer"]})")
+            > 0);
+    index.close();
+    FakeHubServer old(QStringLiteral("old/karlo-bin"), pickleOnly.path());
+    old.addFile(QStringLiteral("prior/config.json"), "{}", false);
+    old.addFile(QStringLiteral("prior/diffusion_pytorch_model.bin"), pickle, true);
+    old.addFile(QStringLiteral("cases/x.safetensors"), "not a component", true);
+    QVERIFY(old.listen());
+    qputenv("HF_ENDPOINT", old.endpoint().toLocal8Bit());
+    const Outcome refused = download(hub, QStringLiteral("old/karlo-bin"));
+    QVERIFY(!refused.ok);
+    QVERIFY2(refused.message.contains(QStringLiteral("no safetensors weights"))
+            && refused.message.contains(QStringLiteral("prior")),
+        qPrintable(refused.message));
+}
