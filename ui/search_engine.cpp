@@ -69,8 +69,10 @@ bool SearchEngine::libraryNeedsReindex(
     if (chosenModelDir.empty() || !CatalogReader::hasCatalog(libraryDir))
         return false;
     try {
-        const auto remembered = Library::rememberedModelDir(libraryDir);
-        return remembered && !samePath(*remembered, chosenModelDir);
+        if (const auto remembered = Library::rememberedModelDir(libraryDir))
+            return !samePath(*remembered, chosenModelDir);
+        // No model yet: folders added before one was chosen are indexed with the first.
+        return Catalog::open(libraryDir, Catalog::OpenMode::ReadOnly).counts().roots > 0;
     } catch (const Error& e) {
         // An unreadable library.json: the next index run writes it again; searching says what is wrong.
         PICTOR_LOG_WARN("cannot read the library's model: ", e.what());

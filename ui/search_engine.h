@@ -44,8 +44,9 @@ public:
     // After the catalog changed (indexing finished, photos removed): the next search reloads the index,
     // and switches model when the library now remembers another one.
     void invalidateIndex();
-    // Whether the library searches with another model than `chosenModelDir` (a model change whose re-index
-    // has not completed). Reads library.json only.
+    // Whether the library must be indexed with `chosenModelDir`: it searches with another model (a model
+    // change whose re-index has not completed), or with none yet while it has folders (added before a model
+    // was chosen). Reads library.json, and the catalog's folder count when that names no model.
     static bool libraryNeedsReindex(
         const std::filesystem::path& libraryDir, const std::filesystem::path& chosenModelDir);
 

@@ -206,6 +206,7 @@ private slots:
     void changingTheModelReindexesInTheBackground();
     void foldersDroppedOnTheWindowJoinTheLibrary();
     void aFailingIndexRunEndsWithItsErrorAndTheNextResumes();
+    void aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -931,4 +932,32 @@ void GuiTest::aFailingIndexRunEndsWithItsErrorAndTheNextResumes()
     window.searchBar()->setText(QStringLiteral("another photo"));
     QVERIFY(waitForSignal(window, &MainWindow::searchFinished));
     QCOMPARE(window.galleryModel()->rowCount(), 40);
+}
+
+// The first run in the other order: a folder added while no model is chosen is listed but not indexed;
+// choosing the model then indexes it, and search finds its photos (it used to stay "No photos matched").
+void GuiTest::aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen()
+{
+    const QString photos = scratch_->filePath("photos");
+    makePhotos(photos, 6, {64, 48});
+    AppSettings().setModelDir({});
+    MainWindow window(optionsFor(scratch_->filePath("library")));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+    const int added = window.jobs()->addFolders({photos});
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->job(added)->finished(), kIndexTimeoutMs);
+    QVERIFY2(window.jobs()->job(added)->message.contains(QStringLiteral("not indexed")),
+        qPrintable(window.jobs()->job(added)->message));
+
+    window.useEmbeddingModel(fixtureModel());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window.jobs()->jobs().size() == 2 && window.jobs()->jobs().back().finished(), kIndexTimeoutMs);
+    QCOMPARE(window.jobs()->jobs().back().state, JobInfo::State::Done);
+    QTimer::singleShot(0, &window, &MainWindow::reloadLibrary);
+    QVERIFY(waitForSignal(window, &MainWindow::listingReloaded));
+    window.searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(window, &MainWindow::searchFinished));
+    QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
+    QCOMPARE(window.galleryModel()->rowCount(), 6);
 }
