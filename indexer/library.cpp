@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "indexer/atomic_file.h"
 
 namespace pictor {
 namespace {
@@ -83,10 +84,7 @@ void Library::setModelDir(const std::filesystem::path& modelDir)
     PICTOR_CHECK(writable(), "the library is open read-only");
     auto settings = readSettings(dir_);
     settings["model"] = std::filesystem::absolute(modelDir).string();
-    const auto file = dir_ / kSettingsFile;
-    const auto temporary = dir_ / (std::string(kSettingsFile) + ".tmp");
-    std::ofstream(temporary) << settings.dump(2) << '\n';
-    std::filesystem::rename(temporary, file);
+    writeFileAtomically(dir_ / kSettingsFile, "library settings", settings.dump(2) + "\n");
 }
 
 std::filesystem::path Library::vectorIndexPath(const std::string& modelId) const

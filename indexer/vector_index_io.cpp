@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "indexer/atomic_file.h"
 #include "indexer/vector_index.h"
 #include "indexer/vector_index_internal.h"
 
@@ -45,23 +46,6 @@ namespace {
 
 constexpr const char* kSidecarFormat = "pictor-vector-index";
 constexpr int kSidecarVersion = 1;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) { }
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 // Writes to a file descriptor, hashing and counting what goes through; records errno on failure.
 class HashingWriter : public faiss::IOWriter {
@@ -97,48 +81,6 @@ private:
     int error_ = 0;
 };
 
-void fsyncFolder(const fs::path& file)
-{
-    const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
-    Fd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() >= 0)
-        ::fsync(fd.get()); // best effort: some file systems refuse fsync on folders
-}
-
-// Writes `path.tmp` through `write(fd)`, fsyncs, renames over `path`, fsyncs the folder.
-template <typename WriteFn> void writeAtomically(const fs::path& path, const std::string& what, WriteFn write)
-{
-    const fs::path tmp = path.string() + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    PICTOR_CHECK(fd.get() >= 0, "cannot write ", what, " ", tmp.string(), ": ", std::strerror(errno));
-    try {
-        write(fd.get(), tmp);
-        PICTOR_CHECK(::fsync(fd.get()) == 0, "cannot write ", what, " ", tmp.string(),
-            ": fsync: ", std::strerror(errno));
-        PICTOR_CHECK(
-            ::close(fd.release()) == 0, "cannot write ", what, " ", tmp.string(), ": ", std::strerror(errno));
-        PICTOR_CHECK(::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp.string(), " to ",
-            path.string(), ": ", std::strerror(errno));
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw;
-    }
-    fsyncFolder(path);
-}
-
-void writeAll(int fd, const std::string& bytes, const fs::path& file)
-{
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        PICTOR_CHECK(n >= 0, "cannot write ", file.string(), ": ", std::strerror(errno));
-        done += static_cast<std::size_t>(n);
-    }
-}
-
 struct FileDigest {
     std::uint64_t bytes = 0;
     std::uint64_t hash = 0;
@@ -146,7 +88,7 @@ struct FileDigest {
 
 FileDigest digestOf(const fs::path& file)
 {
-    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     PICTOR_CHECK(fd.get() >= 0, "cannot read vector index ", file.string(), ": ", std::strerror(errno));
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
@@ -189,7 +131,7 @@ Sidecar readSidecar(const fs::path& indexPath)
         " does not exist");
     std::string text;
     {
-        Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
         PICTOR_CHECK(
             fd.get() >= 0, "cannot read vector index sidecar ", file.string(), ": ", std::strerror(errno));
         char buffer[4096];
@@ -258,7 +200,7 @@ void VectorIndex::save(const fs::path& path) const
     const auto& s = *impl_;
     std::shared_lock lock(s.mutex);
     FileDigest digest;
-    writeAtomically(path, "vector index", [&](int fd, const fs::path& tmp) {
+    writeFileAtomically(path, "vector index", [&](int fd, const fs::path& tmp) {
         HashingWriter writer(fd);
         writer.name = tmp.string();
         try {
@@ -291,7 +233,7 @@ void VectorIndex::save(const fs::path& path) const
     json["index_bytes"] = digest.bytes;
     json["index_xxh3"] = hex64(digest.hash);
     const fs::path sidecar = sidecarPath(path);
-    writeAtomically(sidecar, "vector index sidecar",
+    writeFileAtomically(sidecar, "vector index sidecar",
         [&](int fd, const fs::path& tmp) { writeAll(fd, json.dump(1) + "\n", tmp); });
 }
 
