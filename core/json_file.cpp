@@ -1,15 +1,14 @@
 #include "core/json_file.h"
 
-#include <fstream>
+#include "core/regular_file.h"
 
 namespace pictor {
 
 nlohmann::json readJsonFile(const std::filesystem::path& file)
 {
-    std::ifstream in(file, std::ios::binary);
-    PICTOR_CHECK(in.good(), file.string(), ": cannot open");
+    const std::string text = readRegularFile(file, std::size_t {64} << 20); // configs are small
     try {
-        return nlohmann::json::parse(in);
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         PICTOR_FAIL(file.string(), ": not valid JSON (", e.what(), ")");
     }

@@ -219,7 +219,8 @@ SafetensorsHeader parseSafetensorsHeader(std::string_view file, std::span<const 
 std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& file)
 {
     const std::string label = file.string();
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO named model.safetensors is refused at once instead of waiting for a writer.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         fail(label, "cannot open: " + errnoText());
     struct stat info { };

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/json_file.h"
+#include "core/regular_file.h"
 #include "core/text/unicode_text.h"
 
 namespace pictor::text {
@@ -94,9 +95,7 @@ std::string readTokenizerFile(const fs::path& file, std::size_t maxBytes)
     const auto size = fs::file_size(file);
     PICTOR_CHECK(size <= maxBytes, file.string(), ": ", size,
         " bytes is more than a tokenizer file may have (", maxBytes, ")");
-    std::ifstream in(file, std::ios::binary);
-    PICTOR_CHECK(in.good(), file.string(), ": cannot open");
-    std::string bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char> {});
+    std::string bytes = readRegularFile(file, maxBytes);
     PICTOR_CHECK(bytes.size() == size, file.string(), ": could not read the whole file");
     return bytes;
 }

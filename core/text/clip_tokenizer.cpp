@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "core/json_file.h"
+#include "core/regular_file.h"
 #include "core/text/byte_level_bpe.h"
 #include "core/text/clip_pretokenizer.h"
 #include "core/text/text_cleanup.h"
@@ -78,9 +79,7 @@ void requireFile(const fs::path& file)
 
 std::string readFileBytes(const fs::path& file)
 {
-    std::ifstream in(file, std::ios::binary);
-    PICTOR_CHECK(in.good(), file.string(), ": cannot open");
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return readRegularFile(file);
 }
 
 Vocab loadVocab(const fs::path& file)

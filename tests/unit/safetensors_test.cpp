@@ -2,10 +2,16 @@
 // the file and, where there is one, the tensor.
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/error.h"
+#include "core/json_file.h"
+#include "core/regular_file.h"
 #include "core/safetensors.h"
 #include "tests/support/error_text.h"
 #include "tests/support/paths.h"
@@ -181,6 +187,43 @@ TEST(Safetensors, FolderWithoutWeights)
 {
     const auto dir = test::scratchDir("empty");
     EXPECT_NE(errorOf([&] { Checkpoint::open(dir); }).find("no model.safetensors"), std::string::npos);
+}
+
+} // namespace
+} // namespace pictor
+
+namespace pictor {
+namespace {
+
+// A FIFO (or a device) named model.safetensors or config.json is refused at once: a plain open() would
+// wait forever for a writer, hanging `models verify` and `index --model`. Each attempt runs in a child with
+// an alarm, so a regression fails the test instead of hanging it.
+TEST(Safetensors, AFifoInAModelFolderIsRefusedWithoutBlocking)
+{
+    const auto dir = test::scratchDir("fifo-model");
+    const auto weights = dir / "model.safetensors";
+    const auto config = dir / "config.json";
+    ASSERT_EQ(mkfifo(weights.c_str(), 0600), 0);
+    ASSERT_EQ(mkfifo(config.c_str(), 0600), 0);
+    const auto refusedAtOnce = [](const std::function<void()>& open) {
+        const pid_t child = fork();
+        if (child == 0) {
+            alarm(5);
+            try {
+                open();
+            } catch (const Error& e) {
+                _exit(std::string(e.what()).find("not a regular file") != std::string::npos ? 0 : 3);
+            }
+            _exit(1);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status); // 114: SIGALRM, it blocked
+    };
+    EXPECT_EQ(refusedAtOnce([&] { Checkpoint::open(weights); }), 0);
+    EXPECT_EQ(refusedAtOnce([&] { Checkpoint::open(dir); }), 0);
+    EXPECT_EQ(refusedAtOnce([&] { readJsonFile(config); }), 0);
+    EXPECT_EQ(refusedAtOnce([&] { readRegularFile(dir); }), 0) << "a folder is not a file either";
 }
 
 } // namespace
