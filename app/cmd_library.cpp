@@ -47,7 +47,12 @@ int runCheck(const std::filesystem::path& dir)
         try {
             const VectorIndexInfo info = VectorIndex::readInfo(path);
             const auto ids = library.catalog().embeddingIds(model);
-            if (info.count != static_cast<std::int64_t>(ids.size()) || info.idChecksum != IdChecksum::of(ids))
+            if (info.catalogId != library.catalog().identity())
+                problems.push_back(strCat("vector index of ", model,
+                    " was built from another catalog: run 'pictor library rebuild-index' (searches rebuild "
+                    "it)"));
+            else if (info.count != static_cast<std::int64_t>(ids.size())
+                || info.idChecksum != IdChecksum::of(ids))
                 problems.push_back(strCat("vector index of ", model, " is stale (", info.count,
                     " vectors, the catalog has ", ids.size(), "): run 'pictor library rebuild-index'"));
         } catch (const Error& e) {

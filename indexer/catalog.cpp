@@ -150,6 +150,11 @@ Catalog Catalog::open(const std::filesystem::path& libraryDir, OpenMode mode)
         catalog_detail::applyMigrations(db, catalog_detail::catalogMigrations());
     }
     impl->schemaVersion = static_cast<int>(scalarInt(db, "PRAGMA user_version"));
+    if (impl->schemaVersion >= 4) {
+        auto query = db.query("SELECT id FROM catalog_identity LIMIT 1");
+        if (query.step())
+            impl->identity = query.text(0);
+    }
     return Catalog(std::move(impl));
 }
 
@@ -167,6 +172,11 @@ const std::filesystem::path& Catalog::file() const
 bool Catalog::readOnly() const
 {
     return impl_->readOnly;
+}
+
+const std::string& Catalog::identity() const
+{
+    return impl_->identity;
 }
 
 int Catalog::schemaVersion() const

@@ -175,6 +175,9 @@ public:
     const std::filesystem::path& file() const;
     bool readOnly() const;
     int schemaVersion() const;
+    // A random id made when the catalog was created (or first opened by a version that knew of it): a
+    // vector index records it, so an index beside a replaced catalog is rebuilt, never trusted.
+    const std::string& identity() const;
 
     // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit(). Not nestable. Batch
     // writes in one transaction: each statement outside one is its own fsync-less WAL commit.

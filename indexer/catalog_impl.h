@@ -14,6 +14,7 @@ struct Catalog::Impl {
     catalog_detail::Db db;
     bool readOnly = false;
     int schemaVersion = 0;
+    std::string identity;
 
     Impl(const std::filesystem::path& file, int flags) : db(file, flags) { }
 

@@ -126,6 +126,12 @@ ALTER TABLE generations ADD COLUMN query TEXT NOT NULL DEFAULT '';
 ALTER TABLE generations ADD COLUMN source_path BLOB;
 CREATE INDEX generations_by_source ON generations(source_photo_id);
 )sql"},
+    // The catalog's identity, random, made once: a vector index records the catalog it was built from, so
+    // an index left beside a replaced or recreated catalog (whose ids restart at 1) is never trusted.
+    {4, R"sql(
+CREATE TABLE catalog_identity (id TEXT NOT NULL);
+INSERT INTO catalog_identity(id) VALUES (lower(hex(randomblob(16))));
+)sql"},
 };
 
 int userVersion(Db& db)

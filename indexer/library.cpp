@@ -106,7 +106,7 @@ VectorIndex Library::rebuildVectorIndex(const std::string& modelId, int dimensio
             ", the model has ", dimension);
         index.add(batch.ids, batch.vectors);
     });
-    index.setCatalogRevision(revision);
+    index.setCatalogRevision(catalog_->identity(), revision);
     save(index, modelId);
     return index;
 }
@@ -125,6 +125,10 @@ bool Library::catchUp(VectorIndex& index, const std::string& modelId, IndexState
 {
     const VectorIndexInfo info = index.info();
     const std::int64_t revision = catalog_->embeddingRevision(modelId);
+    if (info.catalogId != catalog_->identity()) {
+        state = {true, false, "stale: built from another catalog"};
+        return false;
+    }
     if (info.catalogRevision < 0 || info.catalogRevision > revision) {
         state = {true, false, "stale: saved without a matching catalog revision"};
         return false;
@@ -168,7 +172,7 @@ bool Library::catchUp(VectorIndex& index, const std::string& modelId, IndexState
     // HNSW cannot delete nodes; once tombstones pass a fifth of the graph, rebuild it without them.
     if (index.isHnsw() && index.removedRows() * 5 > index.size())
         index.compact();
-    index.setCatalogRevision(revision);
+    index.setCatalogRevision(catalog_->identity(), revision);
     state = {
         false, true, strCat("updated: ", changed.size(), " added or changed, ", removed.size(), " removed")};
     save(index, modelId);

@@ -448,13 +448,14 @@ std::uint64_t VectorIndex::idChecksum() const
 VectorIndexInfo VectorIndex::info() const
 {
     std::shared_lock lock(impl_->mutex);
-    return {
-        impl_->config, impl_->live(), impl_->checksum.value(), impl_->removedCount, impl_->catalogRevision};
+    return {impl_->config, impl_->live(), impl_->checksum.value(), impl_->removedCount,
+        impl_->catalogRevision, impl_->catalogId};
 }
 
-void VectorIndex::setCatalogRevision(std::int64_t revision)
+void VectorIndex::setCatalogRevision(const std::string& catalogId, std::int64_t revision)
 {
     std::unique_lock lock(impl_->mutex);
+    impl_->catalogId = catalogId;
     impl_->catalogRevision = revision;
 }
 

@@ -79,6 +79,7 @@ struct VectorIndexInfo {
     // The catalog's embedding revision (Catalog::embeddingRevision) this index reflects; -1: unknown
     // (a new index, or a sidecar written before revisions existed).
     std::int64_t catalogRevision = -1;
+    std::string catalogId; // Catalog::identity() of the catalog it reflects; empty: unknown
 };
 
 class VectorIndex {
@@ -140,7 +141,7 @@ public:
 
     void setEfSearch(int efSearch);
     // Recorded by the library after syncing with the catalog; saved in the sidecar.
-    void setCatalogRevision(std::int64_t revision);
+    void setCatalogRevision(const std::string& catalogId, std::int64_t revision);
 
     // Atomic: writes `path.tmp` (FAISS format) and `path.json.tmp` (the sidecar), fsyncs each, renames
     // over the old files and fsyncs the folder. The sidecar is renamed last and holds the index file's

@@ -122,6 +122,7 @@ struct VectorIndex::Impl {
     std::int64_t removedCount = 0;
     IdChecksum checksum;
     std::int64_t catalogRevision = -1;
+    std::string catalogId;
     mutable std::shared_mutex mutex;
 
     static std::unique_ptr<faiss::IndexIDMap2> create(const VectorIndexConfig& config);

@@ -167,6 +167,7 @@ Sidecar readSidecar(const fs::path& indexPath)
         out.info.count = json.at("count").get<std::int64_t>();
         out.info.idChecksum = parseHex64(json.at("id_checksum"), "id_checksum");
         out.info.catalogRevision = json.value("catalog_revision", std::int64_t {-1});
+        out.info.catalogId = json.value("catalog_id", std::string());
         out.rows = json.at("rows").get<std::int64_t>();
         out.removedRows = json.at("removed_rows").get<std::vector<std::int64_t>>();
         out.info.removedRows = static_cast<std::int64_t>(out.removedRows.size());
@@ -224,6 +225,7 @@ void VectorIndex::save(const fs::path& path) const
     json["count"] = s.live();
     json["id_checksum"] = hex64(s.checksum.value());
     json["catalog_revision"] = s.catalogRevision;
+    json["catalog_id"] = s.catalogId;
     json["rows"] = s.rows();
     std::vector<std::int64_t> removedRows;
     for (std::size_t row = 0; row < s.removed.size(); ++row)
@@ -284,6 +286,7 @@ VectorIndex VectorIndex::load(const fs::path& path)
     PICTOR_CHECK(s.checksum.value() == sidecar.info.idChecksum, what,
         ": the id checksum of its vectors does not match its sidecar");
     s.catalogRevision = sidecar.info.catalogRevision;
+    s.catalogId = sidecar.info.catalogId;
     return VectorIndex(std::move(impl));
 }
 

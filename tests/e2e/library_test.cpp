@@ -372,6 +372,40 @@ TEST_F(LibraryCli, AFullDiskEndsTheRunWithAnErrorAndTheNextRunResumes)
     EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
 }
 
+// A vector index is tied to the catalog it was built from: beside a replaced catalog (the ids restart at 1
+// and name other photos, while the count, the id set and the revision all match) it is rebuilt, never
+// trusted, so `search --photo 1` finds photo 1 first.
+TEST_F(LibraryCli, AnIndexBesideAReplacedCatalogIsRebuilt)
+{
+    ASSERT_EQ(index().status, 0);
+    // The catalog of another library of as many photos: the first one left out, another one added.
+    const auto files = photoFiles();
+    const auto otherPhotos = test::scratchDir("other-photos");
+    const auto otherLibrary = test::scratchDir("other-library");
+    for (std::size_t i = 1; i < files.size(); ++i)
+        std::filesystem::copy_file(files[i], otherPhotos / files[i].filename());
+    std::filesystem::copy_file(
+        test::realInputsDir() / "pngsuite" / "png" / "basn2c08.png", otherPhotos / "zz_added.png");
+    ASSERT_EQ(runPictor({"index", "--library", otherLibrary.string(), "--model", model().string(),
+                            otherPhotos.string()})
+                  .status,
+        0);
+    for (const char* name : {"catalog.sqlite3-wal", "catalog.sqlite3-shm"})
+        std::filesystem::remove(library / name);
+    std::filesystem::copy_file(otherLibrary / "catalog.sqlite3", library / "catalog.sqlite3",
+        std::filesystem::copy_options::overwrite_existing);
+
+    const auto check = runPictor({"library", "check", "--library", library.string()});
+    EXPECT_NE(check.status, 0);
+    EXPECT_NE(check.out.find("built from another catalog"), std::string::npos) << check.out;
+    const auto hits = search({"--photo", "1", "--limit", "3"});
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(hits[0]["id"], 1) << hits.dump();
+    EXPECT_NEAR(hits[0]["score"].get<double>(), 1.0, 1e-3) << hits.dump();
+    ASSERT_EQ(index().status, 0); // a writer saves the rebuilt index
+    EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+}
+
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
 {
     ASSERT_EQ(index().status, 0);
