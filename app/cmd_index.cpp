@@ -22,6 +22,7 @@ struct IndexArgs {
     bool fullDecode = false;
     std::string thumbnails;
     bool noThumbnails = false;
+    bool allowMassDelete = false;
     std::vector<std::string> paths;
 };
 
@@ -63,10 +64,14 @@ nlohmann::json summaryJson(const IndexSummary& s)
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& failure : s.failures)
         failures.push_back({{"path", failure.path.string()}, {"reason", failure.reason}});
+    nlohmann::json offline = nlohmann::json::array();
+    for (const auto& root : s.offlineRoots)
+        offline.push_back(root.string());
     return {{"event", "summary"}, {"indexed", s.indexed}, {"unchanged", s.unchanged}, {"touched", s.touched},
         {"moved", s.moved}, {"deleted", s.deleted}, {"kept", s.kept}, {"failed", s.failures.size()},
         {"failures", failures}, {"cancelled", s.cancelled}, {"seconds", s.seconds},
-        {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}};
+        {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}, {"offline", offline},
+        {"deletions_held", s.deletionsHeld}};
 }
 
 void printSummary(const IndexSummary& s)
@@ -76,9 +81,18 @@ void printSummary(const IndexSummary& s)
         static_cast<long long>(s.indexed), static_cast<long long>(s.unchanged),
         static_cast<long long>(s.moved), static_cast<long long>(s.deleted), static_cast<long long>(s.touched),
         s.failures.size(), s.cancelled ? " (cancelled: run again to resume)" : "");
-    if (s.kept > 0)
+    for (const auto& root : s.offlineRoots)
+        std::printf("offline: %s reads as empty (an unmounted drive?): its photos are kept and still found; "
+                    "remove the folder from the library to forget them\n",
+            root.c_str());
+    if (s.deletionsHeld > 0)
         std::printf(
-            "kept %lld photos under folders that could not be read\n", static_cast<long long>(s.kept));
+            "held: %lld photos vanished from folders that lost more than half of theirs at once; they "
+            "are kept: run again with --allow-mass-delete to forget them\n",
+            static_cast<long long>(s.deletionsHeld));
+    if (s.kept > 0)
+        std::printf("kept %lld photos under folders that could not be read, offline or held\n",
+            static_cast<long long>(s.kept));
     for (const auto& failure : s.failures)
         std::printf("  failed: %s: %s\n", failure.path.c_str(), failure.reason.c_str());
     std::printf(
@@ -94,6 +108,7 @@ int runIndex(const IndexArgs& args, ModelHost& models)
     options.modelDir = args.model;
     options.decodeThreads = args.threads;
     options.reducedDecode = !args.fullDecode;
+    options.allowMassDelete = args.allowMassDelete;
     std::optional<ThumbnailCache> thumbnails;
     if (!args.noThumbnails) {
         thumbnails.emplace(
@@ -137,6 +152,8 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--thumbnails", args->thumbnails,
         "Thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");
     command->add_flag("--no-thumbnails", args->noThumbnails, "Do not write thumbnails");
+    command->add_flag("--allow-mass-delete", args->allowMassDelete,
+        "Forget the photos of a folder that lost more than half of them at once (kept otherwise)");
     command->add_option(
         "PATH", args->paths, "Folders to add and index (none: re-index the library's folders)");
     ModelHost* models = &context.models;

@@ -219,6 +219,54 @@ std::vector<KnownFile> knownFiles(const Catalog& catalog)
     return known;
 }
 
+// A scanned root that holds no file while the catalog has photos under it reads like an unmounted drive's
+// mount point: it becomes an unscanned folder, so change detection keeps its photos. Returns those roots.
+std::vector<std::filesystem::path> treatEmptyRootsAsOffline(
+    ScanResult& scan, const std::vector<KnownFile>& known)
+{
+    std::vector<std::filesystem::path> offline;
+    for (auto it = scan.scannedRoots.begin(); it != scan.scannedRoots.end();) {
+        const auto& root = *it;
+        const bool hasFiles = std::any_of(scan.files.begin(), scan.files.end(),
+            [&](const ScannedFile& file) { return isUnder(file.path, root); });
+        const bool hadPhotos = std::any_of(
+            known.begin(), known.end(), [&](const KnownFile& file) { return isUnder(file.path, root); });
+        if (!hasFiles && hadPhotos) {
+            PICTOR_LOG_WARN(
+                root.string(), " reads as empty but held photos: treated as offline, its photos kept");
+            offline.push_back(root);
+            scan.unscannedFolders.push_back(root);
+            it = scan.scannedRoots.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return offline;
+}
+
+// Deletions of a root that lost more than half of its photos (and at least kMassDeleteMinimum) at once are
+// held: those photos move to the kept ones. Returns how many were held.
+std::int64_t holdMassDeletions(
+    ChangePlan& plan, const std::vector<KnownFile>& known, const std::vector<std::filesystem::path>& roots)
+{
+    std::int64_t held = 0;
+    for (const auto& root : roots) {
+        const auto under = [&](const KnownFile& file) { return isUnder(file.path, root); };
+        const auto before = std::count_if(known.begin(), known.end(), under);
+        const auto gone = std::count_if(plan.deleted.begin(), plan.deleted.end(), under);
+        if (gone < kMassDeleteMinimum || 2 * gone <= before)
+            continue;
+        PICTOR_LOG_WARN(gone, " of the ", before, " photos of ", root.string(),
+            " are gone: kept until a run allows the deletion (--allow-mass-delete)");
+        const auto split = std::stable_partition(
+            plan.deleted.begin(), plan.deleted.end(), [&](const KnownFile& file) { return !under(file); });
+        plan.unreachable.insert(plan.unreachable.end(), split, plan.deleted.end());
+        plan.deleted.erase(split, plan.deleted.end());
+        held += gone;
+    }
+    return held;
+}
+
 // New and modified files, plus catalog photos that lack this model's embedding (a new model, or an
 // interrupted run), as long as they are still on disk.
 std::vector<WorkItem> workList(const Catalog& catalog, const ChangePlan& plan, const ScanResult& scan,
@@ -434,8 +482,12 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     reportPhase(options, IndexProgress::Phase::Scanning);
     ScanOptions scanOptions = options.scan;
     scanOptions.cancel = options.cancel;
-    const ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
-    const ChangePlan plan = planChanges(scan, knownFiles(catalog), hashFile);
+    ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
+    const std::vector<KnownFile> known = knownFiles(catalog);
+    summary.offlineRoots = treatEmptyRootsAsOffline(scan, known);
+    ChangePlan plan = planChanges(scan, known, hashFile);
+    if (!options.allowMassDelete)
+        summary.deletionsHeld = holdMassDeletions(plan, known, scan.scannedRoots);
 
     // A new file that failed in the last run and has not changed since would fail again: its failure is
     // carried over and it is not decoded (an unchanged library does no decoding at all).

@@ -48,7 +48,12 @@ struct IndexOptions {
     std::filesystem::path modelDir;
     std::function<void(const IndexProgress&)> progress;
     const std::atomic<bool>* cancel = nullptr;
+    // When more than half of a folder's photos (and at least kMassDeleteMinimum) vanish in one run, they
+    // are kept unless this is set: a drive half copied back, a mistaken move. The user confirms first.
+    bool allowMassDelete = false;
 };
+
+inline constexpr std::int64_t kMassDeleteMinimum = 10;
 
 struct IndexSummary {
     std::int64_t indexed = 0; // embedded in this run (new, modified or resumed)
@@ -56,7 +61,14 @@ struct IndexSummary {
     std::int64_t touched = 0; // size/mtime changed, same content: metadata only
     std::int64_t moved = 0;
     std::int64_t deleted = 0;
-    std::int64_t kept = 0; // below a folder that could not be read: kept as they were
+    std::int64_t kept = 0; // below a folder that could not be read, or offline: kept as they were
+    // Library folders that read as empty while the catalog has photos under them: what an unmounted
+    // drive's mount point looks like. Their photos are kept (and still found); only an explicit removal
+    // of the folder forgets them.
+    std::vector<std::filesystem::path> offlineRoots;
+    // Photos gone from a folder that lost more than half of them at once: kept, not deleted, unless
+    // IndexOptions::allowMassDelete.
+    std::int64_t deletionsHeld = 0;
     std::vector<FailureRecord> failures;
     bool cancelled = false;
     double seconds = 0;

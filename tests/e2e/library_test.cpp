@@ -22,6 +22,7 @@
 
 #include "core/imageio/decode.h"
 #include "core/safetensors.h"
+#include "indexer/index_job.h"
 #include "indexer/library.h"
 #include "indexer/library_lock.h"
 #include "indexer/thumbnail_cache.h"
@@ -404,6 +405,57 @@ TEST_F(LibraryCli, AnIndexBesideAReplacedCatalogIsRebuilt)
     EXPECT_NEAR(hits[0]["score"].get<double>(), 1.0, 1e-3) << hits.dump();
     ASSERT_EQ(index().status, 0); // a writer saves the rebuilt index
     EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+}
+
+// A library folder that reads as empty while the catalog has photos under it is what an unmounted drive's
+// mount point looks like: the run keeps its photos (and their captions, tags and ids), says the folder is
+// offline, and search still finds them; back again, nothing is indexed anew.
+TEST_F(LibraryCli, AFolderThatReadsEmptyIsOfflineAndKeepsItsPhotos)
+{
+    ASSERT_EQ(index().status, 0);
+    const std::size_t total = photoFiles().size();
+    const auto away = test::scratchDir("unmounted");
+    for (const auto& entry : std::filesystem::directory_iterator(photos))
+        std::filesystem::rename(entry.path(), away / entry.path().filename());
+    const auto offline = lastJsonLine(index().out);
+    EXPECT_EQ(offline["deleted"], 0);
+    ASSERT_EQ(offline["offline"].size(), 1u) << offline.dump();
+    EXPECT_EQ(
+        std::filesystem::path(offline["offline"][0].get<std::string>()), std::filesystem::canonical(photos));
+    EXPECT_EQ(search({"--limit", "100", "a photo"}).size(), total) << "offline photos are still found";
+
+    for (const auto& entry : std::filesystem::directory_iterator(away))
+        std::filesystem::rename(entry.path(), photos / entry.path().filename());
+    const auto back = lastJsonLine(index().out);
+    EXPECT_EQ(back["indexed"], 0);
+    EXPECT_EQ(back["unchanged"].get<std::size_t>(), total);
+    EXPECT_TRUE(back["offline"].empty());
+}
+
+// More than half of a folder's photos vanishing at once (a mistaken move, a drive half copied back) is
+// held: the photos are kept until a run allows it with --allow-mass-delete.
+TEST_F(LibraryCli, AMassDeletionIsHeldUntilAllowed)
+{
+    for (int copy = 1; copy <= 3; ++copy)
+        for (const auto& file : photoFiles())
+            std::filesystem::copy_file(
+                file, file.parent_path() / ("copy" + std::to_string(copy) + "_" + file.filename().string()));
+    ASSERT_EQ(index().status, 0);
+    const auto files = photoFiles();
+    ASSERT_GE(files.size(), 2 * static_cast<std::size_t>(kMassDeleteMinimum));
+    std::size_t removed = 0;
+    for (const auto& file : files)
+        if (file.filename().string().starts_with("copy")) {
+            std::filesystem::remove(file);
+            ++removed;
+        }
+    ASSERT_GT(2 * removed, files.size());
+    const auto held = lastJsonLine(index().out);
+    EXPECT_EQ(held["deleted"], 0);
+    EXPECT_EQ(held["deletions_held"].get<std::size_t>(), removed);
+    const auto allowed = lastJsonLine(index({"--allow-mass-delete"}).out);
+    EXPECT_EQ(allowed["deleted"].get<std::size_t>(), removed);
+    EXPECT_EQ(allowed["deletions_held"], 0);
 }
 
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
