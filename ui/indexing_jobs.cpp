@@ -21,6 +21,15 @@ QString summaryText(const IndexSummary& s)
                        .arg(s.moved)
                        .arg(s.deleted)
                        .arg(s.failures.size());
+    // First line (the status bar shows it): what the user must know about before the counts' details.
+    for (const auto& root : s.offlineRoots)
+        text += QObject::tr("; %1 is offline (its photos are kept)")
+                    .arg(QString::fromStdString(root.string()));
+    if (s.deletionsHeld > 0)
+        text += QObject::tr(
+            "; %1 photos vanished at once from a folder: kept (pictor index --allow-mass-delete "
+            "forgets them)")
+                    .arg(s.deletionsHeld);
     for (std::size_t i = 0; i < s.failures.size() && i < 5; ++i)
         text += QStringLiteral("\n%1: %2")
                     .arg(QString::fromStdString(s.failures[i].path.string()),

@@ -207,6 +207,7 @@ private slots:
     void foldersDroppedOnTheWindowJoinTheLibrary();
     void aFailingIndexRunEndsWithItsErrorAndTheNextResumes();
     void aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen();
+    void aFolderThatReadsEmptyIsOfflineNotDeleted();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -960,4 +961,23 @@ void GuiTest::aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen()
     QVERIFY(waitForSignal(window, &MainWindow::searchFinished));
     QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
     QCOMPARE(window.galleryModel()->rowCount(), 6);
+}
+
+// An unmounted drive in the window: the re-scan says the folder is offline and its photos stay listed.
+void GuiTest::aFolderThatReadsEmptyIsOfflineNotDeleted()
+{
+    const QString photos = scratch_->filePath("photos");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 5, {64, 48});
+    QCOMPARE(window->galleryModel()->librarySize(), std::size_t(5));
+    const QString away = scratch_->filePath("away");
+    QVERIFY(QDir().rename(photos, away) && QDir().mkpath(photos)); // the mount point, empty
+    const int rescan = window->jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(rescan)->finished(), kIndexTimeoutMs);
+    const JobInfo job = *window->jobs()->job(rescan);
+    QCOMPARE(job.state, JobInfo::State::Done);
+    QVERIFY2(job.message.section('\n', 0, 0).contains(QStringLiteral("offline")), qPrintable(job.message));
+    QTimer::singleShot(0, &*window, &MainWindow::reloadLibrary);
+    QVERIFY(waitForSignal(*window, &MainWindow::listingReloaded));
+    QCOMPARE(window->galleryModel()->librarySize(), std::size_t(5));
 }
