@@ -80,6 +80,16 @@ int runRebuild(const std::filesystem::path& dir)
     return 0;
 }
 
+int runRecover(const std::filesystem::path& dir)
+{
+    for (const auto& path : Library::recover(dir))
+        std::printf("set aside: %s\n", path.c_str());
+    std::printf("a new catalog was started at %s: add your folders again (pictor index --library %s FOLDER); "
+                "the files set aside are kept for a later repair\n",
+        dir.c_str(), dir.c_str());
+    return 0;
+}
+
 } // namespace
 
 CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
@@ -87,9 +97,13 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
     auto library = std::make_shared<std::string>();
     auto action = std::make_shared<std::string>();
     CLI::App* command = parent.add_subcommand("library", "Inspect and repair a library");
-    command->add_option("ACTION", *action, "status, check or rebuild-index")
+    command
+        ->add_option("ACTION", *action,
+            "status, check, rebuild-index, or recover (a missing or empty catalog: set what is left aside "
+            "and "
+            "start a new one)")
         ->required()
-        ->check(CLI::IsMember({"status", "check", "rebuild-index"}));
+        ->check(CLI::IsMember({"status", "check", "rebuild-index", "recover"}));
     command->add_option("--library", *library, "Library folder (default: the XDG data folder)");
     return [library, action] {
         const auto dir = libraryDir(*library);
@@ -97,6 +111,8 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
             return runStatus(dir);
         if (*action == "check")
             return runCheck(dir);
+        if (*action == "recover")
+            return runRecover(dir);
         return runRebuild(dir);
     };
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
@@ -40,15 +41,68 @@ Library::Library(std::filesystem::path dir, std::unique_ptr<LibraryLock> lock, C
 {
 }
 
+namespace {
+
+// Why the library at `dir` must not start a new catalog; empty when it may (a new or intact library).
+std::string lostCatalogReason(const std::filesystem::path& dir)
+{
+    std::error_code error;
+    const auto catalog = dir / Catalog::kFileName;
+    const bool missing = !std::filesystem::exists(catalog, error);
+    const bool empty = !missing && std::filesystem::file_size(catalog, error) == 0 && !error;
+    if (!missing && !empty)
+        return {};
+    const bool hasSettings = std::filesystem::exists(dir / kSettingsFile, error);
+    const bool hasIndexes = std::filesystem::is_directory(dir / "index", error)
+        && !std::filesystem::is_empty(dir / "index", error);
+    if (!hasSettings && !hasIndexes)
+        return {};
+    return strCat("the catalog of the library at ", dir.string(), " is ",
+        missing ? "missing" : "empty (0 bytes)",
+        " while its other files are there: its captions, tags and folders would be lost by starting a new "
+        "one. "
+        "Restore catalog.sqlite3 from a backup, or run 'pictor library recover --library ",
+        dir.string(), "' to set what is left aside and start a new catalog");
+}
+
+} // namespace
+
+std::vector<std::filesystem::path> Library::recover(const std::filesystem::path& dir)
+{
+    LibraryLock lock(dir);
+    PICTOR_CHECK(!lostCatalogReason(dir).empty(), "the catalog of the library at ", dir.string(),
+        " is there and not empty: nothing to recover (pictor library check tells what is wrong)");
+    std::vector<std::filesystem::path> moved;
+    const std::string suffix = strCat(".damaged-", std::time(nullptr));
+    for (const char* name : {"catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"}) {
+        std::error_code error;
+        if (std::filesystem::exists(dir / name, error)) {
+            std::filesystem::rename(dir / name, dir / (name + suffix));
+            moved.push_back(dir / (name + suffix));
+        }
+    }
+    std::error_code error;
+    if (std::filesystem::is_directory(dir / "index", error)) {
+        std::filesystem::rename(dir / "index", dir / ("index" + suffix));
+        moved.push_back(dir / ("index" + suffix));
+    }
+    Catalog::open(dir, Catalog::OpenMode::ReadWrite); // the new catalog; library.json keeps the model
+    return moved;
+}
+
 Library Library::openForWriting(const std::filesystem::path& dir)
 {
     auto lock = std::make_unique<LibraryLock>(dir); // creates the folder
+    const std::string lost = lostCatalogReason(dir);
+    PICTOR_CHECK(lost.empty(), lost);
     Catalog catalog = Catalog::open(dir, Catalog::OpenMode::ReadWrite);
     return Library(dir, std::move(lock), std::move(catalog));
 }
 
 Library Library::openForReading(const std::filesystem::path& dir)
 {
+    const std::string lost = lostCatalogReason(dir);
+    PICTOR_CHECK(lost.empty(), lost);
     PICTOR_CHECK(std::filesystem::exists(dir / Catalog::kFileName), "no library at ", dir.string(),
         " (index a folder first: pictor index --library ", dir.string(), " --model DIR PATH)");
     return Library(dir, nullptr, Catalog::open(dir, Catalog::OpenMode::ReadOnly));

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "indexer/catalog.h"
 #include "indexer/library_lock.h"
@@ -22,6 +23,12 @@ public:
     static Library openForWriting(const std::filesystem::path& dir);
     // Readers share the library with a writer; the catalog opens read-only.
     static Library openForReading(const std::filesystem::path& dir);
+    // A missing or empty (0-byte) catalog beside the library's other files (library.json, vector indexes)
+    // is not a new library: both opens refuse it, naming `pictor library recover`. recover() sets the
+    // catalog aside (catalog.sqlite3.damaged-<unix time>, with its -wal and -shm) and the indexes built
+    // from it, and starts a new catalog (library.json, the model, stays); returns what it moved. Takes
+    // the writer lock.
+    static std::vector<std::filesystem::path> recover(const std::filesystem::path& dir);
 
     const std::filesystem::path& dir() const { return dir_; }
     Catalog& catalog() { return *catalog_; }

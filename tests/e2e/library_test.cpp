@@ -458,6 +458,46 @@ TEST_F(LibraryCli, AMassDeletionIsHeldUntilAllowed)
     EXPECT_EQ(allowed["deletions_held"], 0);
 }
 
+// A catalog that is missing or empty (0 bytes) beside the library's other files is not a new library:
+// writers and readers refuse and name `pictor library recover`, which sets what is left aside and starts a
+// new catalog; indexing then works again. (Writers used to start an empty catalog silently.)
+TEST_F(LibraryCli, AnEmptyOrMissingCatalogIsNotANewLibrary)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto catalog = library / "catalog.sqlite3";
+    for (const bool empty : {true, false}) {
+        for (const char* name : {"catalog.sqlite3-wal", "catalog.sqlite3-shm"})
+            std::filesystem::remove(library / name);
+        if (empty)
+            std::filesystem::resize_file(catalog, 0);
+        else
+            std::filesystem::remove(catalog);
+        const auto refused = runPictor(
+            {"index", "--library", library.string(), "--model", model().string(), photos.string()}, true);
+        EXPECT_EQ(refused.status, 1) << refused.out;
+        EXPECT_NE(refused.out.find(empty ? "empty (0 bytes)" : "missing"), std::string::npos) << refused.out;
+        EXPECT_NE(refused.out.find("pictor library recover"), std::string::npos) << refused.out;
+        const auto reader = runPictor({"search", "--library", library.string(), "a photo"}, true);
+        EXPECT_NE(reader.status, 0);
+        EXPECT_NE(reader.out.find("library recover"), std::string::npos) << reader.out;
+        EXPECT_EQ(std::filesystem::exists(catalog), empty) << "nothing was written";
+        if (empty) {
+            EXPECT_EQ(std::filesystem::file_size(catalog), 0u);
+        }
+    }
+    const auto recovered = runPictor({"library", "recover", "--library", library.string()});
+    ASSERT_EQ(recovered.status, 0) << recovered.out;
+    EXPECT_NE(recovered.out.find("set aside: "), std::string::npos) << recovered.out;
+    bool kept = false;
+    for (const auto& entry : std::filesystem::directory_iterator(library))
+        kept = kept || entry.path().filename().string().starts_with("index.damaged-");
+    EXPECT_TRUE(kept) << "the indexes built from the lost catalog are set aside, not deleted";
+    const auto again = lastJsonLine(index().out);
+    EXPECT_EQ(again["indexed"].get<std::size_t>(), photoFiles().size());
+    EXPECT_EQ(runPictor({"library", "recover", "--library", library.string()}).status, 1)
+        << "an intact catalog is not recovered";
+}
+
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
 {
     ASSERT_EQ(index().status, 0);
