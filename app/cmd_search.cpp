@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "app/library_access.h"
 #include "core/error.h"
+#include "indexer/scanner.h"
 #include "indexer/search.h"
 
 namespace pictor::app {
@@ -74,8 +75,8 @@ SearchQuery toQuery(const SearchArgs& args)
         query.filter.camera = args.camera;
     std::stringstream types(args.fileTypes);
     for (std::string type; std::getline(types, type, ',');)
-        if (!type.empty())
-            query.filter.fileTypes.push_back(type);
+        if (const auto known = fileTypeFromName(type))
+            query.filter.fileTypes.emplace_back(fileTypeName(*known)); // as the catalog stores it
     if (args.generated || args.notGenerated)
         query.filter.generated = args.generated;
     return query;
@@ -120,8 +121,19 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--after", args->after, "Only photos taken on or after YYYY-MM-DD");
     command->add_option("--before", args->before, "Only photos taken before YYYY-MM-DD");
     command->add_option("--camera", args->camera, "Only photos whose camera make or model contains this");
-    command->add_option(
-        "--type", args->fileTypes, "Only these file types, comma-separated: jpeg,png,webp,tiff,bmp,heif");
+    command
+        ->add_option("--type", args->fileTypes,
+            "Only these file types, comma-separated: jpg,png,webp,tif,bmp,heic (and the "
+            "other names of each)")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                std::stringstream types(text);
+                for (std::string type; std::getline(types, type, ',');)
+                    if (!type.empty() && !fileTypeFromName(type))
+                        return "unknown file type '" + type + "' (known: " + fileTypeNames() + ")";
+                return {};
+            },
+            "TYPES"));
     auto* generated = command->add_flag("--generated", args->generated, "Only pictures made by Create");
     command->add_flag("--not-generated", args->notGenerated, "Leave out pictures made by Create")
         ->excludes(generated);

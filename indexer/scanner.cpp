@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -361,6 +362,25 @@ std::string_view fileTypeName(FileType type)
         return "heif";
     }
     return "unknown";
+}
+
+std::optional<FileType> fileTypeFromName(std::string_view name)
+{
+    std::string lower(name);
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& [extension, type] : kExtensions)
+        if (extension == lower)
+            return type;
+    return std::nullopt;
+}
+
+std::string fileTypeNames()
+{
+    std::string names;
+    for (const auto& [extension, type] : kExtensions)
+        names += (names.empty() ? "" : ", ") + std::string(extension);
+    return names;
 }
 
 std::optional<FileType> fileTypeFromExtension(const fs::path& name)

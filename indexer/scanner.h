@@ -19,6 +19,10 @@ enum class FileType { Jpeg, Png, Webp, Tiff, Bmp, Heif };
 std::string_view fileTypeName(FileType type);
 // The file type of a file name's extension (case-insensitive), nullopt for anything that is not a photo.
 std::optional<FileType> fileTypeFromExtension(const std::filesystem::path& name);
+// A type as a person names it ("jpg", "JPEG", "tif", "heic", ...); nullopt when unknown.
+std::optional<FileType> fileTypeFromName(std::string_view name);
+// The names fileTypeFromName accepts, for messages: "jpg, jpeg, png, ...".
+std::string fileTypeNames();
 
 struct ScannedFile {
     std::filesystem::path path; // the root as given / the names as found: raw bytes, never re-encoded

@@ -180,6 +180,14 @@ TEST_F(LibraryCli, FiltersCutoffAndComposedQueries)
         EXPECT_NE(hit["path"].get<std::string>().find("/trip/"), std::string::npos);
     const auto pngs = search({"--limit", "20", "--type", "png", "a photo"});
     EXPECT_EQ(pngs.size(), 6u);
+    // The usual names of a type, in any case; an unknown one is a usage error naming the known ones.
+    EXPECT_EQ(search({"--limit", "20", "--type", "jpg", "a photo"}).size(), 4u);
+    EXPECT_EQ(search({"--limit", "20", "--type", "JPEG,PNG", "a photo"}).size(), 10u);
+    const auto unknown
+        = runPictor({"search", "--library", library.string(), "--type", "png,gif", "a photo"}, true);
+    EXPECT_EQ(unknown.status, 2) << unknown.out;
+    EXPECT_NE(unknown.out.find("unknown file type 'gif' (known: jpg, jpeg, png"), std::string::npos)
+        << unknown.out;
     const auto all = search({"--limit", "20", "a photo"});
     ASSERT_EQ(all.size(), 10u);
     const double cutoff = all[4]["score"].get<double>();
