@@ -144,6 +144,17 @@ void scanHubCache(const fs::path& cache, Collector& collector)
 
 } // namespace
 
+std::string modelDisplayName(const fs::path& dir)
+{
+    const fs::path normal = dir.lexically_normal();
+    const fs::path clean = normal.has_filename() ? normal : normal.parent_path();
+    const fs::path snapshots = clean.parent_path();
+    const std::string repo = snapshots.parent_path().filename().string();
+    if (snapshots.filename() == "snapshots" && repo.starts_with("models--") && repo.size() > 8)
+        return repoName(repo);
+    return clean.filename().string();
+}
+
 fs::path huggingFaceHubCache()
 {
     if (const std::string cache = environment("HF_HUB_CACHE"); !cache.empty())

@@ -37,6 +37,10 @@ struct ModelDiscoveryOptions {
     std::filesystem::path activeGeneration;
 };
 
+// How a person knows a model folder: "org/name" for a snapshot of the Hugging Face cache
+// (.../models--org--name/snapshots/<commit>), else the folder's name.
+std::string modelDisplayName(const std::filesystem::path& dir);
+
 // $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub resolves it).
 std::filesystem::path huggingFaceHubCache();
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/model_discovery.h"
 #include "core/safetensors.h"
 #include "kernels/kernels.h"
 

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/imageio/decode.h"
+#include "core/model_discovery.h"
 #include "indexer/model_host.h"
 
 namespace pictor::ui {
@@ -47,7 +48,7 @@ void ChatEngine::setModel(const std::filesystem::path& dir, const VisionChatOpti
         emit statusChanged({}, false);
         return;
     }
-    emit statusChanged(tr("%1, not loaded yet").arg(QString::fromStdString(dir.filename().string())), false);
+    emit statusChanged(tr("%1, not loaded yet").arg(QString::fromStdString(modelDisplayName(dir))), false);
     QtConcurrent::run([dir] {
         return modelTypeOf(dir);
     }).then(this, [this, generation, dir](const QString& type) {
@@ -77,7 +78,7 @@ std::shared_ptr<VisionChat> ChatEngine::ensureChat()
     chat_.reset();
     PICTOR_CHECK(!wanted.dir.empty(),
         "No captioning model is chosen: open Settings (Ctrl+,) and choose a llava model folder.");
-    const QString name = QString::fromStdString(wanted.dir.filename().string());
+    const QString name = QString::fromStdString(modelDisplayName(wanted.dir));
     emit statusChanged(tr("Loading %1…").arg(name), false);
     try {
         chat_ = host_.visionChat(wanted.dir, wanted.options);

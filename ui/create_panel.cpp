@@ -33,6 +33,7 @@
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "core/imageio/png_text.h"
+#include "core/model_discovery.h"
 #include "ui/app_settings.h"
 #include "ui/feature_host.h"
 #include "ui/generation_engine.h"

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/model_discovery.h"
 #include "ui/catalog_reader.h"
 
 namespace pictor::ui {
@@ -19,7 +20,7 @@ constexpr const char* kNoModel
 QString describe(const ImageTextEmbedder& model, const std::filesystem::path& dir)
 {
     return QStringLiteral("%1 (%2, %3) · %4")
-        .arg(QString::fromStdString(dir.filename().string()), QString::fromStdString(model.family()),
+        .arg(QString::fromStdString(modelDisplayName(dir)), QString::fromStdString(model.family()),
             QString::fromStdString(model.modelId()), QString::fromStdString(model.deviceDescription()));
 }
 
@@ -106,7 +107,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     const bool reload = !model_ || dir != modelDir_ || modelVersion_ != wanted.version;
     if (reload) {
         emit modelStatusChanged(
-            QStringLiteral("Loading model %1…").arg(QString::fromStdString(dir.filename().string())), false);
+            QStringLiteral("Loading model %1…").arg(QString::fromStdString(modelDisplayName(dir))), false);
         try {
             model_ = loadModel(dir, wanted);
         } catch (const Error& e) {
@@ -120,7 +121,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     modelDir_ = dir;
     if (changing) {
         QString status = describe(*model_, dir);
-        const QString chosen = QString::fromStdString(wanted.modelDir.filename().string());
+        const QString chosen = QString::fromStdString(modelDisplayName(wanted.modelDir));
         if (!wanted.modelDir.empty() && wanted.modelDir != dir)
             status += std::filesystem::exists(wanted.modelDir / "config.json")
                 ? tr(" · switches to %1 once the library is indexed with it").arg(chosen)

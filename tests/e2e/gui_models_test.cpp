@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QPushButton>
 #include <QScopeGuard>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -406,6 +407,12 @@ void GuiModelsTest::useForSearchAndCaptionsSetTheModels()
     QCOMPARE(table->item(dialog->rowOfName("org/llava-tiny"), ModelManagerDialog::InUseColumn)->text(),
         QStringLiteral("captions"));
     QVERIFY(!useForSearch->isEnabled()); // the selection is kept across the refresh
+    // A model of the cache is named by its repository, not by its snapshot's commit hash.
+    QCOMPARE(QString::fromStdString(modelDisplayName(snapshotOf(cache_, "org/clip-tiny").toStdString())),
+        QStringLiteral("org/clip-tiny"));
+    QCOMPARE(QString::fromStdString(modelDisplayName(fixture("clip-tiny-a").toStdString() + "/")),
+        QStringLiteral("clip-tiny-a"));
+    QTRY_VERIFY_WITH_TIMEOUT(window->modelLabel()->text().contains(QStringLiteral("org/clip-tiny")), 30'000);
 
     // Use for pictures: the unCLIP pipeline becomes the Create panel's model.
     auto* useForPictures = dialog->findChild<QPushButton*>(QStringLiteral("useForPictures"));
