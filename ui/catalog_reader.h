@@ -34,6 +34,7 @@ struct RootState {
 
 struct LibraryListing {
     bool hasCatalog = false;
+    std::string problem; // why the library cannot be read (a damaged or newer catalog); empty when it can
     std::vector<GalleryEntry> entries; // catalog rows newest first, then files not yet indexed by path
     std::vector<RootState> roots;
 };

@@ -28,8 +28,10 @@
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <QtConcurrent/QtConcurrentRun>
 #include <sys/resource.h>
@@ -498,10 +500,16 @@ void MainWindow::reloadLibrary()
         for (const QString& pattern : excluded)
             scan.excludePatterns.push_back(pattern.toStdString());
         LibraryListing listing;
-        try {
-            listing = CatalogReader::list(dir, scan, true);
-        } catch (const std::exception&) {
-            // A catalog being created or migrated right now: the next reload reads it.
+        // A catalog being created or migrated right now fails a read once; a damaged one fails again.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            try {
+                listing = CatalogReader::list(dir, scan, true);
+                listing.problem.clear();
+                break;
+            } catch (const std::exception& e) {
+                listing.problem = e.what();
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            }
         }
         auto sorted = std::make_shared<const std::vector<GalleryEntry>>(
             GalleryModel::sorted(std::move(listing.entries), order));
@@ -528,6 +536,13 @@ void MainWindow::showListing(
     const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted)
 {
     listing_ = listing;
+    // Nothing is written to a library that cannot be read: writers refuse it too.
+    welcome_->setLibraryProblem(listing.problem.empty()
+            ? QString()
+            : tr("The library at %1 cannot be read, and nothing was changed in it:\n%2\n\nRestore its "
+                 "catalog from a backup, run 'pictor library recover' to start a new one from what is left, "
+                 "or choose another library location in Settings.")
+                  .arg(toQString(libraryDir_), QString::fromStdString(listing.problem)));
     const auto order = static_cast<GalleryModel::BrowseOrder>(browseOrder_->currentData().toInt());
     const std::size_t count = sorted->size();
     model_->setListing(std::move(sorted), order);

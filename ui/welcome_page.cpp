@@ -7,11 +7,19 @@
 
 namespace pictor::ui {
 
-WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLabel(this))
+WelcomePage::WelcomePage(QWidget* parent)
+    : QWidget(parent), modelState_(new QLabel(this)), problem_(new QLabel(this))
 {
     setObjectName(QStringLiteral("welcome"));
     auto* layout = new QVBoxLayout(this);
     layout->addStretch(1);
+    problem_->setObjectName(QStringLiteral("libraryProblem"));
+    problem_->setWordWrap(true);
+    problem_->setAlignment(Qt::AlignCenter);
+    problem_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    problem_->setStyleSheet(QStringLiteral("color: #b00020;"));
+    problem_->hide();
+    layout->addWidget(problem_);
     auto* title = new QLabel(
         tr("<h1>Welcome to Pictor</h1>"
            "<p>Find your photos by what they show, on your own machine. Nothing is uploaded.</p>"),
@@ -56,6 +64,17 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent), modelState_(new QLa
     layout->addStretch(2);
     connect(add, &QPushButton::clicked, this, &WelcomePage::addFolderRequested);
     connect(choose, &QPushButton::clicked, this, &WelcomePage::chooseModelRequested);
+}
+
+void WelcomePage::setLibraryProblem(const QString& problem)
+{
+    problem_->setText(problem);
+    problem_->setVisible(!problem.isEmpty());
+}
+
+QString WelcomePage::libraryProblem() const
+{
+    return problem_->isVisible() ? problem_->text() : QString();
 }
 
 void WelcomePage::setModelState(const QString& state, bool ready)

@@ -13,6 +13,9 @@ class WelcomePage : public QWidget {
 public:
     explicit WelcomePage(QWidget* parent = nullptr);
     void setModelState(const QString& state, bool ready);
+    // A library that cannot be read (a damaged or newer catalog): shown above the steps; empty hides it.
+    void setLibraryProblem(const QString& problem);
+    QString libraryProblem() const;
 
 signals:
     void addFolderRequested();
@@ -20,6 +23,7 @@ signals:
 
 private:
     QLabel* modelState_;
+    QLabel* problem_;
 };
 
 } // namespace pictor::ui

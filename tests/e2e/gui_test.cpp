@@ -55,6 +55,7 @@
 #include "ui/main_window.h"
 #include "ui/photo_viewer.h"
 #include "ui/search_bar.h"
+#include "ui/welcome_page.h"
 
 using namespace pictor;
 using namespace pictor::ui;
@@ -208,6 +209,7 @@ private slots:
     void aFailingIndexRunEndsWithItsErrorAndTheNextResumes();
     void aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen();
     void aFolderThatReadsEmptyIsOfflineNotDeleted();
+    void aDamagedCatalogIsShownAndNeverWritten();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -980,4 +982,33 @@ void GuiTest::aFolderThatReadsEmptyIsOfflineNotDeleted()
     QTimer::singleShot(0, &*window, &MainWindow::reloadLibrary);
     QVERIFY(waitForSignal(*window, &MainWindow::listingReloaded));
     QCOMPARE(window->galleryModel()->librarySize(), std::size_t(5));
+}
+
+// A library whose catalog is damaged: the window says what is wrong and how to recover (it used to show an
+// empty first-run library), and adding a folder fails without writing to it.
+void GuiTest::aDamagedCatalogIsShownAndNeverWritten()
+{
+    const QString library = scratch_->filePath("library");
+    QVERIFY(QDir().mkpath(library));
+    const QByteArray garbage = QByteArray("this is not a database, ").repeated(200);
+    QFile catalog(library + QStringLiteral("/catalog.sqlite3"));
+    QVERIFY(catalog.open(QIODevice::WriteOnly) && catalog.write(garbage) == garbage.size());
+    catalog.close();
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* welcome = window.findChild<WelcomePage*>();
+    QVERIFY(welcome);
+    QTRY_VERIFY_WITH_TIMEOUT(!welcome->libraryProblem().isEmpty(), 10'000);
+    QVERIFY2(welcome->libraryProblem().contains(QStringLiteral("cannot be read"))
+            && welcome->libraryProblem().contains(QStringLiteral("library recover")),
+        qPrintable(welcome->libraryProblem()));
+
+    const QString photos = scratch_->filePath("photos");
+    makePhotos(photos, 2, {64, 48});
+    const int job = window.jobs()->addFolders({photos});
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->job(job)->finished(), kIndexTimeoutMs);
+    QCOMPARE(window.jobs()->job(job)->state, JobInfo::State::Failed);
+    QVERIFY(catalog.open(QIODevice::ReadOnly));
+    QCOMPARE(catalog.readAll(), garbage);
 }
