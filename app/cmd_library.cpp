@@ -1,6 +1,8 @@
 // pictor library status|check|rebuild-index [--library DIR]
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "app/commands.h"
 #include "app/library_access.h"
 #include "core/error.h"
@@ -38,31 +40,45 @@ int runStatus(const std::filesystem::path& dir)
     return 0;
 }
 
-int runCheck(const std::filesystem::path& dir)
+// Everything that can be checked without writing: the catalog's integrity, each vector index (its sidecar,
+// its file loaded and verified against the sidecar's size and checksum, its catalog and its id set against
+// the catalog's), and library.json.
+int runCheck(const std::filesystem::path& dir, bool json)
 {
     Library library = Library::openForReading(dir);
     std::vector<std::string> problems = library.catalog().integrityCheck();
     for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
         const auto path = library.vectorIndexPath(model);
         try {
-            const VectorIndexInfo info = VectorIndex::readInfo(path);
+            const VectorIndex index = VectorIndex::load(path); // size, checksum and ids against the sidecar
+            const VectorIndexInfo info = index.info();
             const auto ids = library.catalog().embeddingIds(model);
             if (info.catalogId != library.catalog().identity())
                 problems.push_back(strCat("vector index of ", model,
                     " was built from another catalog: run 'pictor library rebuild-index' (searches rebuild "
                     "it)"));
-            else if (info.count != static_cast<std::int64_t>(ids.size())
-                || info.idChecksum != IdChecksum::of(ids))
-                problems.push_back(strCat("vector index of ", model, " is stale (", info.count,
+            else if (index.size() != static_cast<std::int64_t>(ids.size())
+                || index.idChecksum() != IdChecksum::of(ids))
+                problems.push_back(strCat("vector index of ", model, " is stale (", index.size(),
                     " vectors, the catalog has ", ids.size(), "): run 'pictor library rebuild-index'"));
         } catch (const Error& e) {
             problems.push_back(strCat("vector index of ", model, ": ", e.what()));
         }
     }
+    try {
+        Library::rememberedModelDir(dir);
+    } catch (const Error& e) {
+        problems.push_back(strCat("library settings: ", e.what(), ": the next index run writes them again"));
+    }
+    if (json) {
+        std::printf("%s\n", nlohmann::json {{"ok", problems.empty()}, {"problems", problems}}.dump().c_str());
+        return problems.empty() ? 0 : 1;
+    }
     for (const auto& problem : problems)
         std::printf("problem: %s\n", problem.c_str());
-    std::printf(
-        problems.empty() ? "ok: catalog integrity and vector indexes are consistent\n" : "%zu problem(s)\n",
+    std::printf(problems.empty()
+            ? "ok: the catalog, the vector indexes and the library settings are consistent\n"
+            : "%zu problem(s)\n",
         problems.size());
     return problems.empty() ? 0 : 1;
 }
@@ -96,6 +112,7 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
 {
     auto library = std::make_shared<std::string>();
     auto action = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
     CLI::App* command = parent.add_subcommand("library", "Inspect and repair a library");
     command
         ->add_option("ACTION", *action,
@@ -105,12 +122,13 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
         ->required()
         ->check(CLI::IsMember({"status", "check", "rebuild-index", "recover"}));
     command->add_option("--library", *library, "Library folder (default: the XDG data folder)");
-    return [library, action] {
+    command->add_flag("--json", *json, "check: one JSON object {ok, problems}");
+    return [library, action, json] {
         const auto dir = libraryDir(*library);
         if (*action == "status")
             return runStatus(dir);
         if (*action == "check")
-            return runCheck(dir);
+            return runCheck(dir, *json);
         if (*action == "recover")
             return runRecover(dir);
         return runRebuild(dir);

@@ -506,6 +506,42 @@ TEST_F(LibraryCli, AnEmptyOrMissingCatalogIsNotANewLibrary)
         << "an intact catalog is not recovered";
 }
 
+// library check looks at everything it can: a corrupted or deleted .faiss file and an invalid
+// library.json are problems (the sidecar alone used to pass), with --json for scripts.
+TEST_F(LibraryCli, CheckFindsADamagedIndexAndInvalidSettings)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto check = [&] {
+        const auto run = runPictor({"library", "check", "--library", library.string(), "--json"});
+        auto json = nlohmann::json::parse(run.out);
+        EXPECT_EQ(run.status, json["ok"].get<bool>() ? 0 : 1);
+        return json;
+    };
+    ASSERT_TRUE(check()["ok"].get<bool>()) << check().dump();
+    std::filesystem::path faiss;
+    for (const auto& entry : std::filesystem::directory_iterator(library / "index"))
+        if (entry.path().extension() == ".faiss")
+            faiss = entry.path();
+    ASSERT_FALSE(faiss.empty());
+    const auto original = std::filesystem::file_size(faiss);
+    {
+        std::fstream file(faiss, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(static_cast<std::streamoff>(original / 2));
+        file.put('\x5a');
+    }
+    auto corrupted = check();
+    EXPECT_FALSE(corrupted["ok"].get<bool>());
+    EXPECT_NE(corrupted["problems"].dump().find("vector index"), std::string::npos) << corrupted.dump();
+    std::filesystem::remove(faiss);
+    EXPECT_FALSE(check()["ok"].get<bool>()) << "a deleted index file";
+    ASSERT_EQ(runPictor({"library", "rebuild-index", "--library", library.string()}).status, 0);
+    EXPECT_TRUE(check()["ok"].get<bool>());
+    std::ofstream(library / "library.json") << "{ not json";
+    const auto settings = check();
+    EXPECT_FALSE(settings["ok"].get<bool>());
+    EXPECT_NE(settings["problems"].dump().find("library.json"), std::string::npos) << settings.dump();
+}
+
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
 {
     ASSERT_EQ(index().status, 0);
