@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHeaderView>
+#include <QMenu>
 #include <QMimeData>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -89,6 +90,12 @@ LibrarySidebar::LibrarySidebar(QWidget* parent)
             emit savedSearchRemoved(item->text(0));
     });
     connect(tree_, &QTreeWidget::currentItemChanged, this, &LibrarySidebar::updateButtons);
+    tree_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(tree_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QTreeWidgetItem* item = tree_->itemAt(at);
+        if (item && item->data(0, kKindRole).toInt() == FolderItem)
+            folderMenu(item->data(0, kValueRole).toString())->popup(tree_->viewport()->mapToGlobal(at));
+    });
     connect(tree_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
         const int kind = item->data(0, kKindRole).toInt();
         if (kind == FolderItem)
@@ -97,6 +104,20 @@ LibrarySidebar::LibrarySidebar(QWidget* parent)
             emit savedSearchActivated({item->text(0), item->data(0, kValueRole).toString()});
     });
     updateButtons();
+}
+
+QMenu* LibrarySidebar::folderMenu(const QString& folder)
+{
+    auto* menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->addAction(tr("Re-scan"), this, [this, folder] { emit rescanRequested(folder); })
+        ->setObjectName(QStringLiteral("rescanFolder"));
+    menu->addAction(tr("Show files not indexed…"), this, [this, folder] { emit failuresRequested(folder); })
+        ->setObjectName(QStringLiteral("showFailures"));
+    menu->addSeparator();
+    menu->addAction(tr("Remove from library…"), this, [this, folder] { emit removeFolderRequested(folder); })
+        ->setObjectName(QStringLiteral("removeFolder"));
+    return menu;
 }
 
 void LibrarySidebar::setFolders(const QList<FolderState>& folders)

@@ -6,6 +6,7 @@
 
 #include "ui/app_settings.h"
 
+class QMenu;
 class QMimeData;
 class QPushButton;
 class QTreeWidget;
@@ -29,6 +30,8 @@ public:
     void setSavedSearches(const QList<SavedSearch>& searches);
     QString selectedFolder() const;
     QTreeWidget* tree() const { return tree_; }
+    // The context menu of a folder (the right-click shows it): re-scan, files not indexed, remove.
+    QMenu* folderMenu(const QString& folder);
 
 signals:
     void addFolderRequested(); // the folder dialog
@@ -36,6 +39,7 @@ signals:
     void removeFolderRequested(const QString& folder);
     void rescanRequested(const QString& folder); // empty: every folder
     void folderActivated(const QString& folder); // filter the search to it
+    void failuresRequested(const QString& folder); // "Show files not indexed…"
     void savedSearchActivated(const SavedSearch& search);
     void saveSearchRequested();
     void savedSearchRemoved(const QString& name);

@@ -6,6 +6,8 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDesktopServices>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -18,6 +20,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QShortcut>
@@ -254,6 +257,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         updateFolderStates();
     });
     connect(sidebar_, &LibrarySidebar::folderActivated, filterBar_, &FilterBar::setFolder);
+    connect(sidebar_, &LibrarySidebar::failuresRequested, this, &MainWindow::showFailures);
     connect(sidebar_, &LibrarySidebar::saveSearchRequested, this, &MainWindow::saveCurrentSearch);
     connect(sidebar_, &LibrarySidebar::savedSearchActivated, this, [this](const SavedSearch& search) {
         showGalleryPage();
@@ -344,6 +348,41 @@ void MainWindow::addDockPanel(QDockWidget* dock, QAction* toggle)
     addDockWidget(Qt::RightDockWidgetArea, dock);
     dock->hide();
     viewMenu_->addAction(toggle);
+}
+
+void MainWindow::showFailures(const QString& folder)
+{
+    QStringList lines;
+    try {
+        if (CatalogReader::hasCatalog(libraryDir_)) {
+            const Catalog catalog = Catalog::open(libraryDir_, Catalog::OpenMode::ReadOnly);
+            for (const FailureRecord& failure : catalog.failures())
+                if (isUnder(failure.path, folder.toStdString()))
+                    lines << QStringLiteral("%1: %2").arg(
+                        toQString(failure.path), QString::fromStdString(failure.reason));
+        }
+    } catch (const std::exception& e) {
+        lines << tr("The library cannot be read: %1").arg(QString::fromUtf8(e.what()));
+    }
+    auto* dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("failuresDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Files not indexed — %1").arg(QFileInfo(folder).fileName()));
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(new QLabel(lines.isEmpty()
+            ? tr("Every photo file of %1 is indexed.").arg(folder)
+            : tr("%n file(s) of %1 could not be indexed:", nullptr, static_cast<int>(lines.size()))
+                  .arg(folder),
+        dialog));
+    auto* text = new QPlainTextEdit(lines.join('\n'), dialog); // selectable, so it can be copied
+    text->setObjectName(QStringLiteral("failures"));
+    text->setReadOnly(true);
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog->resize(640, 320);
+    dialog->show();
 }
 
 void MainWindow::addPhotoMenuActions(std::function<void(QMenu* menu, int row)> addActions)

@@ -100,6 +100,8 @@ public slots:
     void removeSelectedFromLibrary();
     void openSettings();
     void openModelManager() override;
+    // The files under `folder` that could not be indexed, with the reasons (copyable).
+    void showFailures(const QString& folder);
     void reloadLibrary();
     // After a change of the embedding model: re-index the library with it in the background, searching
     // with the old one meanwhile.

@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDesktopServices>
+#include <QDialog>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QElapsedTimer>
@@ -21,6 +22,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QScrollBar>
@@ -52,6 +54,7 @@
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
 #include "ui/job_status_widget.h"
+#include "ui/library_sidebar.h"
 #include "ui/main_window.h"
 #include "ui/photo_viewer.h"
 #include "ui/search_bar.h"
@@ -210,6 +213,7 @@ private slots:
     void aFolderAddedBeforeTheModelIsIndexedOnceOneIsChosen();
     void aFolderThatReadsEmptyIsOfflineNotDeleted();
     void aDamagedCatalogIsShownAndNeverWritten();
+    void aFoldersFilesNotIndexedAreShownWithTheirReasons();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1011,4 +1015,32 @@ void GuiTest::aDamagedCatalogIsShownAndNeverWritten()
     QCOMPARE(window.jobs()->job(job)->state, JobInfo::State::Failed);
     QVERIFY(catalog.open(QIODevice::ReadOnly));
     QCOMPARE(catalog.readAll(), garbage);
+}
+
+// The folder's context menu lists the files that could not be indexed with the reasons, copyable; they
+// used to be visible from the command line only.
+void GuiTest::aFoldersFilesNotIndexedAreShownWithTheirReasons()
+{
+    const QString photos = scratch_->filePath("photos");
+    QVERIFY(QDir().mkpath(photos));
+    QFile broken(photos + QStringLiteral("/broken.jpg"));
+    QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write("not a jpeg at all") > 0);
+    broken.close();
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 3, {64, 48});
+    const QString folder = QFileInfo(photos).canonicalFilePath();
+    QMenu* menu = window->sidebar()->folderMenu(folder);
+    QAction* show = menu->findChild<QAction*>(QStringLiteral("showFailures"));
+    QVERIFY(show && menu->findChild<QAction*>(QStringLiteral("removeFolder")));
+    show->trigger();
+    delete menu;
+    QDialog* dialog = nullptr;
+    QTRY_VERIFY(
+        (dialog = window->findChild<QDialog*>(QStringLiteral("failuresDialog"))) && dialog->isVisible());
+    const QString text = dialog->findChild<QPlainTextEdit*>(QStringLiteral("failures"))->toPlainText();
+    QVERIFY2(
+        text.contains(QStringLiteral("broken.jpg: ")) && text.section(QStringLiteral(": "), 1).size() > 3,
+        qPrintable(text));
+    QCOMPARE(text.count('\n'), 0); // one failure, one line
+    dialog->close();
 }
