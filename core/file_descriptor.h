@@ -1,6 +1,8 @@
 // An owned POSIX file descriptor, closed on destruction.
 #pragma once
 
+#include <utility>
+
 #include <unistd.h>
 
 namespace pictor {
@@ -16,6 +18,7 @@ public:
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); } // the caller closes it now
 
 private:
     int fd_;

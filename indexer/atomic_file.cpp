@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 
 namespace pictor {
 namespace {
@@ -14,7 +16,7 @@ void fsyncFolder(const std::filesystem::path& file)
 {
     const std::filesystem::path folder
         = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-    UniqueFd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() >= 0)
         ::fsync(fd.get()); // best effort: some file systems refuse fsync on folders
 }
@@ -25,7 +27,7 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& w
     const std::function<void(int fd, const std::filesystem::path& tmp)>& write)
 {
     const std::filesystem::path tmp = path.string() + ".tmp";
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     PICTOR_CHECK(fd.get() >= 0, "cannot write ", what, " ", tmp.string(), ": ", std::strerror(errno));
     try {
         write(fd.get(), tmp);

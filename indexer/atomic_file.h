@@ -7,29 +7,8 @@
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <utility>
-
-#include <unistd.h>
 
 namespace pictor {
-
-// An open file descriptor, closed when it goes.
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd) : fd_(fd) { }
-    ~UniqueFd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 // `write(fd, tmp)` writes the content (throwing on failure); `what` names the file in errors
 // ("vector index").

@@ -34,6 +34,7 @@
 #include <xxhash.h>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 
 namespace pictor {
 
@@ -88,7 +89,7 @@ struct FileDigest {
 
 FileDigest digestOf(const fs::path& file)
 {
-    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     PICTOR_CHECK(fd.get() >= 0, "cannot read vector index ", file.string(), ": ", std::strerror(errno));
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
@@ -131,7 +132,7 @@ Sidecar readSidecar(const fs::path& indexPath)
         " does not exist");
     std::string text;
     {
-        UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
         PICTOR_CHECK(
             fd.get() >= 0, "cannot read vector index sidecar ", file.string(), ": ", std::strerror(errno));
         char buffer[4096];

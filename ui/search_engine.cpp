@@ -73,7 +73,7 @@ bool SearchEngine::libraryNeedsReindex(
         if (const auto remembered = Library::rememberedModelDir(libraryDir))
             return !samePath(*remembered, chosenModelDir);
         // No model yet: folders added before one was chosen are indexed with the first.
-        return Catalog::open(libraryDir, Catalog::OpenMode::ReadOnly).counts().roots > 0;
+        return !Catalog::open(libraryDir, Catalog::OpenMode::ReadOnly).roots().empty();
     } catch (const Error& e) {
         // An unreadable library.json: the next index run writes it again; searching says what is wrong.
         PICTOR_LOG_WARN("cannot read the library's model: ", e.what());

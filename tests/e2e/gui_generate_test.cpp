@@ -64,6 +64,19 @@ GenerationRequest tinyRequest(int priorSteps, int decoderSteps, int superResStep
     return request;
 }
 
+// The window on `library`, with these tests' settings (the CPU, one thread), shown; null if it never was.
+std::unique_ptr<MainWindow> openWindow(const QString& library)
+{
+    AppSettings settings;
+    settings.setDevice(QStringLiteral("cpu"));
+    settings.setCpuThreads(1);
+    settings.sync();
+    auto window = std::make_unique<MainWindow>(MainWindow::Options {
+        library.toStdString(), [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
+    window->show();
+    return QTest::qWaitForWindowExposed(window.get()) ? std::move(window) : nullptr;
+}
+
 } // namespace
 
 class GuiGenerateTest : public QObject {
@@ -181,14 +194,8 @@ void GuiGenerateTest::createPanelPaintsStopsAndSaves()
     settings.setGenerationModelDir({});
     settings.setModelDir(
         QString::fromStdString(fixture("clip-tiny-a").string())); // saved pictures are indexed
-    settings.setDevice(QStringLiteral("cpu"));
-    settings.setCpuThreads(1);
-    settings.sync();
-    auto window = std::make_unique<MainWindow>(
-        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
-            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
-    window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    const auto window = openWindow(library.path());
+    QVERIFY(window);
     CreatePanel* panel = window->createPanel();
     QVERIFY(panel);
     QDockWidget* dock = panel->dock();
@@ -299,14 +306,8 @@ void GuiGenerateTest::variationsAndGenerateFromSearchKeepTheirSource()
     AppSettings settings;
     settings.setModelDir(QString::fromStdString(fixture("clip-tiny-a").string()));
     settings.setGenerationModelDir(QString::fromStdString(fixture("unclip-tiny").string()));
-    settings.setDevice(QStringLiteral("cpu"));
-    settings.setCpuThreads(1);
-    settings.sync();
-    auto window = std::make_unique<MainWindow>(
-        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
-            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
-    window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    const auto window = openWindow(library.path());
+    QVERIFY(window);
     const auto reload = [&] {
         QTRY_VERIFY_WITH_TIMEOUT(!window->jobs()->busy(), 60'000);
         QSignalSpy reloaded(window.get(), &MainWindow::listingReloaded);
@@ -405,14 +406,8 @@ void GuiGenerateTest::resultsMenuPromptHistoryAndJobList()
     QTemporaryDir library;
     AppSettings settings;
     settings.setGenerationModelDir(QString::fromStdString(fixture("unclip-tiny").string()));
-    settings.setDevice(QStringLiteral("cpu"));
-    settings.setCpuThreads(1);
-    settings.sync();
-    auto window = std::make_unique<MainWindow>(
-        MainWindow::Options {std::filesystem::path(library.path().toStdString()),
-            [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
-    window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    const auto window = openWindow(library.path());
+    QVERIFY(window);
     CreatePanel* panel = window->createPanel();
     QDockWidget* dock = panel->dock();
     dock->findChild<QPlainTextEdit*>(QStringLiteral("createPrompt"))

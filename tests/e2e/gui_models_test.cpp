@@ -11,10 +11,10 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QHash>
+#include <QLabel>
 #include <QMenuBar>
 #include <QPushButton>
 #include <QScopeGuard>
-#include <QLabel>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>

@@ -2,10 +2,9 @@
 // noise, replayed noise, a photo changed by words, and requests a pipeline refuses.
 #include <atomic>
 #include <fstream>
-
-#include <c10/core/InferenceMode.h>
 #include <map>
 
+#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -30,7 +29,8 @@ fs::path pipeline()
 
 std::unique_ptr<ImageGenerator> tinyGenerator(const fs::path& dir = pipeline())
 {
-    // One thread: tiny shapes gain nothing from more, and parallel test processes would contend for the cores.
+    // One thread: tiny shapes gain nothing from more, and parallel test processes would contend for the
+    // cores.
     return unclip::loadUnclipGenerator(dir, {"cpu", "float32", 1});
 }
 
