@@ -2,11 +2,12 @@
 //            [--max-tokens N] [--greedy] QUESTION
 // Streams the answer to stdout as it is generated (flushed per token); Ctrl+C stops it.
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <optional>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
+#include "app/stop_request.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "indexer/compute_worker.h"
@@ -30,8 +31,6 @@ struct AskArgs {
     std::string question;
 };
 
-std::atomic<bool> stopRequested {false};
-
 int runAsk(const AskArgs& args, ModelHost& models)
 {
     PICTOR_CHECK(args.temperature > 0, "--temperature must be greater than 0");
@@ -51,7 +50,7 @@ int runAsk(const AskArgs& args, ModelHost& models)
     options.topK = args.topK;
     options.seed = args.seed;
     options.maxNewTokens = args.maxTokens;
-    options.cancel = &stopRequested;
+    options.cancel = &stopRequest();
     options.onToken = [](std::string_view text) {
         if (!text.empty()) {
             std::fwrite(text.data(), 1, text.size(), stdout);
@@ -59,8 +58,6 @@ int runAsk(const AskArgs& args, ModelHost& models)
         }
         return true;
     };
-    std::signal(SIGINT, [](int) { stopRequested = true; });
-    std::signal(SIGTERM, [](int) { stopRequested = true; });
     const ChatAnswer answer
         = worker.run(JobPriority::Chat, [&] { return chat->ask(images, args.question, {}, options); });
     std::fputc('\n', stdout);
@@ -83,10 +80,10 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--temperature", args->temperature, "Sampling temperature (default 0.7)");
     command->add_option("--top-p", args->topP, "Nucleus sampling: keep the most likely tokens up to P (0.9)");
     command->add_option("--top-k", args->topK, "Keep only the K most likely tokens (0 = no limit)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, 1000000));
     command->add_option("--seed", args->seed, "Random seed for sampling (default 0)");
     command->add_option("--max-tokens", args->maxTokens, "Most new tokens to generate (default 256)")
-        ->check(CLI::PositiveNumber);
+        ->check(wholeNumber(1, 32768));
     command->add_flag("--greedy", args->greedy, "Always take the most likely token (deterministic)");
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -95,7 +92,7 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context)
             "Number format: auto (float32 on the CPU), float32 or bfloat16; float16 on CUDA")
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, kMaxThreads));
     command->add_option("QUESTION", args->question, "The question")->required();
     ModelHost* models = &context.models;
     return [args, models] { return runAsk(*args, *models); };

@@ -4,15 +4,17 @@
 // from this model id and prompt is skipped; each caption is stored (with model id, prompt and time) as
 // soon as it is made, so Ctrl+C loses at most the photo in progress.
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "app/library_access.h"
+#include "app/shell_quote.h"
+#include "app/stop_request.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "indexer/caption_job.h"
@@ -34,8 +36,6 @@ struct CaptionArgs {
     std::vector<std::string> files;
 };
 
-std::atomic<bool> interrupted {false};
-
 struct LoadedChat {
     ComputeWorker& worker;
     std::shared_ptr<VisionChat> chat;
@@ -46,7 +46,7 @@ ChatAnswer describeOnWorker(LoadedChat& loaded, const RgbImage& image, const Cap
     AnswerOptions options;
     options.greedy = true;
     options.maxNewTokens = args.maxTokens;
-    options.cancel = &interrupted;
+    options.cancel = &stopRequest();
     return loaded.worker.run(JobPriority::Chat, [&] { return loaded.chat->describe(image, options); });
 }
 
@@ -54,7 +54,7 @@ int captionFiles(const CaptionArgs& args, LoadedChat& loaded)
 {
     int failed = 0;
     for (const auto& file : args.files) {
-        if (interrupted)
+        if (stopRequest())
             return 130;
         ChatAnswer answer;
         try {
@@ -107,7 +107,7 @@ int captionLibrary(const CaptionArgs& args, LoadedChat& loaded)
     CaptionJobOptions options;
     options.maxNewTokens = args.maxTokens;
     options.worker = &loaded.worker;
-    options.cancel = &interrupted;
+    options.cancel = &stopRequest();
     options.progress = [&](const CaptionEvent& event) {
         if (args.json) {
             if (!event.caption.empty())
@@ -134,7 +134,7 @@ int captionLibrary(const CaptionArgs& args, LoadedChat& loaded)
             static_cast<long long>(counts.failed),
             result.cancelled ? " (cancelled: run again to resume)" : "");
         for (const auto& failure : catalog.failures("caption"))
-            std::printf("  failed: %s: %s\n", failure.path.c_str(), failure.reason.c_str());
+            std::printf("  failed: %s: %s\n", shellQuoted(failure.path).c_str(), failure.reason.c_str());
     }
     return result.cancelled ? 130 : 0;
 }
@@ -152,8 +152,6 @@ int runCaption(const CaptionArgs& args, ModelHost& models)
     const VisionChatOptions options {args.device, args.threads, args.dtype};
     LoadedChat loaded {models.worker(),
         models.worker().run(JobPriority::Chat, [&] { return models.visionChat(args.model, options); })};
-    std::signal(SIGINT, [](int) { interrupted = true; });
-    std::signal(SIGTERM, [](int) { interrupted = true; });
     return libraryMode ? captionLibrary(args, loaded) : captionFiles(args, loaded);
 }
 
@@ -169,7 +167,7 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
         ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "JSON lines: one per caption (and progress events in a library)");
     command->add_option("--max-tokens", args->maxTokens, "Most new tokens per caption (default 96)")
-        ->check(CLI::PositiveNumber);
+        ->check(wholeNumber(1, 32768));
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     command
@@ -177,7 +175,7 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
             "Number format: auto (float32 on the CPU), float32 or bfloat16; float16 on CUDA")
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, kMaxThreads));
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
     command->add_flag(
         "--all", args->all, "Caption every photo of the library that has no caption from this model");

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
@@ -156,8 +157,8 @@ CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--output", args->output,
         "Write text_embeds, image_embeds and pixel_values to this safetensors file");
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
-        ->check(CLI::NonNegativeNumber);
-    command->add_option("--batch", args->batch, "Inputs per forward pass")->check(CLI::PositiveNumber);
+        ->check(wholeNumber(0, kMaxThreads));
+    command->add_option("--batch", args->batch, "Inputs per forward pass")->check(wholeNumber(1, 4096));
     command->add_flag("--reduced-decode", args->reducedDecode,
         "Decode large JPEGs at reduced size (faster, slightly different pixels)");
     ModelHost* models = &context.models;

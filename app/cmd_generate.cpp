@@ -4,14 +4,16 @@
 // the prompts. Writes OUT.png, or OUT-0.png, OUT-1.png ... for several pictures, each carrying how it was
 // made in its PNG text chunks. Ctrl+C stops between two steps and writes nothing.
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 
 #include <unistd.h>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
+#include "app/shell_quote.h"
+#include "app/stop_request.h"
 #include "core/error.h"
 #include "core/generation_record.h"
 #include "core/imageio/decode.h"
@@ -42,8 +44,6 @@ struct GenerateArgs {
     std::string dtype = "auto";
     int threads = 0;
 };
-
-std::atomic<bool> interrupted {false};
 
 std::vector<std::filesystem::path> outputFiles(const std::filesystem::path& output, int count)
 {
@@ -113,7 +113,7 @@ int runGenerate(const GenerateArgs& args, ModelHost& models)
     request.changeStrength = args.strength;
     request.baseCaption = args.baseCaption;
     request.keepIntermediates = !args.saveIntermediates.empty();
-    request.cancel = &interrupted;
+    request.cancel = &stopRequest();
 
     ComputeWorker& worker = models.worker();
     // Replayed draws are for comparing with the reference pipeline, which runs in float32: the automatic
@@ -123,8 +123,6 @@ int runGenerate(const GenerateArgs& args, ModelHost& models)
     auto generator
         = worker.run(JobPriority::Generation, [&] { return models.imageGenerator(args.model, options); });
     const bool bar = isatty(STDERR_FILENO);
-    std::signal(SIGINT, [](int) { interrupted = true; });
-    std::signal(SIGTERM, [](int) { interrupted = true; });
     const GenerationResult result = worker.run(JobPriority::Generation, [&] {
         return generator->generate(request, [&](const GenerationProgress& progress) {
             if (bar)
@@ -155,7 +153,7 @@ int runGenerate(const GenerateArgs& args, ModelHost& models)
         record.replayedNoise = !args.replayNoise.empty();
         writePngWithText(files[static_cast<std::size_t>(i)], result.images[static_cast<std::size_t>(i)],
             generationTextChunks(record));
-        std::printf("%s\n", files[static_cast<std::size_t>(i)].string().c_str());
+        std::printf("%s\n", shellQuoted(files[static_cast<std::size_t>(i)]).c_str());
     }
     if (!args.saveIntermediates.empty())
         saveIntermediates(args.saveIntermediates, result);
@@ -204,7 +202,7 @@ CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context)
             "--replay-noise), float32, bfloat16 or float16 (CUDA)")
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, kMaxThreads));
     ModelHost* models = &context.models;
     return [args, models] { return runGenerate(*args, *models); };
 }

@@ -1,5 +1,4 @@
 // pictor index [--library DIR] [--model DIR] [--json] PATH...
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -7,8 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "app/library_access.h"
+#include "app/shell_quote.h"
+#include "app/stop_request.h"
 #include "indexer/index_job.h"
 
 namespace pictor::app {
@@ -25,8 +27,6 @@ struct IndexArgs {
     bool allowMassDelete = false;
     std::vector<std::string> paths;
 };
-
-std::atomic<bool> interrupted {false};
 
 std::string clock(double seconds)
 {
@@ -94,7 +94,7 @@ void printSummary(const IndexSummary& s)
         std::printf("kept %lld photos under folders that could not be read, offline or held\n",
             static_cast<long long>(s.kept));
     for (const auto& failure : s.failures)
-        std::printf("  failed: %s: %s\n", failure.path.c_str(), failure.reason.c_str());
+        std::printf("  failed: %s: %s\n", shellQuoted(failure.path).c_str(), failure.reason.c_str());
     std::printf(
         "%.1f s, %.1f images/s; vector index %s\n", s.seconds, s.imagesPerSecond, s.vectorIndex.c_str());
 }
@@ -115,9 +115,7 @@ int runIndex(const IndexArgs& args, ModelHost& models)
             args.thumbnails.empty() ? ThumbnailCache::defaultDir() : std::filesystem::path(args.thumbnails));
         options.thumbnails = &*thumbnails;
     }
-    options.cancel = &interrupted;
-    std::signal(SIGINT, [](int) { interrupted = true; });
-    std::signal(SIGTERM, [](int) { interrupted = true; });
+    options.cancel = &stopRequest();
     const bool bar = !args.json && isatty(STDERR_FILENO);
     options.progress = [&](const IndexProgress& p) {
         if (args.json)
@@ -147,7 +145,7 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
         ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "One JSON object per progress event, then a summary object");
     command->add_option("--threads", args->threads, "Decoding threads (0 = one per core)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, kMaxThreads));
     command->add_flag("--full-decode", args->fullDecode, "Decode every JPEG at full size (slower)");
     command->add_option("--thumbnails", args->thumbnails,
         "Thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");

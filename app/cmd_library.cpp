@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "app/library_access.h"
+#include "app/shell_quote.h"
 #include "core/error.h"
 #include "indexer/library_lock.h"
 
@@ -20,7 +21,7 @@ int runStatus(const std::filesystem::path& dir)
         std::printf("in use by PID %lld (indexing)\n", static_cast<long long>(*pid));
     std::printf("folders   %lld\n", static_cast<long long>(counts.roots));
     for (const auto& root : library.catalog().roots())
-        std::printf("          %s\n", root.path.c_str());
+        std::printf("          %s\n", shellQuoted(root.path).c_str());
     std::printf("photos    %lld\ncaptions  %lld\ntags      %lld\nfailures  %lld\n",
         static_cast<long long>(counts.photos), static_cast<long long>(counts.captions),
         static_cast<long long>(counts.tags), static_cast<long long>(counts.failures));
@@ -36,7 +37,7 @@ int runStatus(const std::filesystem::path& dir)
             state.c_str());
     }
     for (const auto& failure : library.catalog().failures())
-        std::printf("failed    %s: %s\n", failure.path.c_str(), failure.reason.c_str());
+        std::printf("failed    %s: %s\n", shellQuoted(failure.path).c_str(), failure.reason.c_str());
     return 0;
 }
 

@@ -8,14 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "app/library_access.h"
+#include "app/shell_quote.h"
 #include "core/error.h"
 #include "indexer/scanner.h"
 #include "indexer/search.h"
 
 namespace pictor::app {
 namespace {
+
+constexpr long long kMaxSearchLimit = 1000000;
 
 struct SearchArgs {
     std::string library;
@@ -39,17 +43,21 @@ struct SearchArgs {
 };
 
 // YYYY-MM-DD -> unix seconds at 00:00 (dates taken are stored as wall-clock time, see decode.h).
-std::int64_t parseDay(const std::string& text, const char* option)
+std::int64_t parseDay(const std::string& text)
 {
     std::tm day {};
     char extra = 0;
     PICTOR_CHECK(
         std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &day.tm_year, &day.tm_mon, &day.tm_mday, &extra) == 3
             && day.tm_mon >= 1 && day.tm_mon <= 12 && day.tm_mday >= 1 && day.tm_mday <= 31,
-        option, " takes a date as YYYY-MM-DD, not '", text, "'");
+        "takes a date as YYYY-MM-DD, not '", text, "'");
+    const int dayOfMonth = day.tm_mday;
     day.tm_year -= 1900;
     day.tm_mon -= 1;
-    return static_cast<std::int64_t>(timegm(&day));
+    const auto seconds = static_cast<std::int64_t>(timegm(&day));
+    // timegm normalises 2021-02-30 to March 2nd; a day the month does not have is a typo.
+    PICTOR_CHECK(day.tm_mday == dayOfMonth, text, " is not a day of the calendar");
+    return seconds;
 }
 
 SearchQuery toQuery(const SearchArgs& args)
@@ -68,9 +76,9 @@ SearchQuery toQuery(const SearchArgs& args)
     if (!args.folder.empty())
         query.filter.folder = std::filesystem::absolute(args.folder);
     if (!args.after.empty())
-        query.filter.takenFrom = parseDay(args.after, "--after");
+        query.filter.takenFrom = parseDay(args.after);
     if (!args.before.empty())
-        query.filter.takenBefore = parseDay(args.before, "--before");
+        query.filter.takenBefore = parseDay(args.before);
     if (!args.camera.empty())
         query.filter.camera = args.camera;
     std::stringstream types(args.fileTypes);
@@ -97,7 +105,8 @@ int runSearch(const SearchArgs& args, ModelHost& models)
         return 0;
     }
     for (const auto& hit : hits)
-        std::printf("%.4f  %6lld  %s\n", hit.score, static_cast<long long>(hit.id), hit.path.c_str());
+        std::printf(
+            "%.4f  %6lld  %s\n", hit.score, static_cast<long long>(hit.id), shellQuoted(hit.path).c_str());
     if (hits.empty())
         std::fprintf(stderr, "no photos matched\n");
     return 0;
@@ -112,14 +121,30 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
     command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
         ->check(CLI::ExistingDirectory);
-    command->add_option("--limit", args->limit, "How many photos")->check(CLI::PositiveNumber);
+    command->add_option("--limit", args->limit, "How many photos")->check(wholeNumber(1, kMaxSearchLimit));
     command->add_option(
         "--min-score", args->minScore, "Leave out photos scoring below this cosine similarity");
     command->add_option("--sort", args->sort, "score (best first) or date (newest first)")
         ->check(CLI::IsMember({"score", "date"}));
     command->add_option("--folder", args->folder, "Only photos below this folder");
-    command->add_option("--after", args->after, "Only photos taken on or after YYYY-MM-DD");
-    command->add_option("--before", args->before, "Only photos taken before YYYY-MM-DD");
+    const CLI::Validator calendarDay(
+        [](std::string& text) -> std::string {
+            try {
+                parseDay(text);
+            } catch (const Error& error) {
+                return error.what();
+            }
+            return {};
+        },
+        "YYYY-MM-DD");
+    command->add_option("--after", args->after, "Only photos taken on or after YYYY-MM-DD")
+        ->check(calendarDay);
+    command->add_option("--before", args->before, "Only photos taken before YYYY-MM-DD")->check(calendarDay);
+    command->parse_complete_callback([args] {
+        if (!args->after.empty() && !args->before.empty() && parseDay(args->after) >= parseDay(args->before))
+            throw CLI::ValidationError("--after " + args->after + " is not before --before " + args->before
+                + ": no day is in that range");
+    });
     command->add_option("--camera", args->camera, "Only photos whose camera make or model contains this");
     command
         ->add_option("--type", args->fileTypes,

@@ -58,8 +58,10 @@ if(NOT PICTOR_ENGINE_ONLY)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
   find_package(exiv2 REQUIRED)
   find_package(PNG REQUIRED) # text chunks of generated pictures
+  find_package(JPEG REQUIRED) # JPEG decoding with its warnings and PIL's CMYK conversion
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(libheif REQUIRED IMPORTED_TARGET libheif) # HEIF/HEIC photos
+  pkg_check_modules(libwebpdemux REQUIRED IMPORTED_TARGET libwebpdemux) # animated WebP's first frame
   find_package(CLI11 REQUIRED)
   find_package(SQLite3 REQUIRED)
   find_package(faiss REQUIRED)

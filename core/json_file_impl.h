@@ -9,13 +9,11 @@ template <typename T>
 T jsonField(const nlohmann::json& object, const std::string& key, const std::filesystem::path& file)
 {
     auto it = object.find(key);
-    PICTOR_CHECK(
-        it != object.end() && !it->is_null(), file.filename().string(), ": missing field '", key, "'");
+    PICTOR_CHECK(it != object.end() && !it->is_null(), file.string(), ": missing field '", key, "'");
     try {
         return it->template get<T>();
     } catch (const nlohmann::json::exception&) {
-        PICTOR_FAIL(
-            file.filename().string(), ": field '", key, "' has the wrong type (", it->type_name(), ")");
+        PICTOR_FAIL(file.string(), ": field '", key, "' has the wrong type (", it->type_name(), ")");
     }
 }
 

@@ -1,5 +1,6 @@
 #include "indexer/query_parser.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -49,6 +50,9 @@ QueryTerm makeTerm(const std::string& rawTerm, double sign)
         const std::string number = term.substr(0, colon);
         const double parsed = std::strtod(number.c_str(), &end);
         if (end == number.c_str() + number.size()) {
+            PICTOR_CHECK(std::isfinite(parsed) && std::abs(parsed) <= kMaxTermWeight, "the weight ", number,
+                " of '", term.substr(colon + 1), "' is out of range: a term's weight goes from -",
+                kMaxTermWeight, " to ", kMaxTermWeight);
             weight = parsed;
             term = unquoted(term.substr(colon + 1));
         }

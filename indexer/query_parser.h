@@ -12,6 +12,9 @@
 
 namespace pictor {
 
+// A term's weight ("2:snow") beyond this is a typo, and 1e308 would overflow the sum of the embeddings.
+inline constexpr double kMaxTermWeight = 100;
+
 struct QueryTerm {
     double weight = 1.0; // negative for subtracted terms
     std::string text; // a text term, or

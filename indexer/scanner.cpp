@@ -32,6 +32,16 @@ constexpr std::array<std::pair<std::string_view, FileType>, 9> kExtensions {{
     {"heif", FileType::Heif},
 }};
 
+// Camera RAW formats: listed as not indexed, never skipped in silence.
+constexpr std::array<std::string_view, 12> kRawExtensions {
+    "cr2", "cr3", "crw", "nef", "nrw", "arw", "raf", "orf", "rw2", "dng", "pef", "srw"};
+
+std::string specialFileReason(mode_t mode)
+{
+    const char* what = S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "a device";
+    return std::string("not a regular file (") + what + "): not read";
+}
+
 // Folders that hold no photos of the user's: NAS thumbnails, dependencies, the Windows recycle bin.
 // Hidden names (.git, .Trash-1000, .thumbnails) are excluded by their leading dot.
 constexpr std::array<std::string_view, 3> kExcludedNames {"@eaDir", "node_modules", "$RECYCLE.BIN"};
@@ -263,8 +273,11 @@ private:
             return;
         }
         const std::optional<FileType> type = fileTypeFromExtension(name);
-        if (dType == DT_REG && !type)
+        if (dType == DT_REG && !type) {
+            if (auto reason = unsupportedPhotoReason(name))
+                problem(path, ProblemKind::Unsupported, std::move(*reason));
             return;
+        }
         struct stat st { };
         if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             if (type && errno == ENOENT)
@@ -304,9 +317,16 @@ private:
                 return;
             }
         }
-        // FIFOs, sockets and devices are never read, whatever their name.
-        if (S_ISREG(st.st_mode) && type)
+        // FIFOs, sockets and devices are never read, whatever their name; with a photo's name they are
+        // listed.
+        if (!S_ISREG(st.st_mode)) {
+            if (type)
+                problem(path, ProblemKind::NotARegularFile, specialFileReason(st.st_mode));
+        } else if (type) {
             result_.files.push_back({path, static_cast<std::int64_t>(st.st_size), mtimeNs(st), *type});
+        } else if (auto reason = unsupportedPhotoReason(name)) {
+            problem(path, ProblemKind::Unsupported, std::move(*reason));
+        }
     }
 
     bool excluded(const std::string& name, const fs::path& relative) const
@@ -399,6 +419,22 @@ std::optional<FileType> fileTypeFromExtension(const fs::path& name)
     return std::nullopt;
 }
 
+std::optional<std::string> unsupportedPhotoReason(const fs::path& name)
+{
+    const std::string& text = name.native();
+    const std::size_t dot = text.rfind('.');
+    if (dot == std::string::npos || text.size() - dot - 1 > 4)
+        return std::nullopt;
+    std::string extension = text.substr(dot + 1);
+    for (char& c : extension)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (extension == "gif")
+        return "GIF is not supported (not indexed)";
+    if (std::find(kRawExtensions.begin(), kRawExtensions.end(), extension) != kRawExtensions.end())
+        return "camera RAW is not supported yet (not indexed)";
+    return std::nullopt;
+}
+
 std::string_view problemKindName(ProblemKind kind)
 {
     switch (kind) {
@@ -416,6 +452,10 @@ std::string_view problemKindName(ProblemKind kind)
         return "broken-symlink";
     case ProblemKind::Vanished:
         return "vanished";
+    case ProblemKind::NotARegularFile:
+        return "not-a-regular-file";
+    case ProblemKind::Unsupported:
+        return "unsupported";
     }
     return "unknown";
 }

@@ -19,6 +19,9 @@ enum class FileType { Jpeg, Png, Webp, Tiff, Bmp, Heif };
 std::string_view fileTypeName(FileType type);
 // The file type of a file name's extension (case-insensitive), nullopt for anything that is not a photo.
 std::optional<FileType> fileTypeFromExtension(const std::filesystem::path& name);
+// Why a file whose extension names a picture format Pictor does not read is not indexed ("GIF is not
+// supported"); nullopt for every other name. Such files are listed, never skipped in silence.
+std::optional<std::string> unsupportedPhotoReason(const std::filesystem::path& name);
 // A type as a person names it ("jpg", "JPEG", "tif", "heic", ...); nullopt when unknown.
 std::optional<FileType> fileTypeFromName(std::string_view name);
 // The names fileTypeFromName accepts, for messages: "jpg, jpeg, png, ...".
@@ -39,6 +42,8 @@ enum class ProblemKind {
     SymlinkLoop, // a symbolic link to one of its own enclosing folders: skipped
     BrokenSymlink, // a symbolic link with a photo extension whose target does not exist
     Vanished, // listed by its folder, gone when looked at (deleted during the scan)
+    NotARegularFile, // a FIFO, socket or device with a photo's name: never opened
+    Unsupported, // a photo-like file of a format Pictor does not read (GIF, camera RAW)
 };
 
 std::string_view problemKindName(ProblemKind kind);

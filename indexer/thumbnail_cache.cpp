@@ -1,15 +1,20 @@
 #include "indexer/thumbnail_cache.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 #include "core/imageio/decode.h"
 #include "core/imageio/encode.h"
+#include "indexer/atomic_file.h"
 
 namespace pictor {
 namespace {
@@ -68,14 +73,16 @@ void ThumbnailCache::store(std::uint64_t contentHash, const RgbImage& image) con
     PICTOR_CHECK(
         !error, "cannot create the thumbnail folder ", target.parent_path().string(), ": ", error.message());
     const std::filesystem::path temporary = temporaryNameFor(target);
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out.write(reinterpret_cast<const char*>(jpeg.data()), static_cast<std::streamsize>(jpeg.size()));
-        out.close();
-        if (!out) {
-            std::filesystem::remove(temporary, error);
-            PICTOR_FAIL("cannot write the thumbnail ", target.string());
-        }
+    try { // no fsync: a thumbnail lost in a crash is made again; a full disk must say so, though
+        FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        PICTOR_CHECK(
+            fd.get() >= 0, "cannot write the thumbnail ", target.string(), ": ", std::strerror(errno));
+        writeAll(fd.get(), std::string(jpeg.begin(), jpeg.end()), target);
+        PICTOR_CHECK(::close(fd.release()) == 0, "cannot write the thumbnail ", target.string(), ": ",
+            std::strerror(errno));
+    } catch (const Error&) {
+        std::filesystem::remove(temporary, error);
+        throw;
     }
     std::filesystem::rename(temporary, target, error);
     if (error) {

@@ -8,8 +8,8 @@
 //   no rounding; checked on PngSuite's 16-bit files). PIL keeps the high byte of 16-bit RGB(A) too, but
 //   converts 16-bit grayscale (mode "I") to RGB by clipping values above 255, so those differ (PIL's come
 //   out mostly white; ours are the sensible v >> 8);
-// - CMYK/YCCK JPEGs (Adobe, inverted) are converted by OpenCV's plain formula, no ICC profile (PIL's
-//   conversion is a different plain formula; colours may differ slightly).
+// - JPEGs go through libjpeg directly (jpeg_decode.h): CMYK/YCCK ones (Adobe, inverted) are converted
+//   with PIL's plain formula, no ICC profile, and libjpeg's warnings are logged with the file's name.
 #include "core/imageio/decode.h"
 
 #include <cerrno>
@@ -33,8 +33,11 @@
 
 #include "core/error.h"
 #include "core/file_descriptor.h"
+#include "core/imageio/animated_webp.h"
 #include "core/imageio/heif_decode.h"
 #include "core/imageio/image_header.h"
+#include "core/imageio/jpeg_decode.h"
+#include "core/log.h"
 
 // The pixel loop gets an AVX2 clone picked at run time (the build targets baseline x86-64).
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -294,6 +297,17 @@ RgbImage toUprightRgb(const cv::Mat& bgr, int orientation)
     return rgb;
 }
 
+// The upright copy of an RGB image (orientInto does not care about the channel order).
+RgbImage orientedCopy(RgbImage& stored, int orientation)
+{
+    const bool swapsAxes = orientation >= 5;
+    RgbImage upright(swapsAxes ? stored.height : stored.width, swapsAxes ? stored.width : stored.height);
+    cv::Mat view = wrap(upright);
+    orientInto(wrap(stored), view, orientation);
+    PICTOR_CHECK(view.data == upright.pixels.data(), "internal error: orientation reallocated the image");
+    return upright;
+}
+
 // Without reorientation, libjpeg/libpng write straight into the result's buffer (imdecode reuses a
 // destination of the right size and type): one large allocation instead of two. The expected size is
 // what imdecode returns (a mismatch only costs a copy).
@@ -378,6 +392,21 @@ DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOption
         decoded.scaleDenominator
             = jpegScaleDenominator(std::min(header.width, header.height), options.targetShortEdge);
 
+    if (header.animated) { // its first frame, like a still photo (WebP's EXIF is read above)
+        RgbImage first = imageio_detail::decodeFirstWebpFrame(bytes, options.maxPixels);
+        const int orientation = options.applyExifOrientation ? decoded.exifOrientation : 1;
+        decoded.image = orientation == 1 ? std::move(first) : orientedCopy(first, orientation);
+        return decoded;
+    }
+    if (header.format == ImageFormat::Jpeg) {
+        imageio_detail::JpegImage jpeg
+            = imageio_detail::decodeJpeg(bytes, decoded.scaleDenominator, options.maxPixels);
+        const int orientation = options.applyExifOrientation ? decoded.exifOrientation : 1;
+        decoded.image = orientation == 1 ? std::move(jpeg.image) : orientedCopy(jpeg.image, orientation);
+        decoded.warnings = std::move(jpeg.warnings);
+        return decoded;
+    }
+
     // imdecode does not write to the buffer; the Mat header only wraps it.
     const cv::Mat encoded(
         1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
@@ -416,7 +445,10 @@ DecodedImage decodeImageBytes(
 {
     initDecoderLibraries();
     try {
-        return decodeBytes(bytes, options);
+        DecodedImage decoded = decodeBytes(bytes, options);
+        for (const auto& warning : decoded.warnings)
+            PICTOR_LOG_WARN(file.string(), ": ", warning, " (decoded anyway)");
+        return decoded;
     } catch (const Error& e) {
         PICTOR_FAIL(file.string(), ": ", e.what());
     } catch (const cv::Exception& e) {

@@ -35,6 +35,9 @@ struct DecodedImage {
     std::string cameraModel;
     std::optional<double> gpsLatitude; // degrees, south negative
     std::optional<double> gpsLongitude; // degrees, west negative
+    // Damage the decoder worked around ("Corrupt JPEG data: 12 extraneous bytes before marker 0xd9");
+    // decodeImageBytes also logs each with the file's name.
+    std::vector<std::string> warnings;
 };
 
 // Throws pictor::Error whose message names the file and the reason (cannot open, empty, truncated,

@@ -246,6 +246,7 @@ ImageHeader parseWebP(const Bytes& bytes)
         checkSize(header, static_cast<std::int64_t>(bits & 0x3FFF) + 1,
             static_cast<std::int64_t>((bits >> 14) & 0x3FFF) + 1);
     } else if (bytes.startsWith(12, "VP8X")) {
+        header.animated = (bytes.u8(data) & 0x02) != 0;
         checkSize(header, static_cast<std::int64_t>(bytes.le(data + 4, 3)) + 1,
             static_cast<std::int64_t>(bytes.le(data + 7, 3)) + 1);
     } else {

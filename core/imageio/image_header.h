@@ -25,6 +25,7 @@ struct ImageHeader {
     // JPEG: an end-of-image marker follows the scans. PNG: the chunks run to IEND. WebP: the file is as
     // long as its RIFF header says. Uncompressed BMP: the pixel array fits. TIFF: left to libtiff.
     bool complete = true;
+    bool animated = false; // WebP with the VP8X animation flag (OpenCV cannot decode those)
 };
 
 // Throws pictor::Error with a short reason (without the file name) when a recognised format has a

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,6 +204,50 @@ TEST_F(LibraryCli, FiltersCutoffAndComposedQueries)
         EXPECT_EQ(textOnly[i]["id"], all[i]["id"]);
 }
 
+// Usage errors a person can act on: the valid range, the date that does not exist, the empty date range.
+TEST_F(LibraryCli, BadOptionValuesAreUsageErrorsThatSayWhy)
+{
+    ASSERT_EQ(index().status, 0);
+    auto expectUsageError = [&](std::vector<std::string> args, const std::string& message) {
+        args.insert(args.begin(), {"search", "--library", library.string()});
+        args.push_back("a photo");
+        const auto result = runPictor(args, true);
+        EXPECT_EQ(result.status, 2) << result.out;
+        EXPECT_NE(result.out.find(message), std::string::npos) << result.out;
+        EXPECT_LT(result.out.size(), 400u) << result.out; // not a 300-digit range
+    };
+    expectUsageError({"--limit", "0"}, "--limit: takes a whole number from 1 to 1000000, not '0'");
+    expectUsageError(
+        {"--limit", "1000000000000"}, "takes a whole number from 1 to 1000000, not '1000000000000'");
+    expectUsageError({"--limit", "ten"}, "not 'ten'");
+    expectUsageError({"--after", "2021-02-30"}, "--after: 2021-02-30 is not a day of the calendar");
+    expectUsageError({"--before", "2021-13-01"}, "takes a date as YYYY-MM-DD, not '2021-13-01'");
+    expectUsageError({"--after", "2022-01-01", "--before", "2021-01-01"},
+        "--after 2022-01-01 is not before --before 2021-01-01: no day is in that range");
+    const auto weight = runPictor({"search", "--library", library.string(), "1e308:snow + beach"}, true);
+    EXPECT_EQ(weight.status, 1) << weight.out;
+    EXPECT_NE(weight.out.find("the weight 1e308 of 'snow' is out of range"), std::string::npos) << weight.out;
+    EXPECT_EQ(search({"--limit", "1000000", "--after", "2000-02-29", "a photo"}).size(), 10u); // a leap day
+}
+
+// Plain output quotes a path the way ls does, so a newline in a name cannot pass for a second result.
+TEST_F(LibraryCli, PlainOutputQuotesOddFileNames)
+{
+    std::filesystem::copy_file(photos / "a00_square_224.png", photos / "two\nlines.png");
+    std::filesystem::copy_file(photos / "a00_square_224.png", photos / "it's here.png");
+    ASSERT_EQ(index().status, 0);
+    const auto result = runPictor({"search", "--library", library.string(), "--limit", "20", "a photo"});
+    ASSERT_EQ(result.status, 0) << result.out;
+    EXPECT_NE(result.out.find("  $'" + photos.string() + "/two\\nlines.png'\n"), std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("  '" + photos.string() + "/it'\\''s here.png'\n"), std::string::npos)
+        << result.out;
+    EXPECT_NE(
+        result.out.find("  " + (photos / "trip" / "a05_small_100x60.png").string() + "\n"), std::string::npos)
+        << result.out;
+    EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 12) << result.out; // one line per photo
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);
@@ -384,6 +429,84 @@ TEST_F(LibraryCli, AFullDiskEndsTheRunWithAnErrorAndTheNextRunResumes)
 // A vector index is tied to the catalog it was built from: beside a replaced catalog (the ids restart at 1
 // and name other photos, while the count, the id set and the revision all match) it is rebuilt, never
 // trusted, so `search --photo 1` finds photo 1 first.
+// Ctrl+C or SIGTERM stops a run at its next batch, keeping what it committed; a second signal ends the
+// process at once.
+TEST_F(LibraryCli, AStopRequestEndsTheRunSoonAndASecondOneAtOnce)
+{
+    for (int copy = 1; copy <= 30; ++copy)
+        for (const auto& file : photoFiles())
+            if (file.filename().string().starts_with("a0"))
+                std::filesystem::copy_file(file,
+                    file.parent_path() / ("copy" + std::to_string(copy) + "_" + file.filename().string()));
+    auto runUntilSignalled = [&](std::vector<int> signals, std::string& out, std::string& err) {
+        const std::vector<std::string> args {PICTOR_BINARY, "index", "--library", library.string(), "--model",
+            model().string(), "--full-decode", "--json", "--no-thumbnails", photos.string()};
+        int outPipe[2], errPipe[2];
+        EXPECT_EQ(pipe(outPipe), 0);
+        EXPECT_EQ(pipe(errPipe), 0);
+        const pid_t child = fork();
+        if (child == 0) {
+            dup2(outPipe[1], STDOUT_FILENO);
+            dup2(errPipe[1], STDERR_FILENO);
+            std::vector<char*> argv;
+            for (const auto& arg : args)
+                argv.push_back(const_cast<char*>(arg.c_str()));
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(outPipe[1]);
+        close(errPipe[1]);
+        std::array<char, 4096> buffer {};
+        // Signal once a batch is committed (a progress line with photos done).
+        for (bool committed = false; !committed;) {
+            const ssize_t n = read(outPipe[0], buffer.data(), buffer.size());
+            if (n <= 0)
+                break;
+            out.append(buffer.data(), static_cast<std::size_t>(n));
+            for (std::size_t end; !committed && (end = out.find('\n')) != std::string::npos;
+                 out.erase(0, end + 1)) {
+                const auto line = nlohmann::json::parse(out.substr(0, end));
+                committed = line["event"] == "progress" && line["phase"] == "indexing"
+                    && line["done"].get<int>() > 0;
+            }
+        }
+        const auto signalled = std::chrono::steady_clock::now();
+        for (int signal : signals)
+            kill(child, signal);
+        for (ssize_t n; (n = read(errPipe[0], buffer.data(), buffer.size())) > 0;)
+            err.append(buffer.data(), static_cast<std::size_t>(n));
+        for (ssize_t n; (n = read(outPipe[0], buffer.data(), buffer.size())) > 0;)
+            out.append(buffer.data(), static_cast<std::size_t>(n));
+        close(outPipe[0]);
+        close(errPipe[0]);
+        int status = 0;
+        waitpid(child, &status, 0);
+        const double seconds
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+        EXPECT_LT(seconds, 10.0) << "the stop request took too long";
+        EXPECT_TRUE(WIFEXITED(status)) << err;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    std::string out, err;
+    EXPECT_EQ(runUntilSignalled({SIGTERM}, out, err), 130) << err;
+    EXPECT_NE(err.find("stopping after the current step"), std::string::npos) << err;
+    EXPECT_EQ(lastJsonLine(out)["cancelled"], true) << out;
+    const auto resumed = lastJsonLine(index().out);
+    EXPECT_GT(resumed["unchanged"].get<int>(), 0) << "what the stopped run committed was kept";
+
+    // Both signals arrive together (the process is stopped while they are sent): the second handler ends
+    // the process before the run can finish its batch or print its summary.
+    std::filesystem::remove_all(library);
+    std::filesystem::create_directories(library);
+    out.clear();
+    err.clear();
+    const int status = runUntilSignalled({SIGSTOP, SIGINT, SIGTERM, SIGCONT}, out, err);
+    EXPECT_TRUE(status == 128 + SIGINT || status == 128 + SIGTERM) << status << err;
+    EXPECT_EQ(out.find("summary"), std::string::npos) << "the run was not ended at once: " << out;
+    EXPECT_GT(Library::openForReading(library).catalog().countPhotos(), 0); // committed batches stay
+}
+
 TEST_F(LibraryCli, AnIndexBesideAReplacedCatalogIsRebuilt)
 {
     ASSERT_EQ(index().status, 0);
@@ -612,13 +735,19 @@ TEST_F(LibraryCli, BadFileCorpusIsListedWithReasonsAndEveryGoodPhotoIsIndexed)
     const std::string text = "not a photo at all\n";
     write("text-with-a-jpg-name.jpg", std::vector<std::uint8_t>(text.begin(), text.end()));
     write("declares-50000x50000.png", test::pngDeclaring(50000, 50000));
+    write("animated.webp", test::animatedWebp(64, 48, {{200, 30, 40}, {10, 20, 250}})); // first frame
+    ASSERT_EQ(::mkfifo((corpus / "fifo.jpg").c_str(), 0600), 0); // never opened: it would block
+    write("animation.gif", {'G', 'I', 'F', '8', '9', 'a'});
+    write("camera.CR2", {'I', 'I', 42, 0});
     std::filesystem::create_directories(corpus / "loop");
     std::filesystem::create_directory_symlink("..", corpus / "loop" / "back-up");
     const std::set<std::string> good {"good.jpg", "good.png", "png-with-a-jpg-name.jpg", "rgb-16-bit.png",
-        "grey-16-bit.png", "cmyk.jpg", std::string("caf\xe9-latin1-name.jpg")};
+        "grey-16-bit.png", "cmyk.jpg", std::string("caf\xe9-latin1-name.jpg"), "animated.webp"};
     const std::map<std::string, std::string> bad {{"zero-bytes.jpg", "empty"}, {"truncated.jpg", "truncated"},
         {"truncated.png", "truncated"}, {"text-with-a-jpg-name.jpg", "not an image"},
-        {"declares-50000x50000.png", "too large"}, {"\uFFFD\uFFFD-empty-not-utf8.jpg", "empty"}};
+        {"declares-50000x50000.png", "too large"}, {"\uFFFD\uFFFD-empty-not-utf8.jpg", "empty"},
+        {"fifo.jpg", "not a regular file (a FIFO)"}, {"animation.gif", "GIF is not supported"},
+        {"camera.CR2", "camera RAW is not supported yet"}};
 
     const auto result = runPictor({"index", "--library", library.string(), "--model", model().string(),
         "--json", "--no-thumbnails", corpus.string()});

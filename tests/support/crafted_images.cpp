@@ -1,10 +1,14 @@
 #include "tests/support/crafted_images.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include <jpeglib.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
 
 namespace pictor::test {
 namespace {
@@ -60,7 +64,10 @@ std::vector<std::uint8_t> pngDeclaring(std::uint32_t width, std::uint32_t height
     return png;
 }
 
-void writeCmykJpeg(const std::filesystem::path& file, int width, int height)
+namespace {
+
+void writeCmyk(const std::filesystem::path& file, int width, int height, int quality,
+    const std::function<std::array<std::uint8_t, 4>(int x, int y)>& colour)
 {
     std::FILE* out = std::fopen(file.c_str(), "wb");
     if (!out)
@@ -75,16 +82,14 @@ void writeCmykJpeg(const std::filesystem::path& file, int width, int height)
     compress.input_components = 4;
     compress.in_color_space = JCS_CMYK;
     jpeg_set_defaults(&compress);
-    jpeg_set_quality(&compress, 90, TRUE);
+    jpeg_set_quality(&compress, quality, TRUE);
     jpeg_start_compress(&compress, TRUE);
     std::vector<JSAMPLE> row(static_cast<std::size_t>(width) * 4);
     while (compress.next_scanline < compress.image_height) {
         const int y = static_cast<int>(compress.next_scanline);
         for (int x = 0; x < width; ++x) {
-            row[4 * x + 0] = static_cast<JSAMPLE>(255 * x / width); // cyan
-            row[4 * x + 1] = static_cast<JSAMPLE>(255 * y / height); // magenta
-            row[4 * x + 2] = 60; // yellow
-            row[4 * x + 3] = 20; // black
+            const auto value = colour(x, y);
+            std::copy(value.begin(), value.end(), row.begin() + 4 * x);
         }
         JSAMPROW rows[] = {row.data()};
         jpeg_write_scanlines(&compress, rows, 1);
@@ -92,6 +97,58 @@ void writeCmykJpeg(const std::filesystem::path& file, int width, int height)
     jpeg_finish_compress(&compress);
     jpeg_destroy_compress(&compress);
     std::fclose(out);
+}
+
+} // namespace
+
+void writeCmykJpeg(const std::filesystem::path& file, int width, int height)
+{
+    writeCmyk(file, width, height, 90, [&](int x, int y) {
+        return std::array<std::uint8_t, 4> {static_cast<std::uint8_t>(255 * x / width), // cyan
+            static_cast<std::uint8_t>(255 * y / height), 60, 20}; // magenta, yellow, black
+    });
+}
+
+void writeFlatCmykJpeg(
+    const std::filesystem::path& file, int width, int height, std::array<std::uint8_t, 4> cmyk)
+{
+    writeCmyk(file, width, height, 100, [&](int, int) { return cmyk; });
+}
+
+std::vector<std::uint8_t> animatedWebp(
+    int width, int height, const std::vector<std::array<std::uint8_t, 3>>& frames)
+{
+    WebPAnimEncoderOptions options;
+    WebPAnimEncoderOptionsInit(&options);
+    WebPAnimEncoder* encoder = WebPAnimEncoderNew(width, height, &options);
+    WebPConfig config;
+    WebPConfigInit(&config);
+    config.lossless = 1;
+    int timestamp = 0;
+    for (const auto& colour : frames) {
+        WebPPicture picture;
+        WebPPictureInit(&picture);
+        picture.use_argb = 1;
+        picture.width = width;
+        picture.height = height;
+        WebPPictureAlloc(&picture);
+        const std::uint32_t argb
+            = 0xFF000000u | std::uint32_t {colour[0]} << 16 | std::uint32_t {colour[1]} << 8 | colour[2];
+        for (int i = 0; i < width * height; ++i)
+            picture.argb[i] = argb;
+        if (!WebPAnimEncoderAdd(encoder, &picture, timestamp, &config))
+            throw std::runtime_error("animatedWebp: cannot add a frame");
+        WebPPictureFree(&picture);
+        timestamp += 100;
+    }
+    WebPAnimEncoderAdd(encoder, nullptr, timestamp, nullptr);
+    WebPData data;
+    WebPDataInit(&data);
+    WebPAnimEncoderAssemble(encoder, &data);
+    std::vector<std::uint8_t> bytes(data.bytes, data.bytes + data.size);
+    WebPDataClear(&data);
+    WebPAnimEncoderDelete(encoder);
+    return bytes;
 }
 
 } // namespace pictor::test

@@ -2,6 +2,7 @@
 // encoders we use elsewhere cannot write (CMYK JPEG through libjpeg directly).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -17,5 +18,12 @@ std::vector<std::uint8_t> pngDeclaring(std::uint32_t width, std::uint32_t height
 
 // A width x height CMYK JPEG (Adobe marker, as Photoshop writes them) of a smooth colour ramp.
 void writeCmykJpeg(const std::filesystem::path& file, int width, int height);
+// One colour (the values libjpeg stores, Adobe-inverted as Photoshop writes them), at quality 100.
+void writeFlatCmykJpeg(
+    const std::filesystem::path& file, int width, int height, std::array<std::uint8_t, 4> cmyk);
+
+// An animated WebP (lossless) of flat frames of these RGB colours, 100 ms each.
+std::vector<std::uint8_t> animatedWebp(
+    int width, int height, const std::vector<std::array<std::uint8_t, 3>>& frames);
 
 } // namespace pictor::test

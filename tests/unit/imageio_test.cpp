@@ -19,6 +19,8 @@
 #include "core/imageio/decode.h"
 #include "core/imageio/encode.h"
 #include "core/imageio/image_header.h"
+#include "core/imageio/jpeg_decode.h"
+#include "core/log.h"
 #include "tests/support/crafted_images.h"
 #include "tests/support/paths.h"
 
@@ -443,6 +445,76 @@ TEST(Formats, EncodedImagesRoundTrip)
             EXPECT_LT(meanAbsDiff(decoded.image, image), 3.0);
         }
     }
+}
+
+// PIL reads Adobe CMYK inverted and converts with its cmyk2rgb; OpenCV's formula (k - (255 - c)·k >> 8)
+// comes out one level off on these values.
+TEST(CmykJpeg, ConvertedAsPilConvertsThem)
+{
+    const std::uint8_t cmyk[] = {255, 0, 128, 200, 0, 255, 255, 255, 37, 90, 255, 0};
+    std::uint8_t rgb[9] = {};
+    imageio_detail::invertedCmykToRgb(cmyk, rgb, 3);
+    EXPECT_EQ(std::vector<int>(rgb, rgb + 3), (std::vector<int> {200, 0, 100}));
+    EXPECT_EQ(std::vector<int>(rgb + 3, rgb + 6), (std::vector<int> {0, 255, 255}));
+    EXPECT_EQ(std::vector<int>(rgb + 6, rgb + 9), (std::vector<int> {0, 0, 0}));
+
+    const auto file = test::scratchDir("imageio-cmyk") / "flat-cmyk.jpg";
+    test::writeFlatCmykJpeg(file, 32, 24, {255, 0, 128, 200});
+    const DecodedImage decoded = decodeImageFile(file);
+    ASSERT_EQ(decoded.image.width, 32);
+    ASSERT_EQ(decoded.image.height, 24);
+    const std::uint8_t* centre = decoded.image.pixels.data() + 3 * (12 * 32 + 16);
+    EXPECT_NEAR(centre[0], 200, 1);
+    EXPECT_NEAR(centre[1], 0, 1);
+    EXPECT_NEAR(centre[2], 100, 1);
+}
+
+// A JPEG with stray bytes between two markers decodes, and libjpeg's warning is logged with the file's
+// name instead of reaching stderr bare.
+TEST(Formats, JpegWarningsNameTheFile)
+{
+    Bytes bytes = encodeImage(gradientImage(40, 30), ImageFormat::Jpeg, 90);
+    ASSERT_EQ(bytes[3], 0xE0); // APP0 (JFIF) after SOI; the stray bytes go after it
+    const std::size_t afterApp0 = 4 + (std::size_t {bytes[4]} << 8 | bytes[5]);
+    const int nextMarker = bytes[afterApp0 + 1];
+    bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(afterApp0), {0x00, 0x11, 0x22});
+    char expected[80];
+    std::snprintf(
+        expected, sizeof expected, "Corrupt JPEG data: 3 extraneous bytes before marker 0x%02x", nextMarker);
+    const auto file = test::scratchDir("imageio-warnings") / "stray-bytes.jpg";
+    writeBytes(file, bytes);
+    std::vector<std::string> logged;
+    setLogSink([&](LogLevel level, std::string_view message) {
+        if (level == LogLevel::Warning)
+            logged.emplace_back(message);
+    });
+    const DecodedImage decoded = decodeImageFile(file);
+    setLogSink({});
+    EXPECT_EQ(decoded.image.width, 40);
+    ASSERT_EQ(decoded.warnings.size(), 1u);
+    EXPECT_EQ(decoded.warnings[0], expected);
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_EQ(logged[0], file.string() + ": " + expected + " (decoded anyway)");
+}
+
+// OpenCV refuses animated WebP; the first frame is the photo, as in a file browser's thumbnail.
+TEST(Formats, AnimatedWebpGivesItsFirstFrame)
+{
+    const Bytes bytes = test::animatedWebp(24, 16, {{200, 30, 40}, {10, 20, 250}});
+    const ImageHeader header = readImageHeader(bytes);
+    EXPECT_TRUE(header.animated);
+    EXPECT_EQ(header.width, 24);
+    const auto file = test::scratchDir("imageio-animated") / "animated.webp";
+    writeBytes(file, bytes);
+    const DecodedImage decoded = decodeImageFile(file);
+    ASSERT_EQ(decoded.image.width, 24);
+    ASSERT_EQ(decoded.image.height, 16);
+    for (std::size_t i = 0; i < decoded.image.pixels.size(); i += 3)
+        ASSERT_EQ(std::vector<int>(decoded.image.pixels.begin() + static_cast<std::ptrdiff_t>(i),
+                      decoded.image.pixels.begin() + static_cast<std::ptrdiff_t>(i) + 3),
+            (std::vector<int> {200, 30, 40}))
+            << "pixel " << i / 3;
+    EXPECT_FALSE(readImageHeader(encodeImage(gradientImage(8, 8), ImageFormat::WebP, 100)).animated);
 }
 
 TEST(Formats, TruncatedFilesOfEveryFormatFail)

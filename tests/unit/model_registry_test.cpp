@@ -39,9 +39,11 @@ TEST(ModelRegistry, ReadsTheTypeOfEveryKindOfFolder)
     EXPECT_TRUE(karlo.pipeline);
     EXPECT_NE(errorOf([] { readModelFolderType(test::scratchDir("type-empty")); }).find("not a model folder"),
         std::string::npos);
-    EXPECT_NE(errorOf([] {
-        readModelFolderType(folderWith("type-none", "config.json", "{}"));
-    }).find("missing field 'model_type'"),
+    // The message names the folder, not just "config.json".
+    const auto noType = folderWith("type-none", "config.json", "{}");
+    EXPECT_NE(errorOf([&] {
+        readModelFolderType(noType);
+    }).find((noType / "config.json").string() + ": missing field 'model_type'"),
         std::string::npos);
 }
 

@@ -48,6 +48,15 @@ TEST(QueryParser, MalformedArithmeticIsAnError)
         std::string::npos);
 }
 
+TEST(QueryParser, AWeightOutOfRangeIsNamed)
+{
+    EXPECT_EQ(test::errorOf([] { parseArithmeticQuery("1e308:snow + beach"); }),
+        "the weight 1e308 of 'snow' is out of range: a term's weight goes from -100 to 100");
+    EXPECT_NE(test::errorOf([] { parseArithmeticQuery("nan:snow + beach"); }).find("out of range"),
+        std::string::npos);
+    EXPECT_EQ((*parseArithmeticQuery("-100:snow + beach"))[0].weight, -100);
+}
+
 TEST(QueryParser, QuotedPhrases)
 {
     const auto parts = splitQuotedPhrases("sunset \"beach house\" in \"summer");

@@ -1,9 +1,11 @@
 // The thumbnail cache: content-hash keyed paths, down-scaling that keeps the aspect ratio, on-demand
 // creation from a file (EXIF orientation applied), and clear errors.
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include "core/error.h"
 #include "core/imageio/decode.h"
@@ -92,6 +94,32 @@ TEST(ThumbnailCache, AnUnwritableFolderIsAClearError)
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("thumbnail"), std::string::npos) << e.what();
     }
+}
+
+// A failed write says why (here the file size limit stands in for a full disk: the write fails with EFBIG
+// as it would with ENOSPC), and leaves no partial file behind.
+TEST(ThumbnailCache, AFailedWriteSaysWhyAndLeavesNothing)
+{
+    const auto dir = test::scratchDir("thumbs-full");
+    const ThumbnailCache cache(dir, 256);
+    rlimit saved {};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto savedHandler = signal(SIGXFSZ, SIG_IGN);
+    const rlimit small {512, saved.rlim_max};
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    std::string message;
+    try {
+        cache.store(6, gradient(400, 300));
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, savedHandler);
+    EXPECT_NE(
+        message.find("cannot write " + cache.pathFor(6).string() + ": File too large"), std::string::npos)
+        << message;
+    EXPECT_FALSE(cache.contains(6));
+    EXPECT_TRUE(std::filesystem::is_empty(cache.pathFor(6).parent_path()));
 }
 
 } // namespace
