@@ -67,11 +67,14 @@ nlohmann::json summaryJson(const IndexSummary& s)
     nlohmann::json offline = nlohmann::json::array();
     for (const auto& root : s.offlineRoots)
         offline.push_back(root.string());
+    nlohmann::json otherDrive = nlohmann::json::array();
+    for (const auto& root : s.otherDriveRoots)
+        otherDrive.push_back(root.string());
     return {{"event", "summary"}, {"indexed", s.indexed}, {"unchanged", s.unchanged}, {"touched", s.touched},
         {"moved", s.moved}, {"deleted", s.deleted}, {"kept", s.kept}, {"failed", s.failures.size()},
         {"failures", failures}, {"cancelled", s.cancelled}, {"seconds", s.seconds},
         {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}, {"offline", offline},
-        {"deletions_held", s.deletionsHeld}};
+        {"deletions_held", s.deletionsHeld}, {"other_drive", otherDrive}};
 }
 
 void printSummary(const IndexSummary& s)
@@ -84,7 +87,11 @@ void printSummary(const IndexSummary& s)
     for (const auto& root : s.offlineRoots)
         std::printf("offline: %s reads as empty (an unmounted drive?): its photos are kept and still found; "
                     "remove the folder from the library to forget them\n",
-            root.c_str());
+            shellQuoted(root).c_str());
+    for (const auto& root : s.otherDriveRoots)
+        std::printf("offline: %s is on another drive than when it was indexed, without some of its photos: "
+                    "they are kept and still found; --allow-mass-delete accepts the new drive\n",
+            shellQuoted(root).c_str());
     if (s.deletionsHeld > 0)
         std::printf(
             "held: %lld photos vanished from folders that lost more than half of theirs at once; they "
@@ -151,7 +158,9 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
         "Thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");
     command->add_flag("--no-thumbnails", args->noThumbnails, "Do not write thumbnails");
     command->add_flag("--allow-mass-delete", args->allowMassDelete,
-        "Forget the photos of a folder that lost more than half of them at once (kept otherwise)");
+        "Forget the photos of a folder that lost more than half of them at once, or accept another drive at "
+        "a "
+        "folder's place (kept otherwise)");
     command->add_option(
         "PATH", args->paths, "Folders to add and index (none: re-index the library's folders)");
     ModelHost* models = &context.models;

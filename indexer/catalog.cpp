@@ -233,6 +233,15 @@ std::filesystem::path normalFolder(const std::filesystem::path& folder)
     return normal.parent_path(); // drops the trailing separator of "/a/b/"
 }
 
+// A row of SELECT id, path, added_at, device_id FROM roots.
+RootRecord rootFrom(const Query& query)
+{
+    RootRecord root {query.int64(0), query.path(1), query.int64(2), std::nullopt};
+    if (!query.isNull(3))
+        root.deviceId = query.int64(3);
+    return root;
+}
+
 } // namespace
 
 std::int64_t Catalog::addRoot(const std::filesystem::path& folder)
@@ -251,19 +260,25 @@ std::int64_t Catalog::addRoot(const std::filesystem::path& folder)
 std::vector<RootRecord> Catalog::roots() const
 {
     std::vector<RootRecord> out;
-    auto query = impl_->db.query("SELECT id, path, added_at FROM roots ORDER BY id");
+    auto query = impl_->db.query("SELECT id, path, added_at, device_id FROM roots ORDER BY id");
     while (query.step())
-        out.push_back({query.int64(0), query.path(1), query.int64(2)});
+        out.push_back(rootFrom(query));
     return out;
 }
 
 std::optional<RootRecord> Catalog::findRoot(const std::filesystem::path& folder) const
 {
-    auto query = impl_->db.query("SELECT id, path, added_at FROM roots WHERE path = ?");
+    auto query = impl_->db.query("SELECT id, path, added_at, device_id FROM roots WHERE path = ?");
     query.bindAll(pathBlob(normalFolder(folder)));
     if (!query.step())
         return std::nullopt;
-    return RootRecord {query.int64(0), query.path(1), query.int64(2)};
+    return rootFrom(query);
+}
+
+void Catalog::setRootDevice(std::int64_t rootId, std::int64_t deviceId)
+{
+    impl_->checkWritable();
+    impl_->db.query("UPDATE roots SET device_id = ? WHERE id = ?").bindAll(deviceId, rootId).run();
 }
 
 void Catalog::removeRoot(std::int64_t rootId)

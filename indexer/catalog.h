@@ -38,6 +38,7 @@ struct RootRecord {
     std::int64_t id = 0;
     std::filesystem::path path;
     std::int64_t addedAt = 0; // unix seconds
+    std::optional<std::int64_t> deviceId; // the st_dev it was last indexed on (none before schema 5)
 };
 
 struct PhotoRecord {
@@ -200,6 +201,7 @@ public:
     std::vector<RootRecord> roots() const; // by id
     std::optional<RootRecord> findRoot(const std::filesystem::path& folder) const;
     void removeRoot(std::int64_t rootId); // deletes its photos and everything attached to them
+    void setRootDevice(std::int64_t rootId, std::int64_t deviceId);
 
     // --- photos
     // Inserts or updates the row with this path; returns its id. When an existing row's content hash

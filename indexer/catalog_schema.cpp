@@ -132,6 +132,11 @@ CREATE INDEX generations_by_source ON generations(source_photo_id);
 CREATE TABLE catalog_identity (id TEXT NOT NULL);
 INSERT INTO catalog_identity(id) VALUES (lower(hex(randomblob(16))));
 )sql"},
+    // The file system (st_dev) a root was last indexed on: another drive mounted at the same folder holds
+    // other photos, and the missing ones must be kept as offline, not deleted.
+    {5, R"sql(
+ALTER TABLE roots ADD COLUMN device_id INTEGER;
+)sql"},
 };
 
 int userVersion(Db& db)

@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "core/log.h"
@@ -245,9 +247,9 @@ std::vector<std::filesystem::path> treatEmptyRootsAsOffline(
 }
 
 // Deletions of a root that lost more than half of its photos (and at least kMassDeleteMinimum) at once are
-// held: those photos move to the kept ones. Returns how many were held.
-std::int64_t holdMassDeletions(
-    ChangePlan& plan, const std::vector<KnownFile>& known, const std::vector<std::filesystem::path>& roots)
+// held: those photos move to the kept ones. Returns how many were held; `heldRoots` gets their roots.
+std::int64_t holdMassDeletions(ChangePlan& plan, const std::vector<KnownFile>& known,
+    const std::vector<std::filesystem::path>& roots, std::vector<std::filesystem::path>& heldRoots)
 {
     std::int64_t held = 0;
     for (const auto& root : roots) {
@@ -263,8 +265,61 @@ std::int64_t holdMassDeletions(
         plan.unreachable.insert(plan.unreachable.end(), split, plan.deleted.end());
         plan.deleted.erase(split, plan.deleted.end());
         held += gone;
+        heldRoots.push_back(root);
     }
     return held;
+}
+
+std::optional<std::int64_t> deviceOf(const std::filesystem::path& folder)
+{
+    struct stat info { };
+    if (::stat(folder.c_str(), &info) != 0)
+        return std::nullopt;
+    return static_cast<std::int64_t>(info.st_dev);
+}
+
+// A root now on another file system than the one it was indexed on (another drive mounted at its
+// folder) that lacks some of its photos is offline as a whole: nothing under it is added or deleted, so
+// its photos stay (and are still found) until the drive is back or a run allows the change. A drive
+// copied to a new one has every photo: then nothing is missing and it is indexed as usual. Returns those
+// roots.
+std::vector<std::filesystem::path> treatRootsOnAnotherDriveAsOffline(
+    ScanResult& scan, const std::vector<KnownFile>& known, const std::vector<RootRecord>& roots)
+{
+    std::vector<std::filesystem::path> offline;
+    std::set<std::filesystem::path> found;
+    for (const auto& file : scan.files)
+        found.insert(file.path);
+    for (const auto& root : roots) {
+        const auto now = deviceOf(root.path);
+        const auto scanned = std::find(scan.scannedRoots.begin(), scan.scannedRoots.end(), root.path);
+        if (!root.deviceId || !now || *now == *root.deviceId || scanned == scan.scannedRoots.end())
+            continue;
+        const auto missing = std::count_if(known.begin(), known.end(),
+            [&](const KnownFile& file) { return isUnder(file.path, root.path) && !found.count(file.path); });
+        if (missing == 0)
+            continue;
+        PICTOR_LOG_WARN(root.path.string(), " is on another drive than when it was indexed and ", missing,
+            " of its photos are not there: treated as offline, its photos kept (--allow-mass-delete accepts "
+            "the new drive)");
+        std::erase_if(scan.files, [&](const ScannedFile& file) { return isUnder(file.path, root.path); });
+        scan.unscannedFolders.push_back(root.path);
+        scan.scannedRoots.erase(scanned);
+        offline.push_back(root.path);
+    }
+    return offline;
+}
+
+// Records the drive of each root read in full this time (not those offline: they stay tied to the drive
+// their photos are on).
+void rememberRootDrives(Catalog& catalog, const std::vector<std::filesystem::path>& scanned)
+{
+    for (const auto& root : catalog.roots()) {
+        if (std::find(scanned.begin(), scanned.end(), root.path) == scanned.end())
+            continue;
+        if (const auto now = deviceOf(root.path); now && root.deviceId != now)
+            catalog.setRootDevice(root.id, *now);
+    }
 }
 
 // New and modified files, plus catalog photos that lack this model's embedding (a new model, or an
@@ -485,9 +540,11 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
     const std::vector<KnownFile> known = knownFiles(catalog);
     summary.offlineRoots = treatEmptyRootsAsOffline(scan, known);
+    if (!options.allowMassDelete)
+        summary.otherDriveRoots = treatRootsOnAnotherDriveAsOffline(scan, known, catalog.roots());
     ChangePlan plan = planChanges(scan, known, hashFile);
     if (!options.allowMassDelete)
-        summary.deletionsHeld = holdMassDeletions(plan, known, scan.scannedRoots);
+        summary.deletionsHeld = holdMassDeletions(plan, known, scan.scannedRoots, summary.massDeletionRoots);
 
     // A new file that failed in the last run and has not changed since would fail again: its failure is
     // carried over and it is not decoded (an unchanged library does no decoding at all).
@@ -532,6 +589,8 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
         : state.updated                 ? state.reason
                                         : "up to date";
     summary.failures = catalog.failures(std::string_view(kIndexJobKind));
+    if (!summary.cancelled)
+        rememberRootDrives(catalog, scan.scannedRoots);
     if (!summary.cancelled && !options.modelDir.empty()
         && everyPhotoEmbedded(catalog, embedder.modelId(), summary.failures))
         library.setModelDir(options.modelDir);

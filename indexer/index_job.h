@@ -48,8 +48,9 @@ struct IndexOptions {
     std::filesystem::path modelDir;
     std::function<void(const IndexProgress&)> progress;
     const std::atomic<bool>* cancel = nullptr;
-    // When more than half of a folder's photos (and at least kMassDeleteMinimum) vanish in one run, they
-    // are kept unless this is set: a drive half copied back, a mistaken move. The user confirms first.
+    // When more than half of a folder's photos (and at least kMassDeleteMinimum) vanish in one run, or any
+    // vanish from a folder now on another drive, they are kept unless this is set: a drive half copied
+    // back, a mistaken move, another drive mounted in its place. The user confirms first.
     bool allowMassDelete = false;
 };
 
@@ -69,6 +70,11 @@ struct IndexSummary {
     // Photos gone from a folder that lost more than half of them at once: kept, not deleted, unless
     // IndexOptions::allowMassDelete.
     std::int64_t deletionsHeld = 0;
+    std::vector<std::filesystem::path> massDeletionRoots; // the folders those photos vanished from
+    // Library folders now on another drive than when they were indexed (another file system mounted at
+    // the folder) where some of their photos are missing: offline, nothing under them added or deleted,
+    // until the drive is back or a run allows the change (allowMassDelete).
+    std::vector<std::filesystem::path> otherDriveRoots;
     std::vector<FailureRecord> failures;
     bool cancelled = false;
     double seconds = 0;

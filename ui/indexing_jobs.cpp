@@ -25,11 +25,12 @@ QString summaryText(const IndexSummary& s)
     for (const auto& root : s.offlineRoots)
         text += QObject::tr("; %1 is offline (its photos are kept)")
                     .arg(QString::fromStdString(root.string()));
-    if (s.deletionsHeld > 0)
+    for (const auto& root : s.otherDriveRoots)
         text += QObject::tr(
-            "; %1 photos vanished at once from a folder: kept (pictor index --allow-mass-delete "
-            "forgets them)")
-                    .arg(s.deletionsHeld);
+            "; %1 is on another drive, without some of its photos: offline (its photos are kept)")
+                    .arg(QString::fromStdString(root.string()));
+    if (s.deletionsHeld > 0)
+        text += QObject::tr("; %1 photos vanished at once from a folder: kept").arg(s.deletionsHeld);
     for (std::size_t i = 0; i < s.failures.size() && i < 5; ++i)
         text += QStringLiteral("\n%1: %2")
                     .arg(QString::fromStdString(s.failures[i].path.string()),
@@ -129,6 +130,15 @@ int IndexingJobs::removeFolder(const std::filesystem::path& root)
         tr("Remove %1 from the library").arg(QString::fromStdString(root.string())), {root}, {});
 }
 
+int IndexingJobs::forgetVanishedPhotos(const std::vector<std::filesystem::path>& roots)
+{
+    QStringList names;
+    for (const auto& root : roots)
+        names << QString::fromStdString(root.filename().string());
+    return enqueue(
+        Kind::Index, tr("Forget the photos gone from %1").arg(names.join(", ")), roots, {}, {}, true);
+}
+
 int IndexingJobs::removePhotos(const std::vector<std::int64_t>& ids, const QString& label)
 {
     return enqueue(Kind::RemovePhotos, label, {}, ids);
@@ -190,7 +200,7 @@ void IndexingJobs::cancelAll()
 }
 
 int IndexingJobs::enqueue(Kind kind, QString label, std::vector<std::filesystem::path> roots,
-    std::vector<std::int64_t> ids, Work work)
+    std::vector<std::int64_t> ids, Work work, bool allowMassDelete)
 {
     JobInfo info;
     info.id = nextId_++;
@@ -207,6 +217,7 @@ int IndexingJobs::enqueue(Kind kind, QString label, std::vector<std::filesystem:
     input.ids = std::move(ids);
     input.cancel = info.cancel;
     input.work = std::move(work);
+    input.allowMassDelete = allowMassDelete;
     pool_.start([this, id, input = std::move(input)]() mutable { run(id, std::move(input)); });
     emit jobChanged(id);
     return id;
@@ -264,6 +275,7 @@ void IndexingJobs::run(int id, JobInput input)
         options.scan.excludePatterns = input.excludePatterns;
         options.modelDir = model.dir;
         options.cancel = cancel.flag();
+        options.allowMassDelete = input.allowMassDelete;
         options.worker = &host_.worker();
         options.thumbnails = &thumbnails;
         QElapsedTimer throttle;
@@ -275,6 +287,7 @@ void IndexingJobs::run(int id, JobInput input)
             }
         };
         const IndexSummary summary = indexLibrary(library, *model.model, roots, options);
+        reportHeld(id, summary);
         IndexProgress last;
         last.phase = IndexProgress::Phase::Finishing;
         last.done = last.total = summary.indexed + static_cast<std::int64_t>(summary.failures.size());
@@ -283,6 +296,24 @@ void IndexingJobs::run(int id, JobInput input)
     } catch (const std::exception& e) {
         report(id, JobInfo::State::Failed, {}, QString::fromUtf8(e.what()));
     }
+}
+
+void IndexingJobs::reportHeld(int id, const IndexSummary& summary)
+{
+    if (summary.deletionsHeld == 0 && summary.otherDriveRoots.empty())
+        return;
+    QMetaObject::invokeMethod(
+        this,
+        [this, id, held = summary.deletionsHeld, mass = summary.massDeletionRoots,
+            other = summary.otherDriveRoots] {
+            for (JobInfo& info : jobs_)
+                if (info.id == id) {
+                    info.deletionsHeld = held;
+                    info.massDeletionRoots = mass;
+                    info.otherDriveRoots = other;
+                }
+        },
+        Qt::QueuedConnection);
 }
 
 void IndexingJobs::report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message)

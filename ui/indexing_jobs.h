@@ -35,6 +35,11 @@ struct JobInfo {
     // while it runs `message` says where it is ("decoder 3/25").
     std::function<void()> cancelTracked;
     bool tracked() const { return static_cast<bool>(cancelTracked); }
+    // An index run that kept photos it would have forgotten (IndexSummary::deletionsHeld, otherDriveRoots):
+    // the window asks whether to forget them.
+    std::int64_t deletionsHeld = 0;
+    std::vector<std::filesystem::path> massDeletionRoots;
+    std::vector<std::filesystem::path> otherDriveRoots;
 
     bool finished() const { return state != State::Queued && state != State::Running; }
 };
@@ -61,6 +66,9 @@ public:
     // job; a call for another model cancels it first (the user changed their mind).
     int reindexForModel(const std::filesystem::path& modelDir);
     int removeFolder(const std::filesystem::path& root);
+    // Re-scans these folders allowing what a plain run holds back: forgetting the photos that vanished
+    // from a folder at once, taking the drive now at a folder's place as its drive.
+    int forgetVanishedPhotos(const std::vector<std::filesystem::path>& roots);
     int removePhotos(const std::vector<std::int64_t>& ids, const QString& label);
     // A job of another kind in the same queue (one writer at a time): `work` runs on the job thread with
     // the library open for writing, reports progress (shown like indexing) and throws to fail.
@@ -89,7 +97,7 @@ signals:
 private:
     enum class Kind { Index, RemoveFolder, RemovePhotos, Work };
     int enqueue(Kind kind, QString label, std::vector<std::filesystem::path> roots,
-        std::vector<std::int64_t> ids, Work work = {});
+        std::vector<std::int64_t> ids, Work work = {}, bool allowMassDelete = false);
     // Everything a job reads, copied when it is queued on the GUI thread: the job thread never reads
     // members the GUI thread writes (the library folder and the exclude patterns may change meanwhile).
     struct JobInput {
@@ -100,9 +108,11 @@ private:
         std::vector<std::int64_t> ids;
         CancelToken cancel;
         Work work;
+        bool allowMassDelete = false;
     };
     void run(int id, JobInput input);
     void report(int id, JobInfo::State state, const IndexProgress& progress, const QString& message);
+    void reportHeld(int id, const IndexSummary& summary);
 
     SearchEngine& engine_;
     ModelHost& host_;

@@ -55,6 +55,7 @@
 #include "ui/search_bar.h"
 #include "ui/settings_dialog.h"
 #include "ui/thumbnail_loader.h"
+#include "ui/vanished_photos_question.h"
 #include "ui/welcome_page.h"
 
 namespace pictor::ui {
@@ -276,7 +277,11 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         dialog->show();
     });
     connect(jobs_.get(), &IndexingJobs::jobChanged, this, &MainWindow::updateFolderStates);
-    connect(jobs_.get(), &IndexingJobs::jobFinished, this, [this] {
+    connect(jobs_.get(), &IndexingJobs::jobFinished, this, [this](int id) {
+        if (const JobInfo* job = jobs_->job(id))
+            askAboutVanishedPhotos(this, *job, [this](const std::vector<std::filesystem::path>& roots) {
+                jobs_->forgetVanishedPhotos(roots);
+            });
         engine_->invalidateIndex();
         if (!settings_.modelDir().isEmpty() || CatalogReader::hasCatalog(libraryDir_))
             engine_->preload(); // the model status follows a switch of the library's model

@@ -214,6 +214,7 @@ private slots:
     void aFolderThatReadsEmptyIsOfflineNotDeleted();
     void aDamagedCatalogIsShownAndNeverWritten();
     void aFoldersFilesNotIndexedAreShownWithTheirReasons();
+    void photosVanishedAtOnceAreKeptUntilTheUserForgetsThem();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1043,4 +1044,35 @@ void GuiTest::aFoldersFilesNotIndexedAreShownWithTheirReasons()
         qPrintable(text));
     QCOMPARE(text.count('\n'), 0); // one failure, one line
     dialog->close();
+}
+
+// More than half of a folder's photos vanishing at once (a drive being copied back, a mistaken move) are
+// kept, and the window asks; only "Forget them" forgets them.
+void GuiTest::photosVanishedAtOnceAreKeptUntilTheUserForgetsThem()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, library, 12, {64, 48});
+    auto photoCount
+        = [&] { return Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly).countPhotos(); };
+    QCOMPARE(photoCount(), 12);
+    const QStringList files = QDir(photos).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    for (int i = 1; i < files.size(); ++i)
+        QVERIFY(QFile::remove(photos + '/' + files[i]));
+    window->jobs()->rescan();
+    waitForIndexing(*window);
+    QMessageBox* question = nullptr;
+    QTRY_VERIFY((question = window->findChild<QMessageBox*>(QStringLiteral("vanishedPhotosQuestion")))
+        && question->isVisible());
+    QVERIFY2(
+        question->text().contains(
+            QStringLiteral("11 photos vanished at once from %1").arg(QFileInfo(photos).canonicalFilePath())),
+        qPrintable(question->text()));
+    QCOMPARE(photoCount(), 12); // kept while the question is open, and if the answer is Keep
+    question->findChild<QAbstractButton*>(QStringLiteral("forgetVanished"))->click();
+    QTRY_VERIFY(window->jobs()->busy() || photoCount() == 1);
+    waitForIndexing(*window);
+    QCOMPARE(photoCount(), 1);
+    QVERIFY(!window->findChild<QMessageBox*>(QStringLiteral("vanishedPhotosQuestion")));
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -565,6 +567,66 @@ TEST_F(LibraryCli, AFolderThatReadsEmptyIsOfflineAndKeepsItsPhotos)
 
 // More than half of a folder's photos vanishing at once (a mistaken move, a drive half copied back) is
 // held: the photos are kept until a run allows it with --allow-mass-delete.
+// Another file system mounted on a library folder (an unmounted drive's empty mount point, another drive
+// in its place) loses no photo: the empty one is offline, the other one's missing photos are held until a
+// run allows the deletion. Needs a tmpfs mount (root or a user namespace); skipped where there is none.
+TEST_F(LibraryCli, AnotherFileSystemOnAFolderLosesNoPhotos)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto total = photoFiles().size();
+    if (::mount("tmpfs", photos.c_str(), "tmpfs", 0, "size=8m") != 0)
+        GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                     << "): the drive cases are not run";
+    struct Unmount {
+        std::filesystem::path folder;
+        ~Unmount() { ::umount2(folder.c_str(), MNT_DETACH); }
+    } unmount {photos};
+
+    const auto empty = lastJsonLine(index().out); // the mount point of a drive that is not there
+    EXPECT_EQ(empty["deleted"], 0) << empty.dump();
+    EXPECT_EQ(empty["offline"].size(), 1u) << empty.dump();
+
+    std::filesystem::copy_file(test::fixtureDir("clip-tiny-a") / "cases" / "a01_landscape_640x480.jpg",
+        photos / "a01_landscape_640x480.jpg"); // one of the photos, but the others are not there
+    test::writeCmykJpeg(photos / "new-on-this-drive.jpg", 120, 90);
+    const auto other = lastJsonLine(index().out); // another drive in the folder's place
+    EXPECT_EQ(other["deleted"], 0) << other.dump();
+    EXPECT_EQ(other["indexed"], 0) << other.dump();
+    ASSERT_EQ(other["other_drive"].size(), 1u) << other.dump();
+    EXPECT_EQ(std::filesystem::path(other["other_drive"][0].get<std::string>()),
+        std::filesystem::canonical(photos));
+    EXPECT_EQ(search({"--limit", "100", "a photo"}).size(), total) << "its photos are still found";
+
+    ::umount2(photos.c_str(), MNT_DETACH);
+    const auto back = lastJsonLine(index().out);
+    EXPECT_EQ(back["unchanged"].get<std::size_t>(), total) << back.dump();
+    EXPECT_TRUE(back["other_drive"].empty()) << back.dump();
+
+    // A drive with every photo (a copy to a new drive) is taken as the folder's new drive; so is any drive
+    // when the run allows it.
+    ASSERT_EQ(::mount("tmpfs", photos.c_str(), "tmpfs", 0, "size=8m"), 0);
+    const auto cases = test::fixtureDir("clip-tiny-a") / "cases";
+    std::filesystem::create_directories(photos / "trip");
+    for (const auto& entry : std::filesystem::directory_iterator(cases))
+        if (const auto name = entry.path().filename().string(); name.starts_with("a0"))
+            std::filesystem::copy_file(entry.path(), photos / (name < "a05" ? "" : "trip") / name);
+    std::ofstream(photos / "broken.jpg");
+    const auto copied = lastJsonLine(index().out);
+    EXPECT_TRUE(copied["other_drive"].empty()) << copied.dump();
+    EXPECT_EQ(copied["deleted"], 0) << copied.dump();
+    std::filesystem::remove(photos / "a01_landscape_640x480.jpg");
+    const auto fewer = lastJsonLine(index().out); // the new drive is the folder's now: a plain deletion
+    EXPECT_EQ(fewer["deleted"], 1) << fewer.dump();
+
+    ::umount2(photos.c_str(), MNT_DETACH);
+    ASSERT_EQ(::mount("tmpfs", photos.c_str(), "tmpfs", 0, "size=8m"), 0);
+    test::writeCmykJpeg(photos / "the-only-one.jpg", 120, 90);
+    const auto allowed = lastJsonLine(index({"--allow-mass-delete"}).out);
+    EXPECT_TRUE(allowed["other_drive"].empty()) << allowed.dump();
+    EXPECT_EQ(allowed["indexed"], 1) << allowed.dump();
+    EXPECT_EQ(allowed["deleted"].get<std::size_t>(), total - 1) << allowed.dump();
+}
+
 TEST_F(LibraryCli, AMassDeletionIsHeldUntilAllowed)
 {
     for (int copy = 1; copy <= 3; ++copy)
