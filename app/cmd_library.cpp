@@ -1,4 +1,4 @@
-// pictor library status|check|rebuild-index [--library DIR]
+// pictor library status|check|rebuild-index|recover [--library DIR] [--json] [--repair] [--thumbnails DIR]
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +8,7 @@
 #include "app/shell_quote.h"
 #include "core/error.h"
 #include "indexer/library_lock.h"
+#include "indexer/thumbnail_cache.h"
 
 namespace pictor::app {
 namespace {
@@ -41,42 +42,110 @@ int runStatus(const std::filesystem::path& dir)
     return 0;
 }
 
-// Everything that can be checked without writing: the catalog's integrity, each vector index (its sidecar,
-// its file loaded and verified against the sidecar's size and checksum, its catalog and its id set against
-// the catalog's), and library.json.
-int runCheck(const std::filesystem::path& dir, bool json)
+struct CheckOptions {
+    bool json = false;
+    bool repair = false;
+    std::filesystem::path thumbnails; // empty: the default cache folder
+};
+
+ThumbnailCache thumbnailCacheFor(const CheckOptions& options)
 {
-    Library library = Library::openForReading(dir);
-    std::vector<std::string> problems = library.catalog().integrityCheck();
+    return options.thumbnails.empty() ? ThumbnailCache() : ThumbnailCache(options.thumbnails);
+}
+
+// What is wrong with the vector index of `model`, if anything: its file loaded and verified against the
+// sidecar's size and checksum, its catalog and its id set against the catalog's.
+std::optional<std::string> vectorIndexProblem(Library& library, const std::string& model)
+{
+    try {
+        const VectorIndex index = VectorIndex::load(library.vectorIndexPath(model));
+        const auto ids = library.catalog().embeddingIds(model);
+        if (index.info().catalogId != library.catalog().identity())
+            return strCat("vector index of ", model,
+                " was built from another catalog: run 'pictor library rebuild-index' (searches rebuild it)");
+        if (index.size() != static_cast<std::int64_t>(ids.size()) || index.idChecksum() != IdChecksum::of(ids))
+            return strCat("vector index of ", model, " is stale (", index.size(), " vectors, the catalog has ",
+                ids.size(), "): run 'pictor library rebuild-index'");
+    } catch (const Error& e) {
+        return strCat("vector index of ", model, ": ", e.what());
+    }
+    return std::nullopt;
+}
+
+// Photos of the catalog whose thumbnail is not in the cache (thumbnails are keyed by content).
+std::vector<PhotoFileState> photosWithoutThumbnail(const Catalog& catalog, const ThumbnailCache& cache)
+{
+    std::vector<PhotoFileState> missing;
+    for (const auto& root : catalog.roots())
+        for (auto& photo : catalog.listPhotosUnder(root.id))
+            if (photo.contentHash != 0 && !cache.contains(photo.contentHash))
+                missing.push_back(std::move(photo));
+    return missing;
+}
+
+// --repair: rebuilds the vector indexes that fail their check and makes the missing thumbnails; says
+// what it did. A photo whose thumbnail cannot be made (its drive is offline) is named, not fatal.
+void repair(const std::filesystem::path& dir, const CheckOptions& options)
+{
+    Library library = Library::openForWriting(dir);
     for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
-        const auto path = library.vectorIndexPath(model);
+        if (!vectorIndexProblem(library, model))
+            continue;
+        const auto ids = library.catalog().embeddingIds(model);
+        const auto vector = library.catalog().embedding(ids.front(), model);
+        const VectorIndex index = library.rebuildVectorIndex(model, static_cast<int>(vector->size()));
+        std::fprintf(stderr, "repaired: vector index of %s rebuilt (%lld vectors)\n", model.c_str(),
+            static_cast<long long>(index.size()));
+    }
+    const ThumbnailCache cache = thumbnailCacheFor(options);
+    std::int64_t made = 0;
+    for (const auto& photo : photosWithoutThumbnail(library.catalog(), cache)) {
         try {
-            const VectorIndex index = VectorIndex::load(path); // size, checksum and ids against the sidecar
-            const VectorIndexInfo info = index.info();
-            const auto ids = library.catalog().embeddingIds(model);
-            if (info.catalogId != library.catalog().identity())
-                problems.push_back(strCat("vector index of ", model,
-                    " was built from another catalog: run 'pictor library rebuild-index' (searches rebuild "
-                    "it)"));
-            else if (index.size() != static_cast<std::int64_t>(ids.size())
-                || index.idChecksum() != IdChecksum::of(ids))
-                problems.push_back(strCat("vector index of ", model, " is stale (", index.size(),
-                    " vectors, the catalog has ", ids.size(), "): run 'pictor library rebuild-index'"));
+            cache.ensure(photo.path, photo.contentHash);
+            ++made;
         } catch (const Error& e) {
-            problems.push_back(strCat("vector index of ", model, ": ", e.what()));
+            std::fprintf(stderr, "cannot make a thumbnail: %s\n", e.what());
         }
     }
+    if (made > 0)
+        std::fprintf(stderr, "repaired: %lld thumbnails made\n", static_cast<long long>(made));
+}
+
+// Everything that can be checked without writing: the catalog's integrity, each vector index, and
+// library.json are problems (exit 1); missing thumbnails are reported (the window makes them when it
+// shows the photos), not problems.
+int runCheck(const std::filesystem::path& dir, const CheckOptions& options)
+{
+    if (options.repair)
+        repair(dir, options);
+    Library library = Library::openForReading(dir);
+    std::vector<std::string> problems = library.catalog().integrityCheck();
+    for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel)
+        if (auto problem = vectorIndexProblem(library, model))
+            problems.push_back(std::move(*problem));
     try {
         Library::rememberedModelDir(dir);
     } catch (const Error& e) {
         problems.push_back(strCat("library settings: ", e.what(), ": the next index run writes them again"));
     }
-    if (json) {
-        std::printf("%s\n", nlohmann::json {{"ok", problems.empty()}, {"problems", problems}}.dump().c_str());
+    const ThumbnailCache cache = thumbnailCacheFor(options);
+    const auto withoutThumbnail = photosWithoutThumbnail(library.catalog(), cache);
+    if (options.json) {
+        nlohmann::json missing = nlohmann::json::array();
+        for (const auto& photo : withoutThumbnail)
+            missing.push_back(photo.path.string());
+        std::printf("%s\n",
+            jsonText({{"ok", problems.empty()}, {"problems", problems},
+                {"thumbnails", {{"folder", cache.dir().string()}, {"missing", missing}}}})
+                .c_str());
         return problems.empty() ? 0 : 1;
     }
     for (const auto& problem : problems)
         std::printf("problem: %s\n", problem.c_str());
+    if (!withoutThumbnail.empty())
+        std::printf("thumbnails: %zu photos have none in %s (the window makes them when it shows them; "
+                    "--repair makes them now)\n",
+            withoutThumbnail.size(), shellQuoted(cache.dir()).c_str());
     std::printf(problems.empty()
             ? "ok: the catalog, the vector indexes and the library settings are consistent\n"
             : "%zu problem(s)\n",
@@ -113,23 +182,26 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
 {
     auto library = std::make_shared<std::string>();
     auto action = std::make_shared<std::string>();
-    auto json = std::make_shared<bool>(false);
+    auto check = std::make_shared<CheckOptions>();
     CLI::App* command = parent.add_subcommand("library", "Inspect and repair a library");
     command
         ->add_option("ACTION", *action,
             "status, check, rebuild-index, or recover (a missing or empty catalog: set what is left aside "
-            "and "
-            "start a new one)")
+            "and start a new one)")
         ->required()
         ->check(CLI::IsMember({"status", "check", "rebuild-index", "recover"}));
     command->add_option("--library", *library, "Library folder (default: the XDG data folder)");
-    command->add_flag("--json", *json, "check: one JSON object {ok, problems}");
-    return [library, action, json] {
+    command->add_flag("--json", check->json, "check: one JSON object {ok, problems, thumbnails}");
+    command->add_flag("--repair", check->repair,
+        "check: first rebuild the vector indexes that fail their check and make the missing thumbnails");
+    command->add_option("--thumbnails", check->thumbnails,
+        "check: the thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");
+    return [library, action, check] {
         const auto dir = libraryDir(*library);
         if (*action == "status")
             return runStatus(dir);
         if (*action == "check")
-            return runCheck(dir, *json);
+            return runCheck(dir, *check);
         if (*action == "recover")
             return runRecover(dir);
         return runRebuild(dir);

@@ -727,6 +727,50 @@ TEST_F(LibraryCli, CheckFindsADamagedIndexAndInvalidSettings)
     EXPECT_NE(settings["problems"].dump().find("library.json"), std::string::npos) << settings.dump();
 }
 
+// Missing thumbnails are reported (not a problem: the window makes them when shown); --repair makes
+// them and rebuilds a damaged vector index.
+TEST_F(LibraryCli, CheckReportsMissingThumbnailsAndRepairMakesThem)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto thumbnails = library / "thumbnails";
+    const auto check = [&](std::vector<std::string> extra = {}) {
+        std::vector<std::string> args {"library", "check", "--library", library.string(), "--json",
+            "--thumbnails", thumbnails.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto run = runPictor(args);
+        auto json = nlohmann::json::parse(run.out);
+        EXPECT_EQ(run.status, json["ok"].get<bool>() ? 0 : 1);
+        return json;
+    };
+    const auto complete = check();
+    EXPECT_TRUE(complete["ok"].get<bool>()) << complete.dump();
+    EXPECT_TRUE(complete["thumbnails"]["missing"].empty()) << complete.dump();
+
+    std::vector<std::filesystem::path> removed;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(thumbnails))
+        if (entry.is_regular_file() && removed.size() < 3)
+            removed.push_back(entry.path());
+    ASSERT_EQ(removed.size(), 3u);
+    for (const auto& file : removed)
+        std::filesystem::remove(file);
+    for (const auto& entry : std::filesystem::directory_iterator(library / "index"))
+        if (entry.path().extension() == ".faiss")
+            std::filesystem::remove(entry.path());
+    const auto damaged = check();
+    EXPECT_FALSE(damaged["ok"].get<bool>()) << damaged.dump();
+    EXPECT_EQ(damaged["thumbnails"]["missing"].size(), 3u) << damaged.dump();
+    const auto plain = runPictor({"library", "check", "--library", library.string(), "--thumbnails",
+        thumbnails.string()});
+    EXPECT_NE(plain.out.find("thumbnails: 3 photos have none in " + thumbnails.string()), std::string::npos)
+        << plain.out;
+
+    const auto repaired = check({"--repair"});
+    EXPECT_TRUE(repaired["ok"].get<bool>()) << repaired.dump();
+    EXPECT_TRUE(repaired["thumbnails"]["missing"].empty()) << repaired.dump();
+    for (const auto& file : removed)
+        EXPECT_TRUE(std::filesystem::is_regular_file(file)) << file;
+}
+
 TEST_F(LibraryCli, MovesDeletesAndModificationsAreFollowed)
 {
     ASSERT_EQ(index().status, 0);
