@@ -222,6 +222,20 @@ Query Db::prepareOnce(const std::string& sql)
     return Query(*this, statement, true);
 }
 
+namespace {
+
+// What a person can do about a busy catalog (another program held its write lock past the busy timeout).
+std::string busyHint(int code)
+{
+    const int primary = code & 0xff;
+    if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
+        return {};
+    return ": another program is using the catalog (a sqlite3 shell, a backup tool, a second Pictor); what "
+           "was saved is kept: try again when it is done";
+}
+
+} // namespace
+
 void Db::exec(const char* sql)
 {
     char* message = nullptr;
@@ -229,7 +243,7 @@ void Db::exec(const char* sql)
     if (rc != SQLITE_OK) {
         const std::string text = message ? message : sqlite3_errstr(rc);
         sqlite3_free(message);
-        PICTOR_FAIL(catalogLabel(file_), ": ", text, " (in: ", shortSql(sql), ")");
+        PICTOR_FAIL(catalogLabel(file_), ": ", text, " (in: ", shortSql(sql), ")", busyHint(rc));
     }
 }
 
@@ -250,7 +264,8 @@ bool Db::inTransaction() const
 
 void Db::fail(std::string_view sql) const
 {
-    PICTOR_FAIL(catalogLabel(file_), ": ", sqlite3_errmsg(db_), " (in: ", shortSql(sql), ")");
+    PICTOR_FAIL(catalogLabel(file_), ": ", sqlite3_errmsg(db_), " (in: ", shortSql(sql), ")",
+        busyHint(sqlite3_errcode(db_)));
 }
 
 void Db::failCode(int code, std::string_view sql) const
@@ -258,7 +273,7 @@ void Db::failCode(int code, std::string_view sql) const
     // sqlite3_errmsg describes the last failed API call, which is this one.
     const bool current = (sqlite3_extended_errcode(db_) & 0xff) == (code & 0xff);
     const std::string message = current ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
-    PICTOR_FAIL(catalogLabel(file_), ": ", message, " (in: ", shortSql(sql), ")");
+    PICTOR_FAIL(catalogLabel(file_), ": ", message, " (in: ", shortSql(sql), ")", busyHint(code));
 }
 
 // --- Savepoint

@@ -41,6 +41,7 @@
 
 #include <execinfo.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 
@@ -215,6 +216,7 @@ private slots:
     void aDamagedCatalogIsShownAndNeverWritten();
     void aFoldersFilesNotIndexedAreShownWithTheirReasons();
     void photosVanishedAtOnceAreKeptUntilTheUserForgetsThem();
+    void aBusyCatalogFailsTheJobClearlyAndLosesNothing();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1075,4 +1077,40 @@ void GuiTest::photosVanishedAtOnceAreKeptUntilTheUserForgetsThem()
     waitForIndexing(*window);
     QCOMPARE(photoCount(), 1);
     QVERIFY(!window->findChild<QMessageBox*>(QStringLiteral("vanishedPhotosQuestion")));
+}
+
+// Another program holding the catalog's write lock past the busy timeout: the job fails with a message
+// that says so, the photos already indexed stay, and the next run does the rest.
+void GuiTest::aBusyCatalogFailsTheJobClearlyAndLosesNothing()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, library, 3, {64, 48});
+    makePhotos(photos, 2, {64, 48}, 100);
+    sqlite3* other = nullptr;
+    QCOMPARE(sqlite3_open((library + QStringLiteral("/catalog.sqlite3")).toLocal8Bit().constData(), &other),
+        SQLITE_OK);
+    auto release = qScopeGuard([&] {
+        sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(other);
+    });
+    QCOMPARE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    const int job = window->jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(job)->finished(), 60'000);
+    QCOMPARE(window->jobs()->job(job)->state, JobInfo::State::Failed);
+    QVERIFY2(
+        window->jobs()->job(job)->message.contains(QStringLiteral("another program is using the catalog")),
+        qPrintable(window->jobs()->job(job)->message));
+    release.dismiss();
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    auto indexed
+        = [&] { return Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly).countPhotos(); };
+    QCOMPARE(indexed(), 3); // what was indexed is still there
+
+    const int again = window->jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(again)->finished(), kIndexTimeoutMs);
+    QCOMPARE(window->jobs()->job(again)->state, JobInfo::State::Done);
+    QCOMPARE(indexed(), 5);
 }

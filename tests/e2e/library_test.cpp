@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -627,6 +628,30 @@ TEST_F(LibraryCli, AnotherFileSystemOnAFolderLosesNoPhotos)
     EXPECT_EQ(allowed["deleted"].get<std::size_t>(), total - 1) << allowed.dump();
 }
 
+// Another program holding the catalog's write lock past the busy timeout ends the run with an error that
+// says so; nothing committed before is lost and the next run does the rest.
+TEST_F(LibraryCli, ABusyCatalogEndsTheRunClearlyAndLosesNothing)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto total = photoFiles().size();
+    std::filesystem::copy_file(photos / "a00_square_224.png", photos / "later-1.png");
+    test::writeCmykJpeg(photos / "later-2.jpg", 120, 90);
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open((library / "catalog.sqlite3").c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK); // the write lock
+    const auto busy
+        = runPictor({"index", "--library", library.string(), "--no-thumbnails", photos.string()}, true);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    EXPECT_EQ(busy.status, 1) << busy.out;
+    EXPECT_NE(busy.out.find("catalog.sqlite3: database is locked"), std::string::npos) << busy.out;
+    EXPECT_NE(busy.out.find("another program is using the catalog"), std::string::npos) << busy.out;
+    EXPECT_EQ(search({"--limit", "100", "a photo"}).size(), total) << "the photos indexed before are intact";
+    const auto resumed = lastJsonLine(index().out);
+    EXPECT_EQ(resumed["indexed"], 2) << resumed.dump();
+    EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+}
+
 TEST_F(LibraryCli, AMassDeletionIsHeldUntilAllowed)
 {
     for (int copy = 1; copy <= 3; ++copy)
@@ -734,8 +759,8 @@ TEST_F(LibraryCli, CheckReportsMissingThumbnailsAndRepairMakesThem)
     ASSERT_EQ(index().status, 0);
     const auto thumbnails = library / "thumbnails";
     const auto check = [&](std::vector<std::string> extra = {}) {
-        std::vector<std::string> args {"library", "check", "--library", library.string(), "--json",
-            "--thumbnails", thumbnails.string()};
+        std::vector<std::string> args {
+            "library", "check", "--library", library.string(), "--json", "--thumbnails", thumbnails.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         const auto run = runPictor(args);
         auto json = nlohmann::json::parse(run.out);
@@ -759,8 +784,8 @@ TEST_F(LibraryCli, CheckReportsMissingThumbnailsAndRepairMakesThem)
     const auto damaged = check();
     EXPECT_FALSE(damaged["ok"].get<bool>()) << damaged.dump();
     EXPECT_EQ(damaged["thumbnails"]["missing"].size(), 3u) << damaged.dump();
-    const auto plain = runPictor({"library", "check", "--library", library.string(), "--thumbnails",
-        thumbnails.string()});
+    const auto plain
+        = runPictor({"library", "check", "--library", library.string(), "--thumbnails", thumbnails.string()});
     EXPECT_NE(plain.out.find("thumbnails: 3 photos have none in " + thumbnails.string()), std::string::npos)
         << plain.out;
 
