@@ -21,6 +21,7 @@ struct IndexArgs {
     std::string model;
     bool json = false;
     int threads = 0;
+    long long decodeMemoryMb = 512;
     bool fullDecode = false;
     std::string thumbnails;
     bool noThumbnails = false;
@@ -114,6 +115,7 @@ int runIndex(const IndexArgs& args, ModelHost& models)
     IndexOptions options;
     options.modelDir = args.model;
     options.decodeThreads = args.threads;
+    options.decodeMemoryBytes = static_cast<std::int64_t>(args.decodeMemoryMb) << 20;
     options.reducedDecode = !args.fullDecode;
     options.allowMassDelete = args.allowMassDelete;
     std::optional<ThumbnailCache> thumbnails;
@@ -153,6 +155,10 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
     command->add_flag("--json", args->json, "One JSON object per progress event, then a summary object");
     command->add_option("--threads", args->threads, "Decoding threads (0 = one per core)")
         ->check(wholeNumber(0, kMaxThreads));
+    command
+        ->add_option("--decode-memory", args->decodeMemoryMb,
+            "Megabytes the decoding threads may hold at once (default 512; a larger photo is decoded alone)")
+        ->check(wholeNumber(16, 1 << 20));
     command->add_flag("--full-decode", args->fullDecode, "Decode every JPEG at full size (slower)");
     command->add_option("--thumbnails", args->thumbnails,
         "Thumbnail cache folder (default: the XDG cache folder, pictor/thumbnails)");

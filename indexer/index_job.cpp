@@ -18,6 +18,7 @@
 #include "indexer/change_detection.h"
 #include "indexer/file_hash.h"
 #include "indexer/generation_provenance.h"
+#include "indexer/memory_budget.h"
 
 namespace pictor {
 namespace {
@@ -132,11 +133,15 @@ private:
 };
 
 // The CPU stage for one file: read once, hash those bytes, decode (reduced when allowed), preprocess.
-DecodedPhoto decodeForIndex(
-    const WorkItem& item, const ImagePreprocessConfig& preprocess, const IndexOptions& options)
+// Within `budget`: the file's bytes are leased before they are read, the decode's pixels before it runs.
+DecodedPhoto decodeForIndex(const WorkItem& item, const ImagePreprocessConfig& preprocess,
+    const IndexOptions& options, MemoryBudget& budget)
 {
     DecodedPhoto result;
     try {
+        struct stat info { };
+        MemoryBudget::Lease lease = budget.acquire(
+            ::stat(item.path.c_str(), &info) == 0 ? static_cast<std::int64_t>(info.st_size) : 0);
         const std::vector<std::uint8_t> bytes = readImageFileBytes(item.path);
         DecodeOptions decodeOptions;
         decodeOptions.maxPixels = options.maxPixels;
@@ -148,6 +153,7 @@ DecodedPhoto decodeForIndex(
                 decodeOptions.targetShortEdge
                     = std::max(decodeOptions.targetShortEdge, options.thumbnails->size());
         }
+        lease.grow(estimateDecodeBytes(bytes, decodeOptions));
         DecodedImage decoded = decodeImageBytes(bytes, item.path, decodeOptions);
         result.pixelValues = preprocessImage(decoded.image, preprocess);
         result.generationChunk = generationChunkOf(bytes, item.path);
@@ -415,11 +421,12 @@ public:
         // Declared after what the threads use, so it joins them first on every path out of here: a batch
         // whose commit throws (disk full, the embedder failing) ends the job with its error, never with
         // std::terminate from a joinable thread.
+        MemoryBudget budget(options_.decodeMemoryBytes);
         DecoderThreads decoders(stop, queue);
         for (int t = 0; t < threads; ++t)
             decoders.start([&] {
                 for (std::size_t i; !stop && (i = next++) < items.size();)
-                    if (!queue.push(decodeForIndex(items[i], preprocess, options_)))
+                    if (!queue.push(decodeForIndex(items[i], preprocess, options_, budget)))
                         break;
                 queue.producerDone();
             });

@@ -32,6 +32,9 @@ struct IndexProgress {
 struct IndexOptions {
     ScanOptions scan;
     int decodeThreads = 0; // 0: one per core
+    // The most bytes the decode threads hold at once (file bytes and pixels, estimated from each file's
+    // header): a file that does not fit waits for the others, one larger than all of it is decoded alone.
+    std::int64_t decodeMemoryBytes = std::int64_t {512} << 20;
     bool reducedDecode = true; // decode large JPEGs at 1/2..1/8 scale (see docs/ARCHITECTURE.md)
     std::int64_t maxPixels = 100'000'000;
     // Runs the model batches as JobPriority::Bulk jobs, so interactive work (a query's embedding) waits

@@ -424,6 +424,27 @@ DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOption
 
 } // namespace
 
+std::int64_t estimateDecodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
+{
+    try {
+        const ImageHeader header = readImageHeader(bytes);
+        std::int64_t pixels = header.width * header.height;
+        if (header.format == ImageFormat::Jpeg) {
+            const int denominator
+                = jpegScaleDenominator(std::min(header.width, header.height), options.targetShortEdge);
+            pixels = std::int64_t {reducedSize(header.width, denominator)}
+                * reducedSize(header.height, denominator);
+            return pixels * 3 * 2; // the RGB result and its oriented copy
+        }
+        if (pixels == 0) // HEIF: the size is in the container; a generous guess from the file's size
+            return static_cast<std::int64_t>(bytes.size()) * 16;
+        // OpenCV's result, a 16-bit or BGRA intermediate, and the oriented copy.
+        return pixels * 3 * 3;
+    } catch (const Error&) {
+        return 0;
+    }
+}
+
 DecodedImage decodeImageFile(const std::filesystem::path& file, const DecodeOptions& options)
 {
     return decodeImageBytes(readImageFileBytes(file), file, options);

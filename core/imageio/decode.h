@@ -50,4 +50,9 @@ std::vector<std::uint8_t> readImageFileBytes(const std::filesystem::path& file);
 DecodedImage decodeImageBytes(std::span<const std::uint8_t> bytes, const std::filesystem::path& file,
     const DecodeOptions& options = {});
 
+// About how many bytes decoding these file bytes allocates at its peak (the pixels, at the reduced size
+// the options allow, and the decoder's copies), from the header alone; 0 when the header cannot be read
+// (the decode then fails at once). For callers that bound the memory of parallel decodes.
+std::int64_t estimateDecodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options = {});
+
 } // namespace pictor

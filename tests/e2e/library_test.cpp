@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/imageio/decode.h"
+#include "core/imageio/encode.h"
 #include "core/safetensors.h"
 #include "indexer/index_job.h"
 #include "indexer/library.h"
@@ -650,6 +651,54 @@ TEST_F(LibraryCli, ABusyCatalogEndsTheRunClearlyAndLosesNothing)
     const auto resumed = lastJsonLine(index().out);
     EXPECT_EQ(resumed["indexed"], 2) << resumed.dump();
     EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+}
+
+// Peak memory of a `pictor index` run (the child's maximum resident set), in MB.
+double peakMegabytesOf(const std::vector<std::string>& args)
+{
+    const pid_t child = fork();
+    if (child == 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        std::vector<char*> argv {const_cast<char*>(PICTOR_BINARY)};
+        for (const auto& arg : args)
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    rusage usage {};
+    wait4(child, &status, 0, &usage);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return static_cast<double>(usage.ru_maxrss) / 1024;
+}
+
+// Decoding stays within its memory budget whatever the thread count: four 24-megapixel PNGs decoded by
+// four threads at once cost several times what one at a time does.
+TEST_F(LibraryCli, DecodingStaysWithinItsMemoryBudget)
+{
+    const auto large = test::scratchDir("large-pngs");
+    RgbImage image(6000, 4000);
+    for (std::size_t i = 0; i < image.pixels.size(); ++i)
+        image.pixels[i] = static_cast<std::uint8_t>(i * 7 / 6000);
+    const auto png = encodeImage(image, ImageFormat::Png, 100);
+    for (int i = 0; i < 4; ++i)
+        std::ofstream(large / ("large-" + std::to_string(i) + ".png"), std::ios::binary)
+            .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    auto peak = [&](const std::string& megabytes) {
+        const auto dir = test::scratchDir("memory-library");
+        return peakMegabytesOf({"index", "--library", dir.string(), "--model", model().string(), "--threads",
+            "4", "--no-thumbnails", "--decode-memory", megabytes, large.string()});
+    };
+    const double capped = peak("64");
+    const double uncapped = peak("4096");
+    std::printf(
+        "peak RSS indexing four 24-megapixel PNGs with 4 threads: %.0f MB within a 64 MB decode budget, "
+        "%.0f MB without\n",
+        capped, uncapped);
+    EXPECT_LT(capped, uncapped - 100) << "the budget did not keep the decodes apart";
 }
 
 TEST_F(LibraryCli, AMassDeletionIsHeldUntilAllowed)
