@@ -224,14 +224,23 @@ Query Db::prepareOnce(const std::string& sql)
 
 namespace {
 
-// What a person can do about a busy catalog (another program held its write lock past the busy timeout).
-std::string busyHint(int code)
+// What a person can do about a write that failed for a reason outside the catalog: another program holding
+// its write lock past the busy timeout, a full or failing disk.
+std::string errorHint(int code)
 {
-    const int primary = code & 0xff;
-    if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ": another program is using the catalog (a sqlite3 shell, a backup tool, a second Pictor); "
+               "what "
+               "was saved is kept: try again when it is done";
+    case SQLITE_FULL:
+        return ": the disk is full; what was saved is kept: free some space and run again";
+    case SQLITE_IOERR:
+        return ": the disk may be full or failing; what was saved is kept: check it and run again";
+    default:
         return {};
-    return ": another program is using the catalog (a sqlite3 shell, a backup tool, a second Pictor); what "
-           "was saved is kept: try again when it is done";
+    }
 }
 
 } // namespace
@@ -243,7 +252,7 @@ void Db::exec(const char* sql)
     if (rc != SQLITE_OK) {
         const std::string text = message ? message : sqlite3_errstr(rc);
         sqlite3_free(message);
-        PICTOR_FAIL(catalogLabel(file_), ": ", text, " (in: ", shortSql(sql), ")", busyHint(rc));
+        PICTOR_FAIL(catalogLabel(file_), ": ", text, " (in: ", shortSql(sql), ")", errorHint(rc));
     }
 }
 
@@ -265,7 +274,7 @@ bool Db::inTransaction() const
 void Db::fail(std::string_view sql) const
 {
     PICTOR_FAIL(catalogLabel(file_), ": ", sqlite3_errmsg(db_), " (in: ", shortSql(sql), ")",
-        busyHint(sqlite3_errcode(db_)));
+        errorHint(sqlite3_errcode(db_)));
 }
 
 void Db::failCode(int code, std::string_view sql) const
@@ -273,7 +282,7 @@ void Db::failCode(int code, std::string_view sql) const
     // sqlite3_errmsg describes the last failed API call, which is this one.
     const bool current = (sqlite3_extended_errcode(db_) & 0xff) == (code & 0xff);
     const std::string message = current ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
-    PICTOR_FAIL(catalogLabel(file_), ": ", message, " (in: ", shortSql(sql), ")", busyHint(code));
+    PICTOR_FAIL(catalogLabel(file_), ": ", message, " (in: ", shortSql(sql), ")", errorHint(code));
 }
 
 // --- Savepoint

@@ -217,6 +217,7 @@ private slots:
     void aFoldersFilesNotIndexedAreShownWithTheirReasons();
     void photosVanishedAtOnceAreKeptUntilTheUserForgetsThem();
     void aBusyCatalogFailsTheJobClearlyAndLosesNothing();
+    void aFullDiskFailsTheJobClearlyAndLosesNothing();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1113,4 +1114,49 @@ void GuiTest::aBusyCatalogFailsTheJobClearlyAndLosesNothing()
     QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(again)->finished(), kIndexTimeoutMs);
     QCOMPARE(window->jobs()->job(again)->state, JobInfo::State::Done);
     QCOMPARE(indexed(), 5);
+}
+
+// A disk that fills during a run (files may not grow past a limit, as on a full disk: writes fail with
+// EFBIG): the job fails with the catalog's error, the photos committed before stay, the next run resumes.
+void GuiTest::aFullDiskFailsTheJobClearlyAndLosesNothing()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, library, 3, {64, 48});
+    makePhotos(photos, 60, {64, 48}, 100);
+    std::uintmax_t largest = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(library.toStdString()))
+        if (entry.is_regular_file())
+            largest = std::max(largest, entry.file_size());
+    rlimit saved {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto savedHandler = signal(SIGXFSZ, SIG_IGN);
+    auto restore = qScopeGuard([&] {
+        setrlimit(RLIMIT_FSIZE, &saved);
+        signal(SIGXFSZ, savedHandler);
+    });
+    const rlimit full {static_cast<rlim_t>(largest + 48 * 1024), saved.rlim_max};
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &full), 0);
+    const int job = window->jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(job)->finished(), kIndexTimeoutMs);
+    restore.dismiss();
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, savedHandler);
+    const JobInfo failed = *window->jobs()->job(job);
+    QCOMPARE(failed.state, JobInfo::State::Failed);
+    std::printf("the failed job says: %s\n", qPrintable(failed.message));
+    QVERIFY2(failed.message.contains(QStringLiteral("catalog.sqlite3"))
+            && failed.message.contains(QStringLiteral("what was saved is kept")),
+        qPrintable(failed.message));
+    auto indexed
+        = [&] { return Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly).countPhotos(); };
+    const auto kept = indexed();
+    QVERIFY2(kept >= 3 && kept < 63, qPrintable(QString::number(kept)));
+
+    const int again = window->jobs()->rescan();
+    QTRY_VERIFY_WITH_TIMEOUT(window->jobs()->job(again)->finished(), kIndexTimeoutMs);
+    QVERIFY2(window->jobs()->job(again)->state == JobInfo::State::Done,
+        qPrintable(window->jobs()->job(again)->message));
+    QCOMPARE(indexed(), 63);
 }
