@@ -14,9 +14,12 @@
 //   model_only   embedPixelValues() on random batches of 8, same image count; ratio end-to-end/model
 //   catalog      --catalog-size fake photos + random 512-d embeddings: insert, index rebuild, a vector
 //                search, and text queries end to end through SearchService (tokenize, encode, search, hits)
+//   rescan       --rescan-size photos as sparse files on disk, catalogued with embeddings, then
+//                indexLibrary() with nothing changed: what the window's re-scan at start costs
 //
 //   index_bench [--photos DIR | --n 40] [--threads 2] [--decode-threads 0] [--full-decode]
-//               [--catalog-size 100000] [--work DIR] [--keep] [--fixtures DIR] [--model DIR] [--seed 0]
+//               [--catalog-size 100000] [--rescan-size 0] [--work DIR] [--keep] [--fixtures DIR] [--model
+//               DIR] [--seed 0]
 // --n 0 skips the photos and the index run (the model-only line then times 40 images).
 // --model DIR uses an existing model folder instead of writing the random ViT-B/32 one; --f16 writes
 // that one's weights as F16 (converted to float32 copies at load) instead of F32 (aliasing the mapping).
@@ -78,6 +81,7 @@ struct Options {
     int decodeThreads = 0;
     bool fullDecode = false;
     std::int64_t catalogSize = 100000;
+    std::int64_t rescanSize = 0;
     fs::path work;
     bool keep = false;
     fs::path fixtures;
@@ -109,6 +113,8 @@ Options parseOptions(int argc, char** argv)
             options.fullDecode = true;
         else if (arg == "--catalog-size")
             options.catalogSize = std::stoll(value());
+        else if (arg == "--rescan-size")
+            options.rescanSize = std::stoll(value());
         else if (arg == "--work")
             options.work = value();
         else if (arg == "--keep")
@@ -505,6 +511,45 @@ json catalogPart(pictor::ImageTextEmbedder& embedder, const fs::path& libraryDir
         {"vector_index_file_mb", megabytes(library.vectorIndexPath(modelId))}, {"load_avg_1m", load}};
 }
 
+json rescanPart(
+    pictor::ImageTextEmbedder& embedder, const fs::path& work, std::int64_t size, std::uint64_t seed)
+{
+    const fs::path libraryDir = work / "rescan-library";
+    const fs::path root = work / "rescan-photos";
+    fs::remove_all(libraryDir);
+    fs::remove_all(root);
+    fs::create_directories(root);
+    const auto setupStart = Clock::now();
+    {
+        auto library = pictor::Library::openForWriting(libraryDir);
+        pictor::bench::SyntheticCatalogOptions synthetic;
+        synthetic.root = fs::canonical(root);
+        synthetic.photos = size;
+        synthetic.modelId = embedder.modelId();
+        synthetic.dimension = embedder.dimension();
+        synthetic.seed = seed;
+        synthetic.createFiles = true;
+        pictor::bench::fillSyntheticCatalog(library.catalog(), synthetic);
+        library.vectorIndex(embedder.modelId(), embedder.dimension());
+    }
+    const double setupSeconds = secondsSince(setupStart);
+    const double load = loadAverage();
+    std::vector<double> seconds;
+    pictor::IndexSummary summary;
+    for (int run = 0; run < 3; ++run) { // the first may read the folders from disk, the others from cache
+        auto library = pictor::Library::openForWriting(libraryDir);
+        const auto start = Clock::now();
+        summary = pictor::indexLibrary(library, embedder, {}, pictor::IndexOptions {});
+        seconds.push_back(secondsSince(start));
+        PICTOR_CHECK(summary.unchanged == size && summary.indexed == 0,
+            "the re-scan found changes: ", summary.indexed, " indexed, ", summary.unchanged, " unchanged");
+    }
+    return {{"event", "rescan"}, {"photos", size}, {"setup_s", round3(setupSeconds)},
+        {"seconds_first", round3(seconds[0])},
+        {"seconds_best", round3(*std::min_element(seconds.begin(), seconds.end()))},
+        {"unchanged", summary.unchanged}, {"vector_index", summary.vectorIndex}, {"load_avg_1m", load}};
+}
+
 void print(const json& line)
 {
     std::printf("%s\n", line.dump().c_str());
@@ -588,6 +633,9 @@ int run(const Options& options)
         fs::remove_all(libraryDir);
         print(catalogPart(*embedder, libraryDir, options.catalogSize, options.threads, options.seed));
     }
+
+    if (options.rescanSize > 0)
+        print(rescanPart(*embedder, work, options.rescanSize, options.seed));
 
     if (!options.keep)
         fs::remove_all(work);

@@ -45,6 +45,7 @@
 #include "ui/caption_actions.h"
 #include "ui/create_panel.h"
 #include "ui/filter_bar.h"
+#include "ui/folder_watcher.h"
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
 #include "ui/job_list_dialog.h"
@@ -127,6 +128,8 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Pictor"));
     setAcceptDrops(true); // a folder dropped anywhere (welcome page, gallery) joins the library
+    watcher_ = new FolderWatcher(1500, 10000, this);
+    connect(watcher_, &FolderWatcher::rootsChanged, this, &MainWindow::rescanChangedFolders);
 
     auto* column = new QVBoxLayout(galleryPage_);
     column->setContentsMargins(6, 6, 6, 0);
@@ -478,9 +481,12 @@ void MainWindow::buildMenus()
 
 void MainWindow::applySettings()
 {
+    const auto previous = libraryDir_;
     libraryDir_ = libraryOverride_         ? *libraryOverride_
         : settings_.libraryDir().isEmpty() ? Library::defaultDir()
                                            : std::filesystem::path(settings_.libraryDir().toStdString());
+    if (libraryDir_ != previous)
+        checkedAtStart_ = false; // another library: checked for changes when first listed
     engine_->setLibraryDir(libraryDir_);
     EmbedderOptions options;
     options.device = settings_.device().toStdString();
@@ -597,6 +603,7 @@ void MainWindow::showListing(
     filterBar_->setFolders(folders);
     sizeLabel_->setText(tr("%1 photos").arg(QLocale().toString(static_cast<qlonglong>(count))));
     updateFolderStates();
+    followFolders();
     if (listing_.roots.empty() && !jobs_->busy()) {
         if (pages_->currentWidget() == galleryPage_)
             pages_->setCurrentWidget(welcome_);
@@ -604,6 +611,35 @@ void MainWindow::showListing(
         pages_->setCurrentWidget(galleryPage_);
     }
     emit listingReloaded();
+}
+
+void MainWindow::followFolders()
+{
+    const bool opening = !checkedAtStart_; // the window's first listing of this library
+    checkedAtStart_ = true;
+    if (!listing_.problem.empty() || listing_.roots.empty()) {
+        watcher_->stop();
+        return;
+    }
+    std::vector<std::filesystem::path> roots;
+    for (const RootState& root : listing_.roots)
+        roots.push_back(root.path);
+    watcher_->watch(roots);
+    // Changes made while the window was closed: an incremental re-scan (cheap when nothing changed), once
+    // the library is indexed with the chosen model (otherwise the re-index does it).
+    const QString model = settings_.modelDir();
+    if (opening && !model.isEmpty() && !SearchEngine::libraryNeedsReindex(libraryDir_, model.toStdString()))
+        watchJob_ = jobs_->rescan();
+}
+
+void MainWindow::rescanChangedFolders(const std::vector<std::filesystem::path>& roots)
+{
+    if (settings_.modelDir().isEmpty() || !listing_.problem.empty())
+        return; // nothing to index with, or a library that is not written to
+    // A re-scan that has not started yet will see these changes too.
+    if (const JobInfo* pending = jobs_->job(watchJob_); pending && pending->state == JobInfo::State::Queued)
+        return;
+    watchJob_ = jobs_->rescan(roots);
 }
 
 void MainWindow::updateFolderStates()

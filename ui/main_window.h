@@ -30,6 +30,7 @@ namespace pictor::ui {
 class CaptionActions;
 class CreatePanel;
 class FilterBar;
+class FolderWatcher;
 class GalleryView;
 class IndexingJobs;
 class JobStatusWidget;
@@ -56,6 +57,7 @@ public:
     GalleryModel* galleryModel() const { return model_; }
     PhotoViewer* viewer() const { return viewer_; }
     IndexingJobs* jobs() const { return jobs_.get(); }
+    FolderWatcher* folderWatcher() const { return watcher_; }
     SearchEngine* engine() const { return engine_.get(); }
     ModelHost* host() const { return host_.get(); }
 
@@ -129,6 +131,9 @@ private:
     void runSearch();
     void showListing(const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted);
     void updateFolderStates();
+    // After a listing: follow its folders, and once per library, re-scan them in the background.
+    void followFolders();
+    void rescanChangedFolders(const std::vector<std::filesystem::path>& roots);
     void setMessage(const QString& message);
     void saveCurrentSearch();
     PhotoTerm termFor(int row) const;
@@ -175,6 +180,9 @@ private:
     double lastLatencyMs_ = -1;
     QString message_;
     bool painted_ = false;
+    FolderWatcher* watcher_ = nullptr; // follows the library's folders; a change queues a re-scan
+    int watchJob_ = 0; // the last re-scan the watcher queued
+    bool checkedAtStart_ = false; // the first listing (which queues the background re-scan) was shown
 };
 
 } // namespace pictor::ui

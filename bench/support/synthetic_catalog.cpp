@@ -4,7 +4,12 @@
 #include <cstdio>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "bench/support/bench_measures.h"
+#include "core/error.h"
 
 namespace pictor::bench {
 
@@ -12,6 +17,23 @@ std::uint64_t syntheticContentHash(std::uint64_t seed, std::int64_t index)
 {
     return Rng(seed * 0x2545F4914F6CDD1Dull + static_cast<std::uint64_t>(index)).next();
 }
+
+namespace {
+
+void createSparseFile(const std::filesystem::path& file, std::int64_t size, std::int64_t mtimeNs)
+{
+    std::filesystem::create_directories(file.parent_path());
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    PICTOR_CHECK(fd >= 0, "cannot create ", file.string());
+    const bool sized = ::ftruncate(fd, size) == 0;
+    const timespec times[2] = {{mtimeNs / 1'000'000'000, mtimeNs % 1'000'000'000},
+        {mtimeNs / 1'000'000'000, mtimeNs % 1'000'000'000}};
+    const bool timed = ::futimens(fd, times) == 0;
+    ::close(fd);
+    PICTOR_CHECK(sized && timed, "cannot size or date ", file.string());
+}
+
+} // namespace
 
 std::int64_t fillSyntheticCatalog(Catalog& catalog, const SyntheticCatalogOptions& options)
 {
@@ -37,6 +59,8 @@ std::int64_t fillSyntheticCatalog(Catalog& catalog, const SyntheticCatalogOption
             photo.cameraMake = "BenchCam";
             photo.cameraModel = "Synthetic-1";
             photo.fileType = "jpeg";
+            if (options.createFiles)
+                createSparseFile(photo.path, photo.size, photo.mtimeNs);
             const std::int64_t id = catalog.upsertPhoto(photo);
             if (options.modelId.empty())
                 continue;

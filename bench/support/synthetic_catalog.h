@@ -19,6 +19,9 @@ struct SyntheticCatalogOptions {
     int dimension = 512;
     std::uint64_t seed = 0;
     std::int64_t perTransaction = 1000;
+    // Also create each photo as a sparse file of its recorded size and mtime under `root` (which must then
+    // be a real folder), so that a scan finds the library unchanged.
+    bool createFiles = false;
     // Called after each committed transaction with the photos written so far.
     std::function<void(std::int64_t)> onCommit;
 };

@@ -51,6 +51,7 @@
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
 #include "ui/filter_bar.h"
+#include "ui/folder_watcher.h"
 #include "ui/gallery_model.h"
 #include "ui/gallery_view.h"
 #include "ui/indexing_jobs.h"
@@ -218,6 +219,8 @@ private slots:
     void photosVanishedAtOnceAreKeptUntilTheUserForgetsThem();
     void aBusyCatalogFailsTheJobClearlyAndLosesNothing();
     void aFullDiskFailsTheJobClearlyAndLosesNothing();
+    void theWindowFollowsItsFoldersByItself();
+    void changesMadeWhileClosedAreFoundAtStart();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1159,4 +1162,66 @@ void GuiTest::aFullDiskFailsTheJobClearlyAndLosesNothing()
     QVERIFY2(window->jobs()->job(again)->state == JobInfo::State::Done,
         qPrintable(window->jobs()->job(again)->message));
     QCOMPARE(indexed(), 63);
+}
+
+// While the window is open, photos added to and deleted from a library folder are followed without
+// Re-scan; a burst (a camera import) becomes one re-scan, and a new subfolder filled after the re-scan
+// read it is read again.
+void GuiTest::theWindowFollowsItsFoldersByItself()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, library, 3, {64, 48});
+    QTRY_VERIFY(window->folderWatcher()->watchedFolders() >= 1);
+    waitForIndexing(*window); // the start-up check
+    auto indexedNames = [&] {
+        QStringList names;
+        const Catalog catalog = Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly);
+        for (const auto& root : catalog.roots())
+            for (const auto& photo : catalog.listPhotosUnder(root.id))
+                names << QString::fromStdString(photo.path.lexically_relative(root.path).string());
+        names.sort();
+        return names;
+    };
+    const QStringList before = indexedNames();
+    QCOMPARE(before.size(), 3);
+
+    QVERIFY(QFile::remove(photos + '/' + before.front()));
+    makePhotos(photos, 1, {64, 48}, 50);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        indexedNames() == (QStringList {before[1], before[2], QStringLiteral("photo_0050.jpg")}), 30'000);
+
+    waitForIndexing(*window);
+    const qsizetype jobsBefore = window->jobs()->jobs().size();
+    makePhotos(photos, 120, {32, 24}, 100); // a burst
+    QTRY_VERIFY_WITH_TIMEOUT(indexedNames().size() == 123, 60'000);
+    waitForIndexing(*window);
+    QCOMPARE(window->jobs()->jobs().size() - jobsBefore, 1); // one re-scan for the burst
+
+    makePhotos(photos + QStringLiteral("/import"), 20, {32, 24}, 300); // a new folder, filled at once
+    QTRY_VERIFY_WITH_TIMEOUT(indexedNames().size() == 143, 60'000);
+}
+
+// Photos added and deleted while the window was closed are found by the background re-scan at start.
+void GuiTest::changesMadeWhileClosedAreFoundAtStart()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    {
+        std::optional<MainWindow> window;
+        openIndexedWindow(window, photos, library, 3, {64, 48});
+    }
+    const QStringList files = QDir(photos).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    QVERIFY(QFile::remove(photos + '/' + files.front()));
+    makePhotos(photos, 2, {64, 48}, 70);
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto indexed
+        = [&] { return Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly).countPhotos(); };
+    QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->jobs().isEmpty(), 10'000);
+    waitForIndexing(window);
+    QCOMPARE(indexed(), 4);
+    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(4));
 }
