@@ -1,5 +1,6 @@
 // pictor search [--library DIR] [--model DIR] [--limit K] [--min-score S] [--sort score|date] [--folder F]
-//               [--after YYYY-MM-DD] [--before YYYY-MM-DD] [--camera C] [--image FILE | --photo ID]
+//               [--after YYYY-MM-DD] [--before YYYY-MM-DD] [--camera C] [--tag T]... [--image FILE | --photo
+//               ID]
 //               [--weight W] [--json] [QUERY...]
 #include <cstdio>
 #include <ctime>
@@ -31,6 +32,7 @@ struct SearchArgs {
     std::string after;
     std::string before;
     std::string camera;
+    std::vector<std::string> tags;
     std::string fileTypes; // comma-separated
     bool generated = false;
     bool notGenerated = false;
@@ -81,6 +83,7 @@ SearchQuery toQuery(const SearchArgs& args)
         query.filter.takenBefore = parseDay(args.before);
     if (!args.camera.empty())
         query.filter.camera = args.camera;
+    query.filter.tags = args.tags;
     std::stringstream types(args.fileTypes);
     for (std::string type; std::getline(types, type, ',');)
         if (const auto known = fileTypeFromName(type))
@@ -146,6 +149,10 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
                 + ": no day is in that range");
     });
     command->add_option("--camera", args->camera, "Only photos whose camera make or model contains this");
+    command->add_option("--tag", args->tags, "Only photos with this tag (repeatable: every one of them)")
+        ->expected(1)
+        ->allow_extra_args(false) // one value per --tag: the words after it are the query
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     command
         ->add_option("--type", args->fileTypes,
             "Only these file types, comma-separated: jpg,png,webp,tif,bmp,heic (and the "

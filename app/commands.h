@@ -33,5 +33,6 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addAskCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addTagCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app

@@ -45,6 +45,7 @@ int main(int argc, char** argv)
     add(pictor::app::addCaptionCommand(app, context));
     add(pictor::app::addAskCommand(app, context));
     add(pictor::app::addGenerateCommand(app, context));
+    add(pictor::app::addTagCommand(app, context));
 
     try {
         app.parse(argc, argv);

@@ -138,7 +138,11 @@ struct PhotoFilter {
     std::optional<std::string> camera; // ASCII case-insensitive substring of "make model"
     std::vector<std::string> fileTypes; // any of these (ASCII case-insensitive); empty: all
     std::optional<bool> generated; // true: only generated pictures; false: only the others
+    std::vector<std::string> tags; // photos with every one of these tags (letter case ignored)
 };
+
+// "  beach   sunset " -> "beach sunset"; the form tags are stored and compared in.
+std::string normalizeTag(std::string_view tag);
 
 // Orders of a paged listing. Dates are the date taken, else the file's modification time; ties go by id.
 enum class PhotoOrder {
@@ -241,8 +245,14 @@ public:
     std::int64_t addCaption(
         std::int64_t photoId, std::string_view text, std::string_view modelId, std::string_view prompt);
     std::vector<CaptionRecord> captions(std::int64_t photoId) const;
-    void addTag(std::int64_t photoId, std::string_view tag, std::string_view source); // idempotent
+    // A tag as typed, its spaces trimmed and collapsed; a tag that differs from one in the catalog only by
+    // letter case takes that one's spelling. Idempotent. Empty tags are an error.
+    void addTag(std::int64_t photoId, std::string_view tag, std::string_view source);
+    // Removes the tag (any letter case, any source) from the photo; false when it had none.
+    bool removeTag(std::int64_t photoId, std::string_view tag);
     std::vector<TagRecord> tags(std::int64_t photoId) const;
+    // Every tag in the library with the number of photos that have it, by tag (case-insensitive).
+    std::vector<std::pair<std::string, std::int64_t>> tagCounts() const;
     // Records a generation; one row per picture: an earlier row of the same photo is replaced.
     std::int64_t addGeneration(const GenerationRow& generation);
     std::optional<GenerationRow> generationOf(std::int64_t photoId) const;

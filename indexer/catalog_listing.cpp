@@ -47,6 +47,8 @@ public:
                 sql_ += ", ?";
             sql_ += ')';
         }
+        for (std::size_t i = 0; i < filter.tags.size(); ++i)
+            sql_ += " AND id IN (SELECT photo_id FROM tags WHERE tag = ? COLLATE NOCASE)";
         if (filter.generated)
             sql_ += *filter.generated
                 ? " AND id IN (SELECT photo_id FROM generations WHERE photo_id IS NOT NULL)"
@@ -71,6 +73,8 @@ public:
             query.bind(++index, asciiLower(*filter_.camera));
         for (const auto& type : filter_.fileTypes)
             query.bind(++index, asciiLower(type));
+        for (const auto& tag : filter_.tags)
+            query.bind(++index, normalizeTag(tag));
         return index;
     }
 

@@ -233,17 +233,66 @@ std::vector<CaptionRecord> Catalog::captions(std::int64_t photoId) const
     return out;
 }
 
+std::string normalizeTag(std::string_view tag)
+{
+    std::string out;
+    bool space = false;
+    for (const char c : tag) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = !out.empty();
+            continue;
+        }
+        if (space)
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
 void Catalog::addTag(std::int64_t photoId, std::string_view tag, std::string_view source)
 {
     impl_->checkWritable();
+    std::string normal = normalizeTag(tag);
+    PICTOR_CHECK(!normal.empty(), "a tag cannot be empty");
     auto& db = impl_->db;
     Savepoint savepoint(db);
+    auto existing = db.query("SELECT tag FROM tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
+    existing.bindAll(normal);
+    if (existing.step())
+        normal = existing.text(0);
     db.query("INSERT INTO tags(photo_id, tag, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bindAll(photoId, tag, source, unixNow())
+        .bindAll(photoId, normal, source, unixNow())
         .run();
     if (db.changes() > 0)
         impl_->refreshSearchText(photoId);
     savepoint.release();
+}
+
+bool Catalog::removeTag(std::int64_t photoId, std::string_view tag)
+{
+    impl_->checkWritable();
+    auto& db = impl_->db;
+    Savepoint savepoint(db);
+    db.query("DELETE FROM tags WHERE photo_id = ? AND tag = ? COLLATE NOCASE")
+        .bindAll(photoId, normalizeTag(tag))
+        .run();
+    const bool removed = db.changes() > 0;
+    if (removed)
+        impl_->refreshSearchText(photoId);
+    savepoint.release();
+    return removed;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> Catalog::tagCounts() const
+{
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    auto query
+        = impl_->db.query("SELECT min(tag), count(DISTINCT photo_id) FROM tags GROUP BY tag COLLATE NOCASE "
+                          "ORDER BY tag COLLATE NOCASE");
+    while (query.step())
+        out.emplace_back(query.text(0), query.int64(1));
+    return out;
 }
 
 std::vector<TagRecord> Catalog::tags(std::int64_t photoId) const

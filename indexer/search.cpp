@@ -32,7 +32,7 @@ std::vector<float> unitRow(const EmbeddingMatrix& matrix)
 bool hasFilter(const PhotoFilter& filter)
 {
     return filter.folder || filter.takenFrom || filter.takenBefore || filter.camera
-        || !filter.fileTypes.empty() || filter.generated;
+        || !filter.fileTypes.empty() || filter.generated || !filter.tags.empty();
 }
 
 std::string formatScore(double score)
@@ -102,7 +102,7 @@ std::vector<float> SearchService::queryVector(const SearchQuery& query, const st
         return sum;
     }
     const bool hasText = text.find_first_not_of(' ') != std::string::npos;
-    PICTOR_CHECK(hasText || image, "nothing to search for: give words, an image or a photo");
+    PICTOR_CHECK(hasText || image, "nothing to search for: give words, an image, a photo or a filter");
     if (!image)
         return textEmbedding(text);
     if (!hasText)
@@ -120,6 +120,16 @@ std::vector<SearchHit> SearchService::search(const SearchQuery& query)
 {
     PICTOR_CHECK(!(query.imageFile && query.photoId), "give either an image file or a photo id, not both");
     PICTOR_CHECK(query.textWeight >= 0 && query.textWeight <= 1, "the text weight must be between 0 and 1");
+    // Only filters ("--tag beach", "--camera X100"): the photos that pass them, newest first.
+    if (query.text.find_first_not_of(' ') == std::string::npos && !query.imageFile && !query.photoId
+        && hasFilter(query.filter)) {
+        std::vector<SearchHit> hits;
+        for (const PhotoRecord& photo :
+            library_.catalog().listPhotos(PhotoOrder::NewestFirst, 0, query.limit, query.filter))
+            hits.push_back({photo.id, photo.path, 0, "filters only",
+                photo.takenAt.value_or(photo.mtimeNs / 1'000'000'000)});
+        return hits;
+    }
     const HybridParts parts = splitQuotedPhrases(query.text);
     const std::vector<float> vector = queryVector(query, parts.vectorText);
 

@@ -252,6 +252,44 @@ TEST_F(LibraryCli, PlainOutputQuotesOddFileNames)
     EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 12) << result.out; // one line per photo
 }
 
+// pictor tag add|remove|list, and search by tag (as a filter, alone or with words, and by quoted words).
+TEST_F(LibraryCli, TagsAreAddedListedSearchedAndRemoved)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto lib = library.string();
+    const auto tagged = runPictor({"tag", "add", "Summer trip", "--library", lib, "--photo", "1", "--photo",
+        "2", "--file", (photos / "trip" / "a05_small_100x60.png").string()});
+    ASSERT_EQ(tagged.status, 0) << tagged.out;
+    EXPECT_NE(tagged.out.find("tagged 'Summer trip': 3 of 3 photos changed"), std::string::npos)
+        << tagged.out;
+    ASSERT_EQ(runPictor({"tag", "add", "summer TRIP", "--library", lib, "--photo", "3"}).status, 0);
+
+    const auto list = nlohmann::json::parse(runPictor({"tag", "list", "--library", lib, "--json"}).out);
+    EXPECT_EQ(list, nlohmann::json::parse(R"([{"photos": 4, "tag": "Summer trip"}])"));
+    const auto ofPhoto
+        = nlohmann::json::parse(runPictor({"tag", "list", "--library", lib, "--photo", "3", "--json"}).out);
+    EXPECT_EQ(ofPhoto, nlohmann::json::parse(R"([{"photo": 3, "source": "user", "tag": "Summer trip"}])"));
+
+    EXPECT_EQ(search({"--limit", "20", "--tag", "summer trip"}).size(), 4u)
+        << "a filter alone lists its photos";
+    const auto withWords = search({"--limit", "20", "--tag", "Summer trip", "a photo"});
+    EXPECT_EQ(withWords.size(), 4u);
+    const auto quoted = search({"--limit", "20", "\"summer\""}); // quoted words rank the tagged photos first
+    ASSERT_GE(quoted.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i)
+        EXPECT_NE(quoted[i]["why"].get<std::string>().find("tag: [Summer]"), std::string::npos)
+            << quoted.dump(1);
+
+    ASSERT_EQ(runPictor({"tag", "remove", "SUMMER TRIP", "--library", lib, "--photo", "1"}).status, 0);
+    EXPECT_EQ(search({"--limit", "20", "--tag", "summer trip"}).size(), 3u);
+
+    const auto unknown = runPictor({"tag", "add", "x", "--library", lib, "--photo", "999"}, true);
+    EXPECT_EQ(unknown.status, 1);
+    EXPECT_NE(unknown.out.find("photo 999 is not in the library"), std::string::npos) << unknown.out;
+    const auto empty = runPictor({"tag", "add", "  ", "--library", lib, "--photo", "1"}, true);
+    EXPECT_EQ(empty.status, 2) << empty.out;
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);

@@ -1145,6 +1145,43 @@ TEST(CatalogFilters, FolderDatesCameraFileType)
     EXPECT_EQ(catalog.filterPhotos(combined), (Ids {c}));
 }
 
+// Tags: trimmed, one spelling per tag whatever the letter case, removed in any case, counted, filtered
+// (every tag asked for), and found by full text.
+TEST(CatalogTags, AddRemoveCountAndFilter)
+{
+    Library library("catalog-tags");
+    auto& catalog = library.catalog;
+    const auto a = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "a.jpg"));
+    const auto b = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "b.jpg"));
+    const auto c = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "c.jpg"));
+    EXPECT_EQ(normalizeTag("  Beach   day \t"), "Beach day");
+    catalog.addTag(a, "  Beach ", "user");
+    catalog.addTag(b, "beach", "user"); // the existing spelling
+    catalog.addTag(b, "sunset", "user");
+    catalog.addTag(c, "sunset", "clip-0123");
+    EXPECT_THROW(catalog.addTag(c, "   ", "user"), Error);
+    ASSERT_EQ(catalog.tags(b).size(), 2u);
+    EXPECT_EQ(catalog.tags(b)[0].tag, "Beach");
+    using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+    EXPECT_EQ(catalog.tagCounts(), (Counts {{"Beach", 2}, {"sunset", 2}}));
+
+    using Ids = std::vector<std::int64_t>;
+    PhotoFilter filter;
+    filter.tags = {"BEACH"};
+    EXPECT_EQ(catalog.filterPhotos(filter), (Ids {a, b}));
+    filter.tags = {"beach", "sunset"};
+    EXPECT_EQ(catalog.filterPhotos(filter), (Ids {b}));
+    EXPECT_EQ(catalog.countPhotos(filter), 1);
+    EXPECT_EQ(catalog.matchText("sunset", 10).size(), 2u);
+
+    EXPECT_TRUE(catalog.removeTag(b, "BEACH"));
+    EXPECT_FALSE(catalog.removeTag(b, "beach"));
+    EXPECT_EQ(catalog.tagCounts(), (Counts {{"Beach", 1}, {"sunset", 2}}));
+    EXPECT_TRUE(catalog.removeTag(a, "beach"));
+    EXPECT_EQ(catalog.tagCounts(), (Counts {{"sunset", 2}}));
+    EXPECT_TRUE(catalog.matchText("beach", 10).empty()) << "the full text follows a removal";
+}
+
 // --- failures, jobs, counts, integrity
 
 TEST(CatalogFailures, RecordListClear)
