@@ -32,6 +32,7 @@ LibraryListing CatalogReader::list(const std::filesystem::path& libraryDir, cons
         rootIndex.emplace(root.id, listing.roots.size());
         listing.roots.push_back(std::move(state));
     }
+    listing.tags = catalog.tagCounts();
     // Full rows (date taken included) in one query, newest first: one sort of the table (OFFSET pages
     // would sort it again for every page).
     const std::int64_t total = catalog.countPhotos();

@@ -37,6 +37,7 @@ struct LibraryListing {
     std::string problem; // why the library cannot be read (a damaged or newer catalog); empty when it can
     std::vector<GalleryEntry> entries; // catalog rows newest first, then files not yet indexed by path
     std::vector<RootState> roots;
+    std::vector<std::pair<std::string, std::int64_t>> tags; // every tag and its photo count
 };
 
 struct PhotoDetails {

@@ -32,7 +32,8 @@ FilterBar::FilterBar(QWidget* parent)
       to_(new QDateEdit(this)),
       camera_(new QLineEdit(this)),
       type_(new QComboBox(this)),
-      generated_(new QComboBox(this))
+      generated_(new QComboBox(this)),
+      tag_(new QComboBox(this))
 {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(0, 0, 0, 0);
@@ -83,6 +84,10 @@ FilterBar::FilterBar(QWidget* parent)
     generated_->setToolTip(tr("Photos only, or only the pictures made with Create (kept with how they were "
                               "made)"));
     row->addWidget(generated_);
+    tag_->setObjectName(QStringLiteral("tagFilter"));
+    tag_->addItem(tr("All tags"), QString());
+    tag_->setToolTip(tr("Only the photos with this tag (with no words, all of them, newest first)"));
+    row->addWidget(tag_);
     row->addStretch(1);
 
     connect(cutoff_, &QSlider::valueChanged, this, [this] {
@@ -101,6 +106,34 @@ FilterBar::FilterBar(QWidget* parent)
     connect(camera_, &QLineEdit::editingFinished, this, &FilterBar::changed);
     connect(type_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
     connect(generated_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
+    connect(tag_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
+}
+
+void FilterBar::setTags(const QStringList& tags)
+{
+    const QString current = tag();
+    const QSignalBlocker blocker(tag_);
+    while (tag_->count() > 1)
+        tag_->removeItem(1);
+    for (const QString& tag : tags)
+        tag_->addItem(tag, tag);
+    const int kept = tag_->findData(current, Qt::UserRole, Qt::MatchFixedString); // a tag that is gone: any
+    tag_->setCurrentIndex(qMax(0, kept));
+    if (kept < 0 && !current.isEmpty())
+        emit changed();
+}
+
+void FilterBar::setTag(const QString& tag)
+{
+    const int index = tag_->findData(tag, Qt::UserRole, Qt::MatchFixedString);
+    if (index < 0 && !tag.isEmpty())
+        tag_->addItem(tag, tag);
+    tag_->setCurrentIndex(tag.isEmpty() ? 0 : tag_->findData(tag, Qt::UserRole, Qt::MatchFixedString));
+}
+
+QString FilterBar::tag() const
+{
+    return tag_->currentData().toString();
 }
 
 void FilterBar::setFolders(const QStringList& folders)
@@ -180,6 +213,8 @@ void FilterBar::apply(SearchRequest& request) const
         request.filter.fileTypes = {type.toStdString()};
     if (const int which = generated_->currentData().toInt(); which >= 0)
         request.filter.generated = which == 1;
+    if (const QString chosen = tag(); !chosen.isEmpty())
+        request.filter.tags = {chosen.toStdString()};
 }
 
 } // namespace pictor::ui

@@ -1,5 +1,6 @@
 // Under the search bar: the relevance cutoff, "newest first" for results, and the filters (folder,
-// date range, camera, file type). Each change asks for a new search at once.
+// date range, camera, file type, tag). Each change asks for a new search at once; a tag alone shows its
+// photos.
 #pragma once
 
 #include <QWidget>
@@ -33,6 +34,9 @@ public:
     // Generated pictures: -1 all, 0 leave them out, 1 only them.
     void setGenerated(int which);
     void setDateRange(const QDate& from, const QDate& to); // invalid dates: no bound
+    void setTags(const QStringList& tags); // the library's tags, for the tag filter
+    void setTag(const QString& tag); // empty: any
+    QString tag() const;
 
 signals:
     void changed();
@@ -49,6 +53,7 @@ private:
     QLineEdit* camera_;
     QComboBox* type_;
     QComboBox* generated_;
+    QComboBox* tag_;
 };
 
 } // namespace pictor::ui

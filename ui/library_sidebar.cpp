@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHeaderView>
+#include <QLocale>
 #include <QMenu>
 #include <QMimeData>
 #include <QPushButton>
@@ -14,7 +15,7 @@
 namespace pictor::ui {
 namespace {
 
-enum ItemKind { FolderItem = 1, SearchItem = 2 };
+enum ItemKind { FolderItem = 1, SearchItem = 2, TagItem = 3 };
 constexpr int kKindRole = Qt::UserRole;
 constexpr int kValueRole = Qt::UserRole + 1;
 
@@ -34,6 +35,7 @@ LibrarySidebar::LibrarySidebar(QWidget* parent)
       tree_(new QTreeWidget(this)),
       folders_(new QTreeWidgetItem(tree_, {tr("Folders")})),
       searches_(new QTreeWidgetItem(tree_, {tr("Saved searches")})),
+      tags_(new QTreeWidgetItem(tree_, {tr("Tags")})),
       remove_(new QPushButton(tr("Remove"), this)),
       rescan_(new QPushButton(tr("Re-scan"), this)),
       forget_(new QPushButton(tr("Forget search"), this))
@@ -50,7 +52,7 @@ LibrarySidebar::LibrarySidebar(QWidget* parent)
     tree_->header()->setStretchLastSection(false);
     tree_->setRootIsDecorated(false);
     tree_->setAcceptDrops(false);
-    for (QTreeWidgetItem* section : {folders_, searches_}) {
+    for (QTreeWidgetItem* section : {folders_, searches_, tags_}) {
         section->setFlags(Qt::ItemIsEnabled);
         QFont bold = section->font(0);
         bold.setBold(true);
@@ -102,6 +104,8 @@ LibrarySidebar::LibrarySidebar(QWidget* parent)
             emit folderActivated(item->data(0, kValueRole).toString());
         else if (kind == SearchItem)
             emit savedSearchActivated({item->text(0), item->data(0, kValueRole).toString()});
+        else if (kind == TagItem)
+            emit tagActivated(item->data(0, kValueRole).toString());
     });
     updateButtons();
 }
@@ -151,6 +155,22 @@ void LibrarySidebar::setSavedSearches(const QList<SavedSearch>& searches)
         item->setData(0, kValueRole, search.text);
     }
     updateButtons();
+}
+
+void LibrarySidebar::setTags(const QList<QPair<QString, qint64>>& tags)
+{
+    qDeleteAll(tags_->takeChildren());
+    for (const auto& [tag, count] : tags) {
+        auto* item = new QTreeWidgetItem(tags_, {tag, QLocale().toString(count)});
+        item->setToolTip(0, tr("Show the photos tagged %1").arg(tag));
+        item->setData(0, kKindRole, TagItem);
+        item->setData(0, kValueRole, tag);
+    }
+    if (tags.isEmpty()) {
+        auto* hint = new QTreeWidgetItem(tags_, {tr("No tags yet (right-click a photo)")});
+        hint->setFlags(Qt::ItemIsEnabled);
+        hint->setForeground(0, palette().brush(QPalette::PlaceholderText));
+    }
 }
 
 QString LibrarySidebar::selectedFolder() const

@@ -28,6 +28,8 @@ public:
 
     void setFolders(const QList<FolderState>& folders);
     void setSavedSearches(const QList<SavedSearch>& searches);
+    // The library's tags with their photo counts; activating one filters the photos by it.
+    void setTags(const QList<QPair<QString, qint64>>& tags);
     QString selectedFolder() const;
     QTreeWidget* tree() const { return tree_; }
     // The context menu of a folder (the right-click shows it): re-scan, files not indexed, remove.
@@ -41,6 +43,7 @@ signals:
     void folderActivated(const QString& folder); // filter the search to it
     void failuresRequested(const QString& folder); // "Show files not indexed…"
     void savedSearchActivated(const SavedSearch& search);
+    void tagActivated(const QString& tag);
     void saveSearchRequested();
     void savedSearchRemoved(const QString& name);
 
@@ -54,6 +57,7 @@ private:
     QTreeWidget* tree_;
     QTreeWidgetItem* folders_;
     QTreeWidgetItem* searches_;
+    QTreeWidgetItem* tags_;
     QPushButton* remove_;
     QPushButton* rescan_;
     QPushButton* forget_;

@@ -55,6 +55,7 @@
 #include "ui/photo_viewer.h"
 #include "ui/search_bar.h"
 #include "ui/settings_dialog.h"
+#include "ui/tag_actions.h"
 #include "ui/thumbnail_loader.h"
 #include "ui/vanished_photos_question.h"
 #include "ui/welcome_page.h"
@@ -196,6 +197,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     statusBar()->addPermanentWidget(sizeLabel_);
 
     captions_ = new CaptionActions(*this);
+    tags_ = new TagActions(*this);
     buildMenus();
     create_ = new CreatePanel(*this);
     applySettings();
@@ -261,6 +263,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         updateFolderStates();
     });
     connect(sidebar_, &LibrarySidebar::folderActivated, filterBar_, &FilterBar::setFolder);
+    connect(sidebar_, &LibrarySidebar::tagActivated, filterBar_, &FilterBar::setTag);
     connect(sidebar_, &LibrarySidebar::failuresRequested, this, &MainWindow::showFailures);
     connect(sidebar_, &LibrarySidebar::saveSearchRequested, this, &MainWindow::saveCurrentSearch);
     connect(sidebar_, &LibrarySidebar::savedSearchActivated, this, [this](const SavedSearch& search) {
@@ -289,7 +292,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         if (!settings_.modelDir().isEmpty() || CatalogReader::hasCatalog(libraryDir_))
             engine_->preload(); // the model status follows a switch of the library's model
         reloadLibrary();
-        if (!searchBar_->empty())
+        if (!searchBar_->empty() || !filterBar_->tag().isEmpty())
             runSearch();
     });
     connect(
@@ -601,6 +604,14 @@ void MainWindow::showListing(
     for (const RootState& root : listing_.roots)
         folders.append(toQString(root.path));
     filterBar_->setFolders(folders);
+    QStringList tagNames;
+    QList<QPair<QString, qint64>> tagCounts;
+    for (const auto& [tag, photos] : listing_.tags) {
+        tagNames << QString::fromStdString(tag);
+        tagCounts.append({QString::fromStdString(tag), photos});
+    }
+    filterBar_->setTags(tagNames);
+    sidebar_->setTags(tagCounts);
     sizeLabel_->setText(tr("%1 photos").arg(QLocale().toString(static_cast<qlonglong>(count))));
     updateFolderStates();
     followFolders();
@@ -725,7 +736,7 @@ void MainWindow::runSearch()
 {
     engine_->cancelSearch(); // superseded: dropped before it starts or before its vector search
     const quint64 generation = ++searchGeneration_;
-    if (searchBar_->empty()) {
+    if (searchBar_->empty() && filterBar_->tag().isEmpty()) { // a tag alone shows its photos
         searchRunning_ = false;
         model_->clearResults();
         resultLabel_->clear();

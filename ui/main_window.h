@@ -31,6 +31,7 @@ class CaptionActions;
 class CreatePanel;
 class FilterBar;
 class FolderWatcher;
+class TagActions;
 class GalleryView;
 class IndexingJobs;
 class JobStatusWidget;
@@ -58,6 +59,7 @@ public:
     PhotoViewer* viewer() const { return viewer_; }
     IndexingJobs* jobs() const { return jobs_.get(); }
     FolderWatcher* folderWatcher() const { return watcher_; }
+    TagActions* tagActions() const { return tags_; }
     SearchEngine* engine() const { return engine_.get(); }
     ModelHost* host() const { return host_.get(); }
 
@@ -164,6 +166,7 @@ private:
     QLabel* sizeLabel_;
     QLabel* resultLabel_;
     CaptionActions* captions_ = nullptr;
+    TagActions* tags_ = nullptr;
     CreatePanel* create_ = nullptr;
     QMenu* viewMenu_ = nullptr;
     QHBoxLayout* searchRow_ = nullptr; // the search bar and the features' buttons beside it

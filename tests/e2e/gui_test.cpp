@@ -13,6 +13,8 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QImage>
+#include <QInputDialog>
+#include <QItemSelectionModel>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -32,6 +34,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QTreeWidget>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -221,6 +224,7 @@ private slots:
     void aFullDiskFailsTheJobClearlyAndLosesNothing();
     void theWindowFollowsItsFoldersByItself();
     void changesMadeWhileClosedAreFoundAtStart();
+    void tagsFromTheContextMenuAreListedAndFilter();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1224,4 +1228,59 @@ void GuiTest::changesMadeWhileClosedAreFoundAtStart()
     waitForIndexing(window);
     QCOMPARE(indexed(), 4);
     QCOMPARE(window.galleryModel()->librarySize(), std::size_t(4));
+}
+
+// Tags from the photo context menu: added to the selection (a dialog), listed with their counts in the
+// sidebar and the filter bar, a tag alone shows its photos, and removed again from the menu.
+void GuiTest::tagsFromTheContextMenuAreListedAndFilter()
+{
+    const QString photos = scratch_->filePath("photos");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 4, {64, 48});
+    auto* selection = window->gallery()->selectionModel();
+    selection->select(window->galleryModel()->index(0), QItemSelectionModel::ClearAndSelect);
+    selection->select(window->galleryModel()->index(2), QItemSelectionModel::Select);
+    const qint64 first = window->photoAt(0).id, third = window->photoAt(2).id;
+
+    QMenu* menu = window->contextMenuFor(2);
+    QAction* add = menu->findChild<QAction*>(QStringLiteral("addTag"));
+    QVERIFY(add && add->isEnabled());
+    QCOMPARE(add->text(), QStringLiteral("Add tag to 2 photos…"));
+    add->trigger();
+    delete menu;
+    QInputDialog* dialog = nullptr;
+    QTRY_VERIFY(
+        (dialog = window->findChild<QInputDialog*>(QStringLiteral("addTagDialog"))) && dialog->isVisible());
+    dialog->setTextValue(QStringLiteral("  Beach  "));
+    dialog->accept();
+    waitForIndexing(*window);
+
+    QTreeWidgetItem* tagItem = nullptr;
+    const auto found = window->sidebar()->tree()->findItems(
+        QStringLiteral("Beach"), Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(found.size(), 1);
+    tagItem = found.front();
+    QCOMPARE(tagItem->text(1), QStringLiteral("2"));
+    emit window->sidebar()->tree()->itemActivated(tagItem, 0);
+    QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+    QCOMPARE(window->filterBar()->tag(), QStringLiteral("Beach"));
+    QCOMPARE(window->galleryModel()->rowCount(), 2);
+    QList<qint64> shown {window->photoAt(0).id, window->photoAt(1).id};
+    std::sort(shown.begin(), shown.end());
+    QCOMPARE(shown, (QList<qint64> {std::min(first, third), std::max(first, third)}));
+
+    menu = window->contextMenuFor(0);
+    selection->select(window->galleryModel()->index(0), QItemSelectionModel::ClearAndSelect);
+    delete menu;
+    menu = window->contextMenuFor(0);
+    QAction* remove = menu->findChild<QAction*>(QStringLiteral("removeTag:Beach"));
+    QVERIFY(remove);
+    remove->trigger();
+    delete menu;
+    waitForIndexing(*window);
+    QTRY_COMPARE(window->galleryModel()->rowCount(), 1);
+    const auto left = window->sidebar()->tree()->findItems(
+        QStringLiteral("Beach"), Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(left.size(), 1);
+    QCOMPARE(left.front()->text(1), QStringLiteral("1"));
 }
