@@ -34,5 +34,6 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addAskCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addTagCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addDuplicatesCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app

@@ -46,6 +46,7 @@ int main(int argc, char** argv)
     add(pictor::app::addAskCommand(app, context));
     add(pictor::app::addGenerateCommand(app, context));
     add(pictor::app::addTagCommand(app, context));
+    add(pictor::app::addDuplicatesCommand(app, context));
 
     try {
         app.parse(argc, argv);

@@ -13,7 +13,8 @@
 //                vector index)
 //   model_only   embedPixelValues() on random batches of 8, same image count; ratio end-to-end/model
 //   catalog      --catalog-size fake photos + random 512-d embeddings: insert, index rebuild, a vector
-//                search, and text queries end to end through SearchService (tokenize, encode, search, hits)
+//                search, text queries end to end through SearchService (tokenize, encode, search, hits),
+//                and findDuplicates over all of them
 //   rescan       --rescan-size photos as sparse files on disk, catalogued with embeddings, then
 //                indexLibrary() with nothing changed: what the window's re-scan at start costs
 //
@@ -56,6 +57,7 @@
 #include "core/imageio/decode.h"
 #include "core/imageio/encode.h"
 #include "core/preprocess.h"
+#include "indexer/duplicates.h"
 #include "indexer/index_job.h"
 #include "indexer/library.h"
 #include "indexer/search.h"
@@ -491,15 +493,21 @@ json catalogPart(pictor::ImageTextEmbedder& embedder, const fs::path& libraryDir
     service.search(repeated);
     const double cachedMs = 1000 * secondsSince(cachedStart);
 
+    // Duplicates over the whole catalog: each photo's top-k through the vector index, in batches.
+    const auto duplicatesStart = Clock::now();
+    const auto duplicateGroups = pictor::findDuplicates(library, modelId, kDim);
+    const double duplicatesSeconds = secondsSince(duplicatesStart);
+
     const auto megabytes = [](const fs::path& file) {
         std::error_code error;
         const auto bytes = fs::file_size(file, error);
         return error ? 0.0 : round3(static_cast<double>(bytes) / 1e6);
     };
-    return {{"event", "catalog"}, {"photos", size}, {"dim", kDim}, {"seconds_insert", round3(insertSeconds)},
-        {"photos_per_s_insert", round3(size / insertSeconds)}, {"rss_before_mb", round3(rssStart)},
-        {"rss_during_insert_mb", rssSamples}, {"rss_after_insert_mb", round3(rssAfterInsert)},
-        {"seconds_vector_index", round3(buildSeconds)},
+    return {{"event", "catalog"}, {"seconds_duplicates", round3(duplicatesSeconds)},
+        {"duplicate_groups", duplicateGroups.size()}, {"photos", size}, {"dim", kDim},
+        {"seconds_insert", round3(insertSeconds)}, {"photos_per_s_insert", round3(size / insertSeconds)},
+        {"rss_before_mb", round3(rssStart)}, {"rss_during_insert_mb", rssSamples},
+        {"rss_after_insert_mb", round3(rssAfterInsert)}, {"seconds_vector_index", round3(buildSeconds)},
         {"vector_index", state.rebuilt ? "rebuilt (" + state.reason + ")" : "up to date"},
         {"vector_index_factory", index.config().factory},
         {"rss_after_vector_index_mb", round3(rssAfterIndex)},

@@ -374,6 +374,24 @@ std::vector<PhotoRecord> Catalog::findByHash(std::uint64_t contentHash) const
     return out;
 }
 
+std::vector<std::vector<std::int64_t>> Catalog::sameContentGroups() const
+{
+    std::vector<std::vector<std::int64_t>> groups;
+    auto query
+        = impl_->db.query("SELECT id, content_hash FROM photos WHERE content_hash IN (SELECT content_hash "
+                          "FROM photos WHERE content_hash != 0 GROUP BY content_hash HAVING count(*) > 1) "
+                          "ORDER BY content_hash, id");
+    std::optional<std::int64_t> current;
+    while (query.step()) {
+        if (query.int64(1) != current) {
+            groups.emplace_back();
+            current = query.int64(1);
+        }
+        groups.back().push_back(query.int64(0));
+    }
+    return groups;
+}
+
 std::vector<PhotoFileState> Catalog::listPhotosUnder(std::int64_t rootId) const
 {
     std::vector<PhotoFileState> out;

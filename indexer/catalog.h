@@ -214,6 +214,8 @@ public:
     std::optional<PhotoRecord> photo(std::int64_t id) const;
     std::optional<PhotoRecord> findByPath(const std::filesystem::path& path) const;
     std::vector<PhotoRecord> findByHash(std::uint64_t contentHash) const; // by id
+    // The photos that share their content (the same bytes in several files), a list of ids per content.
+    std::vector<std::vector<std::int64_t>> sameContentGroups() const;
     std::vector<PhotoFileState> listPhotosUnder(std::int64_t rootId) const; // by path bytes
     // A move or rename: the row keeps its id, captions, tags and embeddings. rootId 0 keeps the root.
     void movePhoto(std::int64_t id, const std::filesystem::path& newPath, std::int64_t rootId = 0);

@@ -290,6 +290,49 @@ TEST_F(LibraryCli, TagsAreAddedListedSearchedAndRemoved)
     EXPECT_EQ(empty.status, 2) << empty.out;
 }
 
+// pictor duplicates: an exact copy and a resized copy are grouped with their original, best first; the
+// other photos are not.
+TEST_F(LibraryCli, DuplicatesGroupCopiesBestFirst)
+{
+    std::filesystem::copy_file(photos / "a01_landscape_640x480.jpg", photos / "trip" / "copy.jpg");
+    const DecodedImage large = decodeImageFile(photos / "a03_photo_1600x1200.jpg");
+    RgbImage half(large.image.width / 2, large.image.height / 2);
+    for (int y = 0; y < half.height; ++y)
+        for (int x = 0; x < half.width; ++x)
+            for (int c = 0; c < 3; ++c)
+                half.pixels[(static_cast<std::size_t>(y) * half.width + x) * 3 + c]
+                    = large.image
+                          .pixels[(static_cast<std::size_t>(2 * y) * large.image.width + 2 * x) * 3 + c];
+    const auto jpeg = encodeImage(half, ImageFormat::Jpeg, 90);
+    std::ofstream(photos / "trip" / "a03-half.jpg", std::ios::binary)
+        .write(reinterpret_cast<const char*>(jpeg.data()), static_cast<std::streamsize>(jpeg.size()));
+    ASSERT_EQ(index().status, 0);
+
+    const auto result = runPictor({"duplicates", "--library", library.string(), "--json"});
+    ASSERT_EQ(result.status, 0) << result.out;
+    const auto groups = nlohmann::json::parse(result.out);
+    ASSERT_EQ(groups.size(), 2u) << groups.dump(1);
+    auto names = [](const nlohmann::json& group) {
+        std::vector<std::string> out;
+        for (const auto& photo : group["photos"])
+            out.push_back(std::filesystem::path(photo["path"].get<std::string>()).filename().string());
+        return out;
+    };
+    std::map<std::string, nlohmann::json> byKind;
+    for (const auto& group : groups)
+        byKind[group["kind"].get<std::string>()] = group;
+    ASSERT_TRUE(byKind.count("exact") && byKind.count("near")) << groups.dump(1);
+    EXPECT_EQ(names(byKind["exact"]), (std::vector<std::string> {"a01_landscape_640x480.jpg", "copy.jpg"}))
+        << "the same pixels and size: the older one first";
+    EXPECT_EQ(names(byKind["near"]), (std::vector<std::string> {"a03_photo_1600x1200.jpg", "a03-half.jpg"}))
+        << "the one with more pixels first";
+    EXPECT_GE(byKind["near"]["score"].get<double>(), 0.95);
+
+    const auto plain = runPictor({"duplicates", "--library", library.string()});
+    EXPECT_NE(plain.out.find("group 1:"), std::string::npos) << plain.out;
+    EXPECT_NE(plain.out.find("best"), std::string::npos) << plain.out;
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);
