@@ -44,6 +44,7 @@
 #include "indexer/thumbnail_cache.h"
 #include "ui/caption_actions.h"
 #include "ui/create_panel.h"
+#include "ui/duplicates_dialog.h"
 #include "ui/filter_bar.h"
 #include "ui/folder_watcher.h"
 #include "ui/gallery_view.h"
@@ -361,6 +362,13 @@ void MainWindow::addDockPanel(QDockWidget* dock, QAction* toggle)
     viewMenu_->addAction(toggle);
 }
 
+void MainWindow::openDuplicates()
+{
+    auto* dialog = new DuplicatesDialog(*engine_, *jobs_, libraryDir_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+}
+
 void MainWindow::showFailures(const QString& folder)
 {
     QStringList lines;
@@ -467,6 +475,8 @@ void MainWindow::buildMenus()
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     viewMenu_ = view;
+    view->addAction(tr("&Duplicates…"), this, &MainWindow::openDuplicates)
+        ->setObjectName(QStringLiteral("showDuplicates"));
     view->addAction(tr("&Jobs…"), this, [this] {
         auto* dialog = new JobListDialog(*jobs_, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);

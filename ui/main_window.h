@@ -104,6 +104,8 @@ public slots:
     void removeSelectedFromLibrary();
     void openSettings();
     void openModelManager() override;
+    // View › Duplicates: exact copies and near-duplicates, best first, to keep the best of each.
+    void openDuplicates();
     // The files under `folder` that could not be indexed, with the reasons (copyable).
     void showFailures(const QString& folder);
     void reloadLibrary();

@@ -26,6 +26,7 @@
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -53,6 +54,7 @@
 #include "tests/support/paths.h"
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
+#include "ui/duplicates_dialog.h"
 #include "ui/filter_bar.h"
 #include "ui/folder_watcher.h"
 #include "ui/gallery_model.h"
@@ -225,6 +227,7 @@ private slots:
     void theWindowFollowsItsFoldersByItself();
     void changesMadeWhileClosedAreFoundAtStart();
     void tagsFromTheContextMenuAreListedAndFilter();
+    void duplicatesAreGroupedAndTheBestKept();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1283,4 +1286,36 @@ void GuiTest::tagsFromTheContextMenuAreListedAndFilter()
         QStringLiteral("Beach"), Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(left.size(), 1);
     QCOMPARE(left.front()->text(1), QStringLiteral("1"));
+}
+
+// View › Duplicates groups a copy with its original, best first, and "Keep best" removes the other from
+// the library while its file stays.
+void GuiTest::duplicatesAreGroupedAndTheBestKept()
+{
+    const QString photos = scratch_->filePath("photos");
+    const QString library = scratch_->filePath("library");
+    makePhotos(photos, 3, {64, 48});
+    QVERIFY(QFile::copy(photos + QStringLiteral("/photo_0000.jpg"), photos + QStringLiteral("/copy.jpg")));
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, library, 0, {64, 48});
+    auto indexed
+        = [&] { return Catalog::open(library.toStdString(), Catalog::OpenMode::ReadOnly).countPhotos(); };
+    QCOMPARE(indexed(), 4);
+    QAction* open = window->findChild<QAction*>(QStringLiteral("showDuplicates"));
+    QVERIFY(open);
+    open->trigger();
+    DuplicatesDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = window->findChild<DuplicatesDialog*>(QStringLiteral("duplicatesDialog")))
+        && dialog->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->groups().size() == 1, 30'000);
+    const auto& group = dialog->groups().front();
+    QVERIFY(group.exact);
+    QCOMPARE(group.photos.size(), std::size_t(2));
+    QCOMPARE(dialog->tree()->topLevelItem(0)->childCount(), 2);
+    const auto other = group.photos[1].path;
+    dialog->findChild<QPushButton*>(QStringLiteral("keepBest"))->click();
+    QVERIFY(dialog->groups().empty());
+    waitForIndexing(*window);
+    QCOMPARE(indexed(), 3);
+    QVERIFY2(std::filesystem::exists(other), "the file stays where it is");
 }
