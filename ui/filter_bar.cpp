@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QSlider>
 #include <QTimeZone>
+#include <QTimer>
 
 namespace pictor::ui {
 namespace {
@@ -24,7 +25,7 @@ FilterBar::FilterBar(QWidget* parent)
     : QWidget(parent),
       cutoff_(new QSlider(Qt::Horizontal, this)),
       cutoffLabel_(new QLabel(this)),
-      byDate_(new QCheckBox(tr("Newest first"), this)),
+      byDate_(new QCheckBox(tr("Results by date"), this)), // "Newest first" is the browse order's
       folder_(new QComboBox(this)),
       fromEnabled_(new QCheckBox(tr("From"), this)),
       from_(new QDateEdit(this)),
@@ -103,7 +104,12 @@ FilterBar::FilterBar(QWidget* parent)
     connect(toEnabled_, &QCheckBox::toggled, this, &FilterBar::changed);
     connect(from_, &QDateEdit::dateChanged, this, &FilterBar::changed);
     connect(to_, &QDateEdit::dateChanged, this, &FilterBar::changed);
-    connect(camera_, &QLineEdit::editingFinished, this, &FilterBar::changed);
+    // Live like the other filters, once typing pauses.
+    auto* cameraPause = new QTimer(this);
+    cameraPause->setSingleShot(true);
+    cameraPause->setInterval(300);
+    connect(camera_, &QLineEdit::textChanged, cameraPause, qOverload<>(&QTimer::start));
+    connect(cameraPause, &QTimer::timeout, this, &FilterBar::changed);
     connect(type_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
     connect(generated_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
     connect(tag_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
@@ -169,7 +175,10 @@ void FilterBar::setFolder(const QString& folder)
 }
 void FilterBar::setCamera(const QString& camera)
 {
-    camera_->setText(camera);
+    {
+        const QSignalBlocker blocker(camera_); // one search, now
+        camera_->setText(camera);
+    }
     emit changed();
 }
 void FilterBar::setFileType(const QString& type)

@@ -206,6 +206,7 @@ int IndexingJobs::enqueue(Kind kind, QString label, std::vector<std::filesystem:
     info.id = nextId_++;
     info.label = std::move(label);
     info.roots = roots;
+    info.indexesFolders = kind == Kind::Index || kind == Kind::RemoveFolder;
     jobs_.append(info);
     const int id = info.id;
     JobInput input;

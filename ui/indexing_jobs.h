@@ -30,6 +30,7 @@ struct JobInfo {
     IndexProgress progress;
     QString message; // the summary or the error
     std::vector<std::filesystem::path> roots; // the folders it works on (empty: all)
+    bool indexesFolders = false; // an index run or a folder's removal (not captions, tags, generations)
     CancelToken cancel;
     // A job run elsewhere and only listed here (a generation on the compute worker): Cancel calls this, and
     // while it runs `message` says where it is ("decoder 3/25").

@@ -293,8 +293,10 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         if (!settings_.modelDir().isEmpty() || CatalogReader::hasCatalog(libraryDir_))
             engine_->preload(); // the model status follows a switch of the library's model
         reloadLibrary();
-        if (!searchBar_->empty() || !filterBar_->tag().isEmpty())
+        if (!searchBar_->empty() || !filterBar_->tag().isEmpty()) {
+            refreshing_ = true;
             runSearch();
+        }
     });
     connect(
         engine_.get(), &SearchEngine::modelStatusChanged, this, [this](const QString& status, bool ready) {
@@ -608,7 +610,10 @@ void MainWindow::showListing(
                   .arg(toQString(libraryDir_), QString::fromStdString(listing.problem)));
     const auto order = static_cast<GalleryModel::BrowseOrder>(browseOrder_->currentData().toInt());
     const std::size_t count = sorted->size();
+    const QString viewed = viewedPath();
     model_->setListing(std::move(sorted), order);
+    if (!viewed.isEmpty())
+        keepViewing(viewed); // a reload under the open viewer (a job finished): the same photo stays
     listingLoaded_ = true;
     QStringList folders;
     for (const RootState& root : listing_.roots)
@@ -668,15 +673,15 @@ void MainWindow::updateFolderStates()
     QList<FolderState> folders;
     auto jobFor = [this](const std::filesystem::path& root) -> const JobInfo* {
         for (const JobInfo& job : jobs_->jobs())
-            if (!job.finished())
+            if (!job.finished() && job.indexesFolders)
                 for (const auto& path : job.roots)
                     if (path.empty() || isUnder(root, path) || path == root)
                         return &job;
         return nullptr;
     };
-    const JobInfo* rescanAll = nullptr; // a job over every folder (a generation works on none)
+    const JobInfo* rescanAll = nullptr; // an index run over every folder (captions and tags are not)
     for (const JobInfo& job : jobs_->jobs())
-        if (!job.finished() && job.roots.empty() && !job.tracked())
+        if (!job.finished() && job.roots.empty() && job.indexesFolders)
             rescanAll = rescanAll ? rescanAll : &job;
     for (const RootState& root : listing_.roots) {
         FolderState state;
@@ -730,6 +735,22 @@ void MainWindow::addFolders(const QStringList& folders)
     updateFolderStates();
 }
 
+QString MainWindow::viewedPath() const
+{
+    return pages_->currentWidget() == viewer_ && viewer_->row() >= 0 ? model_->pathAt(viewer_->row())
+                                                                     : QString();
+}
+
+void MainWindow::keepViewing(const QString& path)
+{
+    for (int row = 0; row < model_->rowCount(); ++row)
+        if (model_->pathAt(row) == path) {
+            viewer_->show(model_, row);
+            return;
+        }
+    closeViewer(); // the photo is gone from what is shown
+}
+
 void MainWindow::showGalleryPage()
 {
     if (pages_->currentWidget() != galleryPage_)
@@ -763,15 +784,21 @@ void MainWindow::runSearch()
     if (!sinceEdit_.isValid())
         sinceEdit_.start();
     search_ = engine_->search(request);
+    const bool refreshing = std::exchange(refreshing_, false);
     search_
         .then(this,
-            [this, generation](const SearchResults& results) {
+            [this, generation, refreshing](const SearchResults& results) {
                 if (generation != searchGeneration_)
                     return;
                 searchRunning_ = false;
-                showGalleryPage();
+                const QString viewed = viewedPath();
                 model_->setResults(results.hits);
-                gallery_->scrollToTop();
+                if (refreshing && !viewed.isEmpty()) { // a finished job's refresh: the photo stays open
+                    keepViewing(viewed);
+                } else {
+                    showGalleryPage();
+                    gallery_->scrollToTop();
+                }
                 gallery_->viewport()->repaint(); // painted now: the latency below includes it
                 lastLatencyMs_ = static_cast<double>(sinceEdit_.nsecsElapsed()) / 1e6;
                 sinceEdit_.invalidate();

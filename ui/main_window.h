@@ -135,6 +135,10 @@ private:
     void runSearch();
     void showListing(const LibraryListing& listing, std::shared_ptr<const std::vector<GalleryEntry>> sorted);
     void updateFolderStates();
+    // The file of the photo the viewer shows (empty while it is closed), and showing it again after the
+    // rows changed under it (a job's refresh), or closing the viewer when it is gone.
+    QString viewedPath() const;
+    void keepViewing(const QString& path);
     // After a listing: follow its folders, and once per library, re-scan them in the background.
     void followFolders();
     void rescanChangedFolders(const std::vector<std::filesystem::path>& roots);
@@ -187,6 +191,7 @@ private:
     bool painted_ = false;
     FolderWatcher* watcher_ = nullptr; // follows the library's folders; a change queues a re-scan
     int watchJob_ = 0; // the last re-scan the watcher queued
+    bool refreshing_ = false; // the next search refreshes results after a job: the viewer stays open
     bool checkedAtStart_ = false; // the first listing (which queues the background re-scan) was shown
 };
 

@@ -6,6 +6,7 @@
 #include <QAbstractButton>
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QDesktopServices>
 #include <QDialog>
 #include <QDragEnterEvent>
@@ -228,6 +229,8 @@ private slots:
     void changesMadeWhileClosedAreFoundAtStart();
     void tagsFromTheContextMenuAreListedAndFilter();
     void duplicatesAreGroupedAndTheBestKept();
+    void aFinishingJobLeavesTheViewerOpen();
+    void theCameraFilterIsLiveAndLabelsAreDistinct();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1318,4 +1321,74 @@ void GuiTest::duplicatesAreGroupedAndTheBestKept()
     waitForIndexing(*window);
     QCOMPARE(indexed(), 3);
     QVERIFY2(std::filesystem::exists(other), "the file stays where it is");
+}
+
+// A background job that finishes (a re-scan, a caption job, the watcher's) leaves the photo the user is
+// looking at open, in search results and in the browsed gallery alike; and a job that is not an index run
+// does not show the folders as "indexing".
+void GuiTest::aFinishingJobLeavesTheViewerOpen()
+{
+    const QString photos = scratch_->filePath("photos");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 3, {64, 48});
+    for (const bool searching : {true, false}) {
+        window->searchBar()->setText(searching ? QStringLiteral("a photo") : QString());
+        if (searching)
+            QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+        QTRY_COMPARE(window->galleryModel()->showingResults(), searching);
+        window->openViewer(1);
+        QVERIFY(window->viewer()->isVisible());
+        const QString shown = window->photoAt(window->viewer()->row()).path;
+        window->jobs()->rescan();
+        waitForIndexing(*window);
+        QTest::qWait(300); // the search a finished job re-runs
+        QVERIFY2(window->viewer()->isVisible(), searching ? "in search results" : "in the gallery");
+        QCOMPARE(window->photoAt(window->viewer()->row()).path, shown);
+        window->closeViewer();
+    }
+
+    std::atomic<bool> release {false};
+    const int work = window->jobs()->enqueueWork(QStringLiteral("Caption 10 photos"),
+        [&](Library&, const std::atomic<bool>&, const std::function<void(const IndexProgress&)>& progress) {
+            IndexProgress p;
+            p.phase = IndexProgress::Phase::Indexing;
+            p.done = 1;
+            p.total = 10;
+            progress(p);
+            while (!release)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return JobOutcome {false, QStringLiteral("captioned 10")};
+        });
+    QTRY_VERIFY(window->jobs()->job(work)->progress.done == 1);
+    QTest::qWait(100);
+    const auto items = window->sidebar()->tree()->findItems(
+        QStringLiteral("photos"), Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(items.size(), 1);
+    QVERIFY2(
+        !items.front()->text(1).contains(QStringLiteral("indexing")), qPrintable(items.front()->text(1)));
+    release = true;
+    waitForIndexing(*window);
+}
+
+// The camera filter applies as the user types (no Enter), like every other filter; the results' date sort
+// and the browse order no longer share the label "Newest first".
+void GuiTest::theCameraFilterIsLiveAndLabelsAreDistinct()
+{
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, scratch_->filePath("photos"), scratch_->filePath("library"), 3, {64, 48});
+    window->searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+    QCOMPARE(window->galleryModel()->rowCount(), 3);
+    auto* camera = window->filterBar()->findChild<QLineEdit*>(QStringLiteral("cameraFilter"));
+    QVERIFY(camera);
+    QTest::keyClicks(camera, QStringLiteral("NoSuchCamera"));
+    QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 0, 5'000);
+    camera->clear();
+    QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 3, 5'000);
+
+    auto* byDate = window->filterBar()->findChild<QAbstractButton*>(QStringLiteral("sortByDate"));
+    auto* browse = window->findChild<QComboBox*>(QStringLiteral("browseOrder"));
+    QVERIFY(byDate && browse);
+    for (int i = 0; i < browse->count(); ++i)
+        QVERIFY2(browse->itemText(i) != byDate->text(), qPrintable(byDate->text()));
 }
