@@ -13,9 +13,43 @@
 namespace pictor::app {
 namespace {
 
-int runStatus(const std::filesystem::path& dir)
+nlohmann::json statusJson(const std::filesystem::path& dir, Library& library)
+{
+    const CatalogCounts counts = library.catalog().counts();
+    nlohmann::json folders = nlohmann::json::array();
+    for (const auto& root : library.catalog().roots()) {
+        std::error_code error;
+        folders.push_back(
+            {{"path", root.path.string()}, {"readable", std::filesystem::is_directory(root.path, error)}});
+    }
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& [model, count] : counts.embeddingsPerModel) {
+        const auto path = library.vectorIndexPath(model);
+        nlohmann::json index = nullptr;
+        if (std::filesystem::exists(VectorIndex::sidecarPath(path))) {
+            const VectorIndexInfo info = VectorIndex::readInfo(path);
+            index = {
+                {"kind", info.config.factory}, {"vectors", info.count}, {"up_to_date", info.count == count}};
+        }
+        models.push_back({{"model_id", model}, {"embeddings", count}, {"vector_index", index}});
+    }
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& failure : library.catalog().failures())
+        failures.push_back({{"path", failure.path.string()}, {"reason", failure.reason}});
+    const auto holder = LibraryLock::holder(dir);
+    return {{"library", std::filesystem::absolute(dir).string()},
+        {"in_use_by_pid", holder ? nlohmann::json(*holder) : nlohmann::json(nullptr)},
+        {"catalog_id", library.catalog().identity()}, {"folders", folders}, {"photos", counts.photos},
+        {"captions", counts.captions}, {"tags", counts.tags}, {"models", models}, {"failures", failures}};
+}
+
+int runStatus(const std::filesystem::path& dir, bool json)
 {
     Library library = Library::openForReading(dir);
+    if (json) {
+        std::printf("%s\n", jsonText(statusJson(dir, library), 2).c_str());
+        return 0;
+    }
     const CatalogCounts counts = library.catalog().counts();
     std::printf("library   %s\n", dir.c_str());
     if (const auto pid = LibraryLock::holder(dir))
@@ -63,9 +97,10 @@ std::optional<std::string> vectorIndexProblem(Library& library, const std::strin
         if (index.info().catalogId != library.catalog().identity())
             return strCat("vector index of ", model,
                 " was built from another catalog: run 'pictor library rebuild-index' (searches rebuild it)");
-        if (index.size() != static_cast<std::int64_t>(ids.size()) || index.idChecksum() != IdChecksum::of(ids))
-            return strCat("vector index of ", model, " is stale (", index.size(), " vectors, the catalog has ",
-                ids.size(), "): run 'pictor library rebuild-index'");
+        if (index.size() != static_cast<std::int64_t>(ids.size())
+            || index.idChecksum() != IdChecksum::of(ids))
+            return strCat("vector index of ", model, " is stale (", index.size(),
+                " vectors, the catalog has ", ids.size(), "): run 'pictor library rebuild-index'");
     } catch (const Error& e) {
         return strCat("vector index of ", model, ": ", e.what());
     }
@@ -136,7 +171,7 @@ int runCheck(const std::filesystem::path& dir, const CheckOptions& options)
             missing.push_back(photo.path.string());
         std::printf("%s\n",
             jsonText({{"ok", problems.empty()}, {"problems", problems},
-                {"thumbnails", {{"folder", cache.dir().string()}, {"missing", missing}}}})
+                         {"thumbnails", {{"folder", cache.dir().string()}, {"missing", missing}}}})
                 .c_str());
         return problems.empty() ? 0 : 1;
     }
@@ -191,7 +226,9 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
         ->required()
         ->check(CLI::IsMember({"status", "check", "rebuild-index", "recover"}));
     command->add_option("--library", *library, "Library folder (default: the XDG data folder)");
-    command->add_flag("--json", check->json, "check: one JSON object {ok, problems, thumbnails}");
+    command->add_flag("--json", check->json,
+        "status: one JSON object {library, folders, photos, models, failures, ...}; check: {ok, problems, "
+        "thumbnails}");
     command->add_flag("--repair", check->repair,
         "check: first rebuild the vector indexes that fail their check and make the missing thumbnails");
     command->add_option("--thumbnails", check->thumbnails,
@@ -199,7 +236,7 @@ CommandRun addLibraryCommand(CLI::App& parent, const CommandContext&)
     return [library, action, check] {
         const auto dir = libraryDir(*library);
         if (*action == "status")
-            return runStatus(dir);
+            return runStatus(dir, check->json);
         if (*action == "check")
             return runCheck(dir, *check);
         if (*action == "recover")

@@ -1,5 +1,6 @@
 #include "ui/app_settings.h"
 
+#include <QDir>
 #include <QSettings>
 
 namespace pictor::ui {
@@ -31,6 +32,27 @@ void AppSettings::setModelsDir(const QString& dir)
 {
     store().setValue("models/folder", dir);
 }
+ModelDiscoveryOptions AppSettings::modelDiscovery() const
+{
+    ModelDiscoveryOptions options;
+    QString models = modelsDir();
+    if (models.isEmpty() && QDir(QDir::home().filePath(QStringLiteral("models"))).exists())
+        models = QDir::home().filePath(QStringLiteral("models"));
+    QStringList folders;
+    if (!models.isEmpty())
+        folders << models;
+    for (const QString& folder : extraModelFolders())
+        if (!folders.contains(folder))
+            folders << folder;
+    for (const QString& folder : folders)
+        options.folders.emplace_back(folder.toStdString());
+    options.hubCache = huggingFaceHubCache();
+    options.activeEmbedding = modelDir().toStdString();
+    options.activeCaptioning = captionModelDir().toStdString();
+    options.activeGeneration = generationModelDir().toStdString();
+    return options;
+}
+
 QStringList AppSettings::extraModelFolders() const
 {
     return store().value("models/extraFolders").toStringList();

@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/model_discovery.h"
+
 namespace pictor::ui {
 
 struct SavedSearch {
@@ -28,6 +30,9 @@ public:
     // Folders added in the model manager (each a model folder or a folder of them), besides modelsDir().
     QStringList extraModelFolders() const;
     void setExtraModelFolders(const QStringList& folders);
+    // Where the model manager (and `pictor models list`) look for models: modelsDir() (or ~/models), the
+    // extra folders, the Hugging Face cache; with the models in use marked.
+    ModelDiscoveryOptions modelDiscovery() const;
     // The embedding model folder; empty: the one the library was last indexed with.
     QString modelDir() const;
     void setModelDir(const QString& dir);

@@ -174,29 +174,15 @@ ModelManagerDialog::ModelManagerDialog(ModelHost& host, QWidget* parent)
 
 QStringList ModelManagerDialog::modelFolders()
 {
-    const AppSettings settings;
     QStringList folders;
-    QString modelsDir = settings.modelsDir();
-    if (modelsDir.isEmpty() && QDir(QDir::home().filePath(QStringLiteral("models"))).exists())
-        modelsDir = QDir::home().filePath(QStringLiteral("models"));
-    if (!modelsDir.isEmpty())
-        folders << modelsDir;
-    for (const QString& folder : settings.extraModelFolders())
-        if (!folders.contains(folder))
-            folders << folder;
+    for (const auto& folder : AppSettings().modelDiscovery().folders)
+        folders << QString::fromStdString(folder.string());
     return folders;
 }
 
 void ModelManagerDialog::refresh()
 {
-    const AppSettings settings;
-    ModelDiscoveryOptions options;
-    for (const QString& folder : modelFolders())
-        options.folders.emplace_back(folder.toStdString());
-    options.hubCache = huggingFaceHubCache();
-    options.activeEmbedding = settings.modelDir().toStdString();
-    options.activeCaptioning = settings.captionModelDir().toStdString();
-    options.activeGeneration = settings.generationModelDir().toStdString();
+    const ModelDiscoveryOptions options = AppSettings().modelDiscovery();
     const quint64 generation = ++listGeneration_;
     // Sizes walk every file (and follow the cache's links): never on the GUI thread.
     QtConcurrent::run([options] {

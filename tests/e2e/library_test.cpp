@@ -333,6 +333,61 @@ TEST_F(LibraryCli, DuplicatesGroupCopiesBestFirst)
     EXPECT_NE(plain.out.find("best"), std::string::npos) << plain.out;
 }
 
+// The JSON a script reads: library status, models list (the window's discovery: ~/models and the Hugging
+// Face cache, named org/name) and models verify (ok, or the error).
+TEST_F(LibraryCli, StatusModelsListAndVerifyInJson)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto status = nlohmann::json::parse(
+        runPictor({"library", "status", "--library", library.string(), "--json"}).out);
+    EXPECT_EQ(status["photos"], 10) << status.dump(1);
+    ASSERT_EQ(status["folders"].size(), 1u);
+    EXPECT_EQ(status["folders"][0]["readable"], true);
+    ASSERT_EQ(status["models"].size(), 1u);
+    EXPECT_EQ(status["models"][0]["embeddings"], 10);
+    EXPECT_EQ(status["models"][0]["vector_index"]["up_to_date"], true);
+    EXPECT_EQ(status["failures"].size(), 1u) << "broken.jpg";
+
+    const auto home = test::scratchDir("models-home");
+    std::filesystem::create_directories(home / "models");
+    std::filesystem::create_directory_symlink(model(), home / "models" / "my-clip");
+    const auto snapshot = home / "hub" / "models--openai--clip-test" / "snapshots" / "0123abcd";
+    std::filesystem::create_directories(snapshot); // its files link into the model, as the cache's blobs do
+    for (const auto& entry : std::filesystem::directory_iterator(model()))
+        if (entry.is_regular_file())
+            std::filesystem::create_symlink(entry.path(), snapshot / entry.path().filename());
+    const std::string oldHome = std::getenv("HOME") ? std::getenv("HOME") : "";
+    setenv("HOME", home.c_str(), 1);
+    setenv("XDG_CONFIG_HOME", (home / "config").c_str(), 1);
+    setenv("HF_HUB_CACHE", (home / "hub").c_str(), 1);
+    const auto listed = runPictor({"models", "list", "--json"});
+    setenv("HOME", oldHome.c_str(), 1);
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("HF_HUB_CACHE");
+    ASSERT_EQ(listed.status, 0) << listed.out;
+    const auto models = nlohmann::json::parse(listed.out);
+    std::set<std::string> names;
+    for (const auto& entry : models) {
+        names.insert(entry["name"].get<std::string>());
+        EXPECT_EQ(entry["role"], "search") << entry.dump();
+        EXPECT_GT(entry["bytes"].get<std::int64_t>(), 0) << entry.dump();
+    }
+    EXPECT_EQ(names, (std::set<std::string> {"my-clip", "openai/clip-test"})) << models.dump(1);
+
+    const auto verified = runPictor({"models", "verify", model().string(), "--json"});
+    ASSERT_EQ(verified.status, 0) << verified.out;
+    const auto ok = nlohmann::json::parse(verified.out);
+    EXPECT_EQ(ok["ok"], true);
+    EXPECT_EQ(ok["family"], "clip");
+    EXPECT_EQ(ok["model_id"], status["models"][0]["model_id"]);
+    const auto refused = runPictor({"models", "verify", photos.string(), "--json"});
+    EXPECT_EQ(refused.status, 1);
+    const auto error = nlohmann::json::parse(refused.out);
+    EXPECT_EQ(error["ok"], false);
+    EXPECT_NE(error["error"].get<std::string>().find("not a model folder"), std::string::npos)
+        << error.dump();
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);
