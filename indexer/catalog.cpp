@@ -461,6 +461,15 @@ std::vector<FailureRecord> Catalog::failures(std::optional<std::string_view> job
     return out;
 }
 
+std::optional<FailureRecord> Catalog::failureOf(const std::filesystem::path& path) const
+{
+    auto query = impl_->db.query("SELECT path, reason, job_kind, at FROM failures WHERE path = ? ORDER BY id DESC LIMIT 1");
+    query.bindAll(pathBlob(path));
+    if (!query.step())
+        return std::nullopt;
+    return FailureRecord {query.path(0), query.text(1), query.text(2), query.int64(3)};
+}
+
 void Catalog::clearFailures(std::string_view jobKind)
 {
     impl_->checkWritable();

@@ -269,6 +269,7 @@ public:
     // --- per-file errors of the last run of a job kind
     void recordFailure(const std::filesystem::path& path, std::string_view reason, std::string_view jobKind);
     std::vector<FailureRecord> failures(std::optional<std::string_view> jobKind = std::nullopt) const;
+    std::optional<FailureRecord> failureOf(const std::filesystem::path& path) const; // the latest for the file
     void clearFailures(std::string_view jobKind);
 
     // --- resumable job state

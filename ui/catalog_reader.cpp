@@ -75,6 +75,15 @@ LibraryListing CatalogReader::list(const std::filesystem::path& libraryDir, cons
     return listing;
 }
 
+std::optional<std::string> CatalogReader::failureOf(
+    const std::filesystem::path& libraryDir, const std::filesystem::path& file)
+{
+    if (!hasCatalog(libraryDir))
+        return std::nullopt;
+    const auto failure = Catalog::open(libraryDir, Catalog::OpenMode::ReadOnly).failureOf(file);
+    return failure ? std::optional<std::string>(failure->reason) : std::nullopt;
+}
+
 std::optional<PhotoDetails> CatalogReader::details(const std::filesystem::path& libraryDir, std::int64_t id)
 {
     if (id <= 0 || !hasCatalog(libraryDir))

@@ -29,6 +29,7 @@ struct Loaded {
     QImage image;
     QString error;
     std::optional<PhotoDetails> details;
+    std::optional<std::string> failure; // why a file shown but not indexed failed
     qint64 fileSize = 0;
 };
 
@@ -129,6 +130,8 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
             row(QObject::tr("Pictures made from it"), made.join(QStringLiteral("<br>")));
         }
         row(QObject::tr("Library id"), QString::number(photo.id));
+    } else if (loaded.failure) {
+        row(QObject::tr("Library"), QObject::tr("not indexed: %1").arg(escaped(*loaded.failure)));
     } else {
         row(QObject::tr("Library"), QObject::tr("not indexed yet"));
     }
@@ -266,6 +269,8 @@ void PhotoViewer::load()
         loaded.fileSize = QFileInfo(path).size();
         try {
             loaded.details = CatalogReader::details(library, id);
+            if (!loaded.details)
+                loaded.failure = CatalogReader::failureOf(library, path.toStdString());
         } catch (const std::exception& e) {
             loaded.error += QString::fromUtf8(e.what());
         }
@@ -276,7 +281,8 @@ void PhotoViewer::load()
         image_ = loaded.image;
         info_->setHtml(detailsHtml(path_, loaded));
         if (image_.isNull())
-            canvas_->setText(tr("Cannot show this photo: %1").arg(loaded.error));
+            canvas_->setText(loaded.failure ? tr("Not indexed: %1").arg(QString::fromStdString(*loaded.failure))
+                                            : tr("Cannot show this photo: %1").arg(loaded.error));
         render();
     });
 }

@@ -28,6 +28,7 @@
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QTextBrowser>
 #include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -1060,6 +1061,18 @@ void GuiTest::aFoldersFilesNotIndexedAreShownWithTheirReasons()
         qPrintable(text));
     QCOMPARE(text.count('\n'), 0); // one failure, one line
     dialog->close();
+
+    // The viewer of the file's placeholder says why too.
+    int brokenRow = -1;
+    for (int row = 0; row < window->galleryModel()->rowCount(); ++row)
+        if (window->photoAt(row).path.endsWith(QStringLiteral("broken.jpg")))
+            brokenRow = row;
+    QVERIFY(brokenRow >= 0);
+    window->openViewer(brokenRow);
+    auto* info = window->viewer()->findChild<QTextBrowser*>(QStringLiteral("info"));
+    QVERIFY(info);
+    const QString reason = text.section(QStringLiteral(": "), 1);
+    QTRY_VERIFY2(info->toPlainText().contains(QStringLiteral("not indexed: ") + reason), qPrintable(info->toPlainText()));
 }
 
 // More than half of a folder's photos vanishing at once (a drive being copied back, a mistaken move) are
