@@ -165,6 +165,17 @@ void AppSettings::setExcludedPatterns(const QStringList& patterns)
     store().setValue("library/excludedPatterns", patterns);
 }
 
+QString AppSettings::colorScheme() const
+{
+    const QString scheme = store().value("appearance/colorScheme", QStringLiteral("system")).toString();
+    return scheme == QStringLiteral("light") || scheme == QStringLiteral("dark") ? scheme
+                                                                                 : QStringLiteral("system");
+}
+void AppSettings::setColorScheme(const QString& scheme)
+{
+    store().setValue("appearance/colorScheme", scheme);
+}
+
 int AppSettings::thumbnailSize() const
 {
     return qBound(64, store().value("gallery/thumbnailSize", 160).toInt(), 320);

@@ -66,6 +66,9 @@ public:
     void setExcludedPatterns(const QStringList& patterns);
     int thumbnailSize() const; // pixels, the longest edge in the grid
     void setThumbnailSize(int size);
+    // "system" (the desktop's palette), "light" or "dark".
+    QString colorScheme() const;
+    void setColorScheme(const QString& scheme);
 
     QList<SavedSearch> savedSearches() const;
     void setSavedSearches(const QList<SavedSearch>& searches);

@@ -42,12 +42,14 @@
 
 #include "indexer/library.h"
 #include "indexer/thumbnail_cache.h"
+#include "ui/appearance.h"
 #include "ui/caption_actions.h"
 #include "ui/create_panel.h"
 #include "ui/duplicates_dialog.h"
 #include "ui/filter_bar.h"
 #include "ui/folder_watcher.h"
 #include "ui/gallery_view.h"
+#include "ui/help_dialogs.h"
 #include "ui/indexing_jobs.h"
 #include "ui/job_list_dialog.h"
 #include "ui/job_status_widget.h"
@@ -492,10 +494,21 @@ void MainWindow::buildMenus()
         if (!searchBar_->empty())
             searchBar_->clear();
     });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), this, [this] { showShortcuts(this); })
+        ->setObjectName(QStringLiteral("shortcuts"));
+    QAction* readme
+        = help->addAction(tr("Open the &README"), this, [] { QDesktopServices::openUrl(readmeUrl()); });
+    readme->setObjectName(QStringLiteral("openReadme"));
+    readme->setEnabled(!readmeUrl().isEmpty());
+    help->addAction(tr("&About Pictor"), this, [this] { showAbout(this, libraryDir_); })
+        ->setObjectName(QStringLiteral("about"));
 }
 
 void MainWindow::applySettings()
 {
+    applyColorScheme(settings_.colorScheme());
     const auto previous = libraryDir_;
     libraryDir_ = libraryOverride_         ? *libraryOverride_
         : settings_.libraryDir().isEmpty() ? Library::defaultDir()

@@ -49,7 +49,8 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       gpuMemory_(new QSpinBox(this)),
       idleMinutes_(new QSpinBox(this)),
       excluded_(new QPlainTextEdit(this)),
-      thumbnailSize_(new QSpinBox(this))
+      thumbnailSize_(new QSpinBox(this)),
+      colorScheme_(new QComboBox(this))
 {
     setObjectName(QStringLiteral("settings"));
     setWindowTitle(tr("Settings — Pictor"));
@@ -115,6 +116,11 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     thumbnailSize_->setSingleStep(16);
     thumbnailSize_->setSuffix(tr(" px"));
     form->addRow(tr("Thumbnail size"), thumbnailSize_);
+    colorScheme_->setObjectName(QStringLiteral("colorScheme"));
+    colorScheme_->addItem(tr("System"), QStringLiteral("system"));
+    colorScheme_->addItem(tr("Light"), QStringLiteral("light"));
+    colorScheme_->addItem(tr("Dark"), QStringLiteral("dark"));
+    form->addRow(tr("Appearance"), colorScheme_);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -136,6 +142,7 @@ void SettingsDialog::load(const AppSettings& settings)
     idleMinutes_->setValue(settings.modelIdleMinutes());
     excluded_->setPlainText(settings.excludedPatterns().join('\n'));
     thumbnailSize_->setValue(settings.thumbnailSize());
+    colorScheme_->setCurrentIndex(qMax(0, colorScheme_->findData(settings.colorScheme())));
 }
 
 void SettingsDialog::save(AppSettings& settings) const
@@ -157,6 +164,7 @@ void SettingsDialog::save(AppSettings& settings) const
             patterns.append(line.trimmed());
     settings.setExcludedPatterns(patterns);
     settings.setThumbnailSize(thumbnailSize_->value());
+    settings.setColorScheme(colorScheme_->currentData().toString());
     settings.sync();
 }
 

@@ -34,6 +34,7 @@ private:
     QSpinBox* idleMinutes_;
     QPlainTextEdit* excluded_;
     QSpinBox* thumbnailSize_;
+    QComboBox* colorScheme_;
 };
 
 } // namespace pictor::ui

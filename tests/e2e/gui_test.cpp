@@ -28,7 +28,6 @@
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
-#include <QTextBrowser>
 #include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -36,6 +35,7 @@
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTimer>
 #include <QTreeWidget>
 #include <algorithm>
@@ -56,6 +56,7 @@
 #include "tests/support/paths.h"
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
+#include "ui/appearance.h"
 #include "ui/duplicates_dialog.h"
 #include "ui/filter_bar.h"
 #include "ui/folder_watcher.h"
@@ -232,6 +233,7 @@ private slots:
     void duplicatesAreGroupedAndTheBestKept();
     void aFinishingJobLeavesTheViewerOpen();
     void theCameraFilterIsLiveAndLabelsAreDistinct();
+    void helpMenuAndDarkMode();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1072,7 +1074,8 @@ void GuiTest::aFoldersFilesNotIndexedAreShownWithTheirReasons()
     auto* info = window->viewer()->findChild<QTextBrowser*>(QStringLiteral("info"));
     QVERIFY(info);
     const QString reason = text.section(QStringLiteral(": "), 1);
-    QTRY_VERIFY2(info->toPlainText().contains(QStringLiteral("not indexed: ") + reason), qPrintable(info->toPlainText()));
+    QTRY_VERIFY2(info->toPlainText().contains(QStringLiteral("not indexed: ") + reason),
+        qPrintable(info->toPlainText()));
 }
 
 // More than half of a folder's photos vanishing at once (a drive being copied back, a mistaken move) are
@@ -1404,4 +1407,40 @@ void GuiTest::theCameraFilterIsLiveAndLabelsAreDistinct()
     QVERIFY(byDate && browse);
     for (int i = 0; i < browse->count(); ++i)
         QVERIFY2(browse->itemText(i) != byDate->text(), qPrintable(byDate->text()));
+}
+
+// Help: About (version, library, models folders), keyboard shortcuts, the README; Settings' appearance
+// switches to a dark palette and back to the desktop's.
+void GuiTest::helpMenuAndDarkMode()
+{
+    const QString library = scratch_->filePath("library");
+    MainWindow window(optionsFor(library));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.findChild<QAction*>(QStringLiteral("about"))->trigger();
+    QMessageBox* about = nullptr;
+    QTRY_VERIFY(
+        (about = window.findChild<QMessageBox*>(QStringLiteral("aboutDialog"))) && about->isVisible());
+    QVERIFY2(about->text().contains(QStringLiteral("Pictor 0.")) && about->text().contains(library),
+        qPrintable(about->text()));
+    QVERIFY(about->text().contains(QStringLiteral("Hugging Face cache")));
+    about->close();
+    window.findChild<QAction*>(QStringLiteral("shortcuts"))->trigger();
+    QMessageBox* shortcuts = nullptr;
+    QTRY_VERIFY((shortcuts = window.findChild<QMessageBox*>(QStringLiteral("shortcutsDialog")))
+        && shortcuts->isVisible());
+    QVERIFY(shortcuts->text().contains(QStringLiteral("Ctrl+F")));
+    shortcuts->close();
+    QVERIFY(window.findChild<QAction*>(QStringLiteral("openReadme"))->isEnabled()); // the source tree's
+
+    const bool darkBefore = isDarkPalette();
+    AppSettings().setColorScheme(QStringLiteral("dark"));
+    applyColorScheme(AppSettings().colorScheme());
+    QVERIFY(isDarkPalette());
+    AppSettings().setColorScheme(QStringLiteral("light"));
+    applyColorScheme(AppSettings().colorScheme());
+    QVERIFY(!isDarkPalette());
+    AppSettings().setColorScheme(QStringLiteral("system"));
+    applyColorScheme(AppSettings().colorScheme());
+    QCOMPARE(isDarkPalette(), darkBefore);
 }
