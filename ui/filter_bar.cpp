@@ -88,6 +88,7 @@ FilterBar::FilterBar(QWidget* parent)
     tag_->setObjectName(QStringLiteral("tagFilter"));
     tag_->addItem(tr("All tags"), QString());
     tag_->setToolTip(tr("Only the photos with this tag (with no words, all of them, newest first)"));
+    tag_->setVisible(false); // until the library has tags
     row->addWidget(tag_);
     row->addStretch(1);
 
@@ -125,6 +126,7 @@ void FilterBar::setTags(const QStringList& tags)
         tag_->addItem(tag, tag);
     const int kept = tag_->findData(current, Qt::UserRole, Qt::MatchFixedString); // a tag that is gone: any
     tag_->setCurrentIndex(qMax(0, kept));
+    tag_->setVisible(tag_->count() > 1); // a library without tags has no tag filter
     if (kept < 0 && !current.isEmpty())
         emit changed();
 }
@@ -134,6 +136,7 @@ void FilterBar::setTag(const QString& tag)
     const int index = tag_->findData(tag, Qt::UserRole, Qt::MatchFixedString);
     if (index < 0 && !tag.isEmpty())
         tag_->addItem(tag, tag);
+    tag_->setVisible(tag_->count() > 1);
     tag_->setCurrentIndex(tag.isEmpty() ? 0 : tag_->findData(tag, Qt::UserRole, Qt::MatchFixedString));
 }
 
