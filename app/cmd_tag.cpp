@@ -76,7 +76,12 @@ int runList(const TagArgs& args)
         nlohmann::json out = nlohmann::json::array();
         for (const auto id : ids)
             for (const auto& tag : catalog.tags(id)) {
-                out.push_back({{"photo", id}, {"tag", tag.tag}, {"source", tag.source}});
+                nlohmann::json entry {{"photo", id}, {"tag", tag.tag}, {"source", tag.source}};
+                if (tag.score)
+                    entry["score"] = *tag.score;
+                if (tag.threshold)
+                    entry["threshold"] = *tag.threshold;
+                out.push_back(entry);
                 if (!args.json)
                     std::printf(
                         "%6lld  %s  (%s)\n", static_cast<long long>(id), tag.tag.c_str(), tag.source.c_str());

@@ -35,5 +35,6 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addGenerateCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addTagCommand(CLI::App& parent, const CommandContext& context);
 CommandRun addDuplicatesCommand(CLI::App& parent, const CommandContext& context);
+CommandRun addAutotagCommand(CLI::App& parent, const CommandContext& context);
 
 } // namespace pictor::app

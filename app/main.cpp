@@ -47,6 +47,7 @@ int main(int argc, char** argv)
     add(pictor::app::addGenerateCommand(app, context));
     add(pictor::app::addTagCommand(app, context));
     add(pictor::app::addDuplicatesCommand(app, context));
+    add(pictor::app::addAutotagCommand(app, context));
 
     try {
         app.parse(argc, argv);

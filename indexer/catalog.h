@@ -81,8 +81,10 @@ struct CaptionRecord {
 struct TagRecord {
     std::int64_t photoId = 0;
     std::string tag;
-    std::string source; // "user", a model id, ...
+    std::string source; // "user", or "auto:<model id>" for a zero-shot tag
     std::int64_t createdAt = 0;
+    std::optional<double> score; // zero-shot tags: the photo's score and the threshold it passed
+    std::optional<double> threshold;
 };
 
 // How a generated picture in the library was made (the "pictor" PNG chunk it carries, read when indexed).
@@ -250,6 +252,12 @@ public:
     // A tag as typed, its spaces trimmed and collapsed; a tag that differs from one in the catalog only by
     // letter case takes that one's spelling. Idempotent. Empty tags are an error.
     void addTag(std::int64_t photoId, std::string_view tag, std::string_view source);
+    // A zero-shot tag: `source` is "auto:<model id>"; replaces that source's earlier score for the photo.
+    void addAutoTag(
+        std::int64_t photoId, std::string_view tag, std::string_view source, double score, double threshold);
+    // Removes `tag` given by `source` from every photo (before a zero-shot tag is applied again); returns how
+    // many photos lost it.
+    std::int64_t removeTagFromAll(std::string_view tag, std::string_view source);
     // Removes the tag (any letter case, any source) from the photo; false when it had none.
     bool removeTag(std::int64_t photoId, std::string_view tag);
     std::vector<TagRecord> tags(std::int64_t photoId) const;
@@ -269,7 +277,8 @@ public:
     // --- per-file errors of the last run of a job kind
     void recordFailure(const std::filesystem::path& path, std::string_view reason, std::string_view jobKind);
     std::vector<FailureRecord> failures(std::optional<std::string_view> jobKind = std::nullopt) const;
-    std::optional<FailureRecord> failureOf(const std::filesystem::path& path) const; // the latest for the file
+    std::optional<FailureRecord> failureOf(
+        const std::filesystem::path& path) const; // the latest for the file
     void clearFailures(std::string_view jobKind);
 
     // --- resumable job state

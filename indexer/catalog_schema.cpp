@@ -137,6 +137,11 @@ INSERT INTO catalog_identity(id) VALUES (lower(hex(randomblob(16))));
     {5, R"sql(
 ALTER TABLE roots ADD COLUMN device_id INTEGER;
 )sql"},
+    // Zero-shot tags (source "auto:<model id>") keep the score that gave them and the threshold it passed.
+    {6, R"sql(
+ALTER TABLE tags ADD COLUMN score REAL;
+ALTER TABLE tags ADD COLUMN threshold REAL;
+)sql"},
 };
 
 int userVersion(Db& db)

@@ -298,12 +298,60 @@ std::vector<std::pair<std::string, std::int64_t>> Catalog::tagCounts() const
 std::vector<TagRecord> Catalog::tags(std::int64_t photoId) const
 {
     std::vector<TagRecord> out;
-    auto query = impl_->db.query("SELECT photo_id, tag, source, created_at FROM tags WHERE photo_id = ? "
-                                 "ORDER BY created_at, tag, source");
+    auto query = impl_->db.query("SELECT photo_id, tag, source, created_at, score, threshold FROM tags WHERE "
+                                 "photo_id = ? ORDER BY created_at, tag, source");
     query.bindAll(photoId);
-    while (query.step())
-        out.push_back({query.int64(0), query.text(1), query.text(2), query.int64(3)});
+    while (query.step()) {
+        TagRecord tag {
+            query.int64(0), query.text(1), query.text(2), query.int64(3), std::nullopt, std::nullopt};
+        if (!query.isNull(4))
+            tag.score = query.real(4);
+        if (!query.isNull(5))
+            tag.threshold = query.real(5);
+        out.push_back(std::move(tag));
+    }
     return out;
+}
+
+void Catalog::addAutoTag(
+    std::int64_t photoId, std::string_view tag, std::string_view source, double score, double threshold)
+{
+    impl_->checkWritable();
+    std::string normal = normalizeTag(tag);
+    PICTOR_CHECK(!normal.empty(), "a tag cannot be empty");
+    auto& db = impl_->db;
+    Savepoint savepoint(db);
+    auto existing = db.query("SELECT tag FROM tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
+    existing.bindAll(normal);
+    if (existing.step())
+        normal = existing.text(0);
+    db.query(
+          "INSERT INTO tags(photo_id, tag, source, created_at, score, threshold) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(photo_id, tag, source) DO UPDATE SET score = excluded.score, threshold = "
+          "excluded.threshold")
+        .bindAll(photoId, normal, source, unixNow(), score, threshold)
+        .run();
+    impl_->refreshSearchText(photoId);
+    savepoint.release();
+}
+
+std::int64_t Catalog::removeTagFromAll(std::string_view tag, std::string_view source)
+{
+    impl_->checkWritable();
+    auto& db = impl_->db;
+    Savepoint savepoint(db);
+    std::vector<std::int64_t> photos;
+    auto query = db.query("SELECT photo_id FROM tags WHERE tag = ? COLLATE NOCASE AND source = ?");
+    query.bindAll(normalizeTag(tag), source);
+    while (query.step())
+        photos.push_back(query.int64(0));
+    db.query("DELETE FROM tags WHERE tag = ? COLLATE NOCASE AND source = ?")
+        .bindAll(normalizeTag(tag), source)
+        .run();
+    for (const auto id : photos)
+        impl_->refreshSearchText(id);
+    savepoint.release();
+    return static_cast<std::int64_t>(photos.size());
 }
 
 std::int64_t Catalog::addGeneration(const GenerationRow& g)

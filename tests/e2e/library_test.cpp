@@ -388,6 +388,52 @@ TEST_F(LibraryCli, StatusModelsListAndVerifyInJson)
         << error.dump();
 }
 
+// pictor autotag: a tag's prompts are averaged as unit vectors (the score equals the search score of the
+// same words as arithmetic), photos at or above the threshold get it marked as the model's (score and
+// threshold kept), a run replaces the last, and --dry-run writes nothing.
+TEST_F(LibraryCli, AutotagScoresByPromptEnsemblesAndTagsAboveTheThreshold)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto lib = library.string();
+    auto autotag = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args {"autotag", "--library", lib, "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto run = runPictor(args);
+        EXPECT_EQ(run.status, 0) << run.out;
+        return nlohmann::json::parse(run.out);
+    };
+    const auto preview
+        = autotag({"--tag", "sky=a photo of the sky;a blue sky", "--threshold", "-1", "--dry-run"});
+    ASSERT_EQ(preview.size(), 1u);
+    EXPECT_EQ(preview[0]["passing"], 10);
+    EXPECT_EQ(preview[0]["tagged"], 0);
+    const auto ensemble = search({"--limit", "1", "a photo of the sky + a blue sky"});
+    EXPECT_EQ(preview[0]["photos"][0]["id"], ensemble[0]["id"]);
+    EXPECT_NEAR(preview[0]["photos"][0]["score"].get<double>(), ensemble[0]["score"].get<double>(), 1e-4);
+    EXPECT_TRUE(nlohmann::json::parse(runPictor({"tag", "list", "--library", lib, "--json"}).out).empty())
+        << "a dry run writes nothing";
+
+    const double threshold = preview[0]["photos"][2]["score"].get<double>(); // the best three
+    const auto applied
+        = autotag({"--tag", "sky=a photo of the sky;a blue sky", "--threshold", std::to_string(threshold)});
+    EXPECT_EQ(applied[0]["tagged"], 3) << applied.dump(1);
+    const auto best = preview[0]["photos"][0]["id"].get<std::int64_t>();
+    const auto tags = nlohmann::json::parse(
+        runPictor({"tag", "list", "--library", lib, "--photo", std::to_string(best), "--json"}).out);
+    ASSERT_EQ(tags.size(), 1u) << tags.dump(1);
+    EXPECT_EQ(tags[0]["tag"], "sky");
+    EXPECT_EQ(tags[0]["source"].get<std::string>().rfind("auto:clip-", 0), 0u) << tags.dump(1);
+    EXPECT_NEAR(tags[0]["score"].get<double>(), preview[0]["photos"][0]["score"].get<double>(), 1e-6);
+    EXPECT_NEAR(tags[0]["threshold"].get<double>(), threshold, 1e-6);
+    EXPECT_EQ(search({"--limit", "20", "--tag", "sky"}).size(), 3u);
+
+    autotag({"--tag", "sky=a photo of the sky;a blue sky", "--threshold", "1"}); // replaces the last run
+    EXPECT_TRUE(search({"--limit", "20", "--tag", "sky"}).empty());
+    const auto bad = runPictor({"autotag", "--library", lib, "--tag", "=no tag"}, true);
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.out.find("needs a tag"), std::string::npos) << bad.out;
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);

@@ -1,0 +1,106 @@
+#include "indexer/auto_tags.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace pictor {
+namespace {
+
+void normalise(std::vector<float>& vector)
+{
+    double norm = 0;
+    for (const float v : vector)
+        norm += static_cast<double>(v) * v;
+    norm = std::sqrt(norm);
+    PICTOR_CHECK(norm > 0, "a zero text embedding cannot be normalised");
+    for (float& v : vector)
+        v = static_cast<float>(v / norm);
+}
+
+} // namespace
+
+TagDefinition parseTagDefinition(std::string_view text)
+{
+    TagDefinition definition;
+    const auto equals = text.find('=');
+    definition.tag = normalizeTag(text.substr(0, equals));
+    PICTOR_CHECK(
+        !definition.tag.empty(), "a tag definition needs a tag: 'beach' or 'beach=a photo of a beach'");
+    if (equals == std::string_view::npos) {
+        definition.prompts.push_back("a photo of a " + definition.tag + ".");
+        return definition;
+    }
+    std::stringstream prompts {std::string(text.substr(equals + 1))};
+    for (std::string prompt; std::getline(prompts, prompt, ';');) {
+        prompt = normalizeTag(prompt);
+        PICTOR_CHECK(!prompt.empty(), "the tag '", definition.tag,
+            "' has an empty prompt (prompts are separated by ';')");
+        definition.prompts.push_back(prompt);
+    }
+    PICTOR_CHECK(!definition.prompts.empty(), "the tag '", definition.tag, "' has no prompt after '='");
+    return definition;
+}
+
+std::vector<float> promptEnsemble(ImageTextEmbedder& embedder, const TagDefinition& definition)
+{
+    const EmbeddingMatrix texts = embedder.embedTexts(definition.prompts);
+    std::vector<float> mean(static_cast<std::size_t>(texts.dim), 0.0F);
+    for (int r = 0; r < texts.rows; ++r) {
+        std::vector<float> unit(texts.row(r), texts.row(r) + texts.dim);
+        normalise(unit);
+        for (std::size_t i = 0; i < unit.size(); ++i)
+            mean[i] += unit[i] / static_cast<float>(texts.rows);
+    }
+    normalise(mean);
+    return mean;
+}
+
+std::vector<PhotoScore> scorePhotos(
+    const Catalog& catalog, const std::string& modelId, const std::vector<float>& vector)
+{
+    std::vector<PhotoScore> scores;
+    catalog.forEachEmbedding(modelId, [&](const EmbeddingBatch& batch) {
+        PICTOR_CHECK(static_cast<std::size_t>(batch.dim) == vector.size(), "the tag vector has ",
+            vector.size(), " values, the photos' embeddings ", batch.dim);
+        for (std::size_t r = 0; r < batch.ids.size(); ++r) {
+            const float* row = batch.vectors.data() + r * vector.size();
+            double dot = 0, norm = 0;
+            for (std::size_t i = 0; i < vector.size(); ++i) {
+                dot += static_cast<double>(row[i]) * vector[i];
+                norm += static_cast<double>(row[i]) * row[i];
+            }
+            scores.push_back({batch.ids[r], norm > 0 ? dot / std::sqrt(norm) : 0});
+        }
+    });
+    std::sort(scores.begin(), scores.end(), [](const PhotoScore& a, const PhotoScore& b) {
+        return a.score != b.score ? a.score > b.score : a.photoId < b.photoId;
+    });
+    return scores;
+}
+
+std::string autoTagSource(const std::string& modelId)
+{
+    return "auto:" + modelId;
+}
+
+std::int64_t applyAutoTag(Catalog& catalog, const std::string& modelId, const std::string& tag,
+    const std::vector<PhotoScore>& scores, double threshold)
+{
+    const std::string source = autoTagSource(modelId);
+    Catalog::Transaction transaction(catalog);
+    catalog.removeTagFromAll(tag, source);
+    std::int64_t tagged = 0;
+    for (const PhotoScore& score : scores) {
+        if (score.score < threshold)
+            break; // best first
+        catalog.addAutoTag(score.photoId, tag, source, score.score, threshold);
+        ++tagged;
+    }
+    transaction.commit();
+    return tagged;
+}
+
+} // namespace pictor
