@@ -491,6 +491,9 @@ void MainWindow::buildMenus()
     auto* escape = new QShortcut(QKeySequence(Qt::Key_Escape), galleryPage_);
     escape->setContext(Qt::WidgetWithChildrenShortcut);
     connect(escape, &QShortcut::activated, this, [this] {
+        // Esc in a filter (its drop-down just closed, or a date being typed) is about that filter only.
+        if (QApplication::activePopupWidget() || filterBar_->isAncestorOf(QApplication::focusWidget()))
+            return;
         if (!searchBar_->empty())
             searchBar_->clear();
     });

@@ -59,8 +59,14 @@ SearchBar::SearchBar(QWidget* parent)
     row->addWidget(weightLabel_);
     column->addLayout(row);
     message_->setObjectName(QStringLiteral("searchMessage"));
-    message_->setWordWrap(true);
     message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // One line whose space stays when it is empty: a message appearing must not push the filters down
+    // under the pointer. A longer message is cut to the width, whole in its tooltip.
+    QSizePolicy policy = message_->sizePolicy();
+    policy.setRetainSizeWhenHidden(true);
+    policy.setHorizontalPolicy(QSizePolicy::Ignored);
+    message_->setSizePolicy(policy);
+    message_->setFixedHeight(message_->fontMetrics().height() + 2);
     message_->hide();
     column->addWidget(message_);
 
@@ -153,7 +159,9 @@ void SearchBar::focusSearch()
 
 void SearchBar::setMessage(const QString& message)
 {
-    message_->setText(message);
+    message_->setText(message_->fontMetrics().elidedText(
+        message.simplified(), Qt::ElideRight, qMax(message_->width(), 200)));
+    message_->setToolTip(message);
     message_->setVisible(!message.isEmpty());
 }
 

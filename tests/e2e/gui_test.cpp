@@ -4,6 +4,7 @@
 // and date sort, the context-menu actions, settings persistence, the event loop's longest stall while a
 // large folder indexes, time to first paint and type-to-results latency (printed).
 #include <QAbstractButton>
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -234,6 +235,8 @@ private slots:
     void aFinishingJobLeavesTheViewerOpen();
     void theCameraFilterIsLiveAndLabelsAreDistinct();
     void helpMenuAndDarkMode();
+    void theFilterRowStaysPutWhenNothingMatches();
+    void escapeInAPopUpClosesThePopUpOnly();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1443,4 +1446,38 @@ void GuiTest::helpMenuAndDarkMode()
     AppSettings().setColorScheme(QStringLiteral("system"));
     applyColorScheme(AppSettings().colorScheme());
     QCOMPARE(isDarkPalette(), darkBefore);
+}
+
+// "No photos matched" appearing under the search bar must not push the filter row down under the pointer.
+void GuiTest::theFilterRowStaysPutWhenNothingMatches()
+{
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, scratch_->filePath("photos"), scratch_->filePath("library"), 3, {64, 48});
+    window->searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+    QVERIFY(window->searchMessage().isEmpty());
+    const int before = window->filterBar()->mapTo(&*window, QPoint(0, 0)).y();
+    window->filterBar()->setMinScore(0.99);
+    QTRY_VERIFY(window->searchMessage().contains(QStringLiteral("No photos matched")));
+    QTest::qWait(50); // the layout settles
+    QCOMPARE(window->filterBar()->mapTo(&*window, QPoint(0, 0)).y(), before);
+}
+
+// Esc that closes a filter's drop-down closes the drop-down only: the query and its photo chip stay.
+void GuiTest::escapeInAPopUpClosesThePopUpOnly()
+{
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, scratch_->filePath("photos"), scratch_->filePath("library"), 3, {64, 48});
+    window->searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+    auto* types = window->filterBar()->findChild<QComboBox*>(QStringLiteral("typeFilter"));
+    QVERIFY(types);
+    types->setFocus();
+    types->showPopup();
+    QTRY_VERIFY(QApplication::activePopupWidget());
+    QTest::keyClick(types->view(), Qt::Key_Escape); // the list in the drop-down has the keyboard
+    QTRY_VERIFY(!QApplication::activePopupWidget());
+    QTest::keyClick(types, Qt::Key_Escape); // the second Esc some users press
+    QTest::qWait(100);
+    QCOMPARE(window->searchBar()->text(), QStringLiteral("a photo"));
 }
