@@ -180,6 +180,9 @@ PhotoViewer::PhotoViewer(QWidget* parent)
     canvas_->setAlignment(Qt::AlignCenter);
     split->addWidget(scroll_);
     info_->setObjectName(QStringLiteral("info"));
+    // A side panel shown later (Ask) takes its width from the others; the details keep a readable column
+    // instead of one word per line.
+    info_->setMinimumWidth(info_->fontMetrics().averageCharWidth() * 28);
     info_->setOpenLinks(false);
     connect(info_, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
         if (url.scheme() == QStringLiteral("photo"))
@@ -281,8 +284,9 @@ void PhotoViewer::load()
         image_ = loaded.image;
         info_->setHtml(detailsHtml(path_, loaded));
         if (image_.isNull())
-            canvas_->setText(loaded.failure ? tr("Not indexed: %1").arg(QString::fromStdString(*loaded.failure))
-                                            : tr("Cannot show this photo: %1").arg(loaded.error));
+            canvas_->setText(loaded.failure
+                    ? tr("Not indexed: %1").arg(QString::fromStdString(*loaded.failure))
+                    : tr("Cannot show this photo: %1").arg(loaded.error));
         render();
     });
 }

@@ -255,6 +255,11 @@ void GuiCaptionTest::askStreamsStopsAndMatchesCli()
     QTRY_VERIFY_WITH_TIMEOUT(panel->ready(), 10'000);
     QCOMPARE(panel->path(), window->galleryModel()->pathAt(0));
     panel->greedyBox()->setChecked(true);
+    // The Ask panel beside the details leaves them a readable column (not one word per line).
+    auto* info = window->viewer()->findChild<QWidget*>(QStringLiteral("info"));
+    QVERIFY(info);
+    QVERIFY2(info->width() >= 20 * info->fontMetrics().averageCharWidth(),
+        qPrintable(QString::number(info->width())));
 
     QSignalSpy updates(panel, &AskPanel::answerUpdated);
     QSignalSpy finished(panel, &AskPanel::answerFinished);
