@@ -107,6 +107,14 @@ std::optional<std::string> vectorIndexProblem(Library& library, const std::strin
     return std::nullopt;
 }
 
+// The vector index of `model` rebuilt from the catalog (its dimension from a stored embedding).
+VectorIndex rebuildIndexOf(Library& library, const std::string& model)
+{
+    const auto ids = library.catalog().embeddingIds(model);
+    const auto vector = library.catalog().embedding(ids.front(), model);
+    return library.rebuildVectorIndex(model, static_cast<int>(vector->size()));
+}
+
 // Photos of the catalog whose thumbnail is not in the cache (thumbnails are keyed by content).
 std::vector<PhotoFileState> photosWithoutThumbnail(const Catalog& catalog, const ThumbnailCache& cache)
 {
@@ -126,9 +134,7 @@ void repair(const std::filesystem::path& dir, const CheckOptions& options)
     for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
         if (!vectorIndexProblem(library, model))
             continue;
-        const auto ids = library.catalog().embeddingIds(model);
-        const auto vector = library.catalog().embedding(ids.front(), model);
-        const VectorIndex index = library.rebuildVectorIndex(model, static_cast<int>(vector->size()));
+        const VectorIndex index = rebuildIndexOf(library, model);
         std::fprintf(stderr, "repaired: vector index of %s rebuilt (%lld vectors)\n", model.c_str(),
             static_cast<long long>(index.size()));
     }
@@ -192,9 +198,7 @@ int runRebuild(const std::filesystem::path& dir)
 {
     Library library = Library::openForWriting(dir);
     for (const auto& [model, count] : library.catalog().counts().embeddingsPerModel) {
-        auto first = library.catalog().embeddingIds(model);
-        const auto vector = library.catalog().embedding(first.front(), model);
-        const VectorIndex index = library.rebuildVectorIndex(model, static_cast<int>(vector->size()));
+        const VectorIndex index = rebuildIndexOf(library, model);
         std::printf("rebuilt %s: %lld vectors (%s)\n", model.c_str(), static_cast<long long>(index.size()),
             index.config().factory.c_str());
     }

@@ -15,8 +15,6 @@
 namespace pictor::app {
 namespace {
 
-constexpr const char* kUserTagSource = "user";
-
 struct TagArgs {
     std::string library;
     std::string action;

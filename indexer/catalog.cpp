@@ -463,7 +463,8 @@ std::vector<FailureRecord> Catalog::failures(std::optional<std::string_view> job
 
 std::optional<FailureRecord> Catalog::failureOf(const std::filesystem::path& path) const
 {
-    auto query = impl_->db.query("SELECT path, reason, job_kind, at FROM failures WHERE path = ? ORDER BY id DESC LIMIT 1");
+    auto query = impl_->db.query(
+        "SELECT path, reason, job_kind, at FROM failures WHERE path = ? ORDER BY id DESC LIMIT 1");
     query.bindAll(pathBlob(path));
     if (!query.step())
         return std::nullopt;

@@ -78,6 +78,9 @@ struct CaptionRecord {
     std::int64_t createdAt = 0;
 };
 
+// The source of the tags a person gives (zero-shot tags have "auto:<model id>").
+inline constexpr const char* kUserTagSource = "user";
+
 struct TagRecord {
     std::int64_t photoId = 0;
     std::string tag;

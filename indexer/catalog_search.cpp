@@ -8,6 +8,8 @@
 namespace pictor {
 
 using catalog_detail::catalogLabel;
+using catalog_detail::collapseSpaces;
+using catalog_detail::Db;
 using catalog_detail::pathBlob;
 using catalog_detail::Savepoint;
 using catalog_detail::unixNow;
@@ -235,32 +237,29 @@ std::vector<CaptionRecord> Catalog::captions(std::int64_t photoId) const
 
 std::string normalizeTag(std::string_view tag)
 {
-    std::string out;
-    bool space = false;
-    for (const char c : tag) {
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            space = !out.empty();
-            continue;
-        }
-        if (space)
-            out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
+    return collapseSpaces(tag);
 }
+
+namespace {
+
+// A tag as stored: trimmed, and spelled like the one already in the catalog that differs only by case.
+std::string storedSpelling(Db& db, std::string_view tag)
+{
+    std::string normal = normalizeTag(tag);
+    PICTOR_CHECK(!normal.empty(), "a tag cannot be empty");
+    auto existing = db.query("SELECT tag FROM tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
+    existing.bindAll(normal);
+    return existing.step() ? existing.text(0) : normal;
+}
+
+} // namespace
 
 void Catalog::addTag(std::int64_t photoId, std::string_view tag, std::string_view source)
 {
     impl_->checkWritable();
-    std::string normal = normalizeTag(tag);
-    PICTOR_CHECK(!normal.empty(), "a tag cannot be empty");
     auto& db = impl_->db;
     Savepoint savepoint(db);
-    auto existing = db.query("SELECT tag FROM tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
-    existing.bindAll(normal);
-    if (existing.step())
-        normal = existing.text(0);
+    const std::string normal = storedSpelling(db, tag);
     db.query("INSERT INTO tags(photo_id, tag, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bindAll(photoId, normal, source, unixNow())
         .run();
@@ -317,14 +316,9 @@ void Catalog::addAutoTag(
     std::int64_t photoId, std::string_view tag, std::string_view source, double score, double threshold)
 {
     impl_->checkWritable();
-    std::string normal = normalizeTag(tag);
-    PICTOR_CHECK(!normal.empty(), "a tag cannot be empty");
     auto& db = impl_->db;
     Savepoint savepoint(db);
-    auto existing = db.query("SELECT tag FROM tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
-    existing.bindAll(normal);
-    if (existing.step())
-        normal = existing.text(0);
+    const std::string normal = storedSpelling(db, tag);
     db.query(
           "INSERT INTO tags(photo_id, tag, source, created_at, score, threshold) VALUES (?, ?, ?, ?, ?, ?) "
           "ON CONFLICT(photo_id, tag, source) DO UPDATE SET score = excluded.score, threshold = "

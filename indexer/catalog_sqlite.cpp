@@ -14,11 +14,20 @@ constexpr std::size_t kSqlShown = 160;
 
 std::string shortSql(std::string_view sql)
 {
+    std::string out = collapseSpaces(sql);
+    if (out.size() > kSqlShown)
+        out = out.substr(0, kSqlShown) + "...";
+    return out;
+}
+
+} // namespace
+
+std::string collapseSpaces(std::string_view text)
+{
     std::string out;
     bool space = false;
-    for (char c : sql) {
-        const bool isSpace = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-        if (isSpace) {
+    for (const char c : text) {
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
             space = !out.empty();
             continue;
         }
@@ -26,15 +35,9 @@ std::string shortSql(std::string_view sql)
             out += ' ';
         space = false;
         out += c;
-        if (out.size() >= kSqlShown) {
-            out += "...";
-            break;
-        }
     }
     return out;
 }
-
-} // namespace
 
 std::int64_t unixNow()
 {

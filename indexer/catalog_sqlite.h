@@ -121,6 +121,8 @@ private:
 };
 
 std::int64_t unixNow();
+// "  a \n  b " -> "a b": runs of spaces, tabs and line breaks become one space, none at either end.
+std::string collapseSpaces(std::string_view text);
 std::string catalogLabel(const std::filesystem::path& file); // "[catalog] <file>"
 
 } // namespace pictor::catalog_detail

@@ -36,6 +36,19 @@ constexpr std::array<std::pair<std::string_view, FileType>, 9> kExtensions {{
 constexpr std::array<std::string_view, 12> kRawExtensions {
     "cr2", "cr3", "crw", "nef", "nrw", "arw", "raf", "orf", "rw2", "dng", "pef", "srw"};
 
+// A file name's extension in ASCII lower case; empty when there is none of at most 4 characters.
+std::string lowerExtension(const fs::path& name)
+{
+    const std::string& text = name.native();
+    const std::size_t dot = text.rfind('.');
+    if (dot == std::string::npos || text.size() - dot - 1 > 4 || text.find('/', dot) != std::string::npos)
+        return {};
+    std::string extension = text.substr(dot + 1);
+    for (char& c : extension)
+        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return extension;
+}
+
 std::string specialFileReason(mode_t mode)
 {
     const char* what = S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "a device";
@@ -331,12 +344,8 @@ private:
 
     bool excluded(const std::string& name, const fs::path& relative) const
     {
-        if (options_.defaultExcludes) {
-            if (name.front() == '.')
-                return true;
-            if (std::find(kExcludedNames.begin(), kExcludedNames.end(), name) != kExcludedNames.end())
-                return true;
-        }
+        if (options_.defaultExcludes && isExcludedByDefault(name))
+            return true;
         for (const std::string& pattern : options_.excludePatterns) {
             if (::fnmatch(pattern.c_str(), name.c_str(), 0) == 0
                 || ::fnmatch(pattern.c_str(), relative.c_str(), 0) == 0)
@@ -405,13 +414,7 @@ std::string fileTypeNames()
 
 std::optional<FileType> fileTypeFromExtension(const fs::path& name)
 {
-    const std::string& text = name.native();
-    const std::size_t dot = text.rfind('.');
-    if (dot == std::string::npos || text.size() - dot - 1 > 4 || text.find('/', dot) != std::string::npos)
-        return std::nullopt;
-    std::string extension = text.substr(dot + 1);
-    for (char& c : extension)
-        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    const std::string extension = lowerExtension(name);
     for (const auto& [known, type] : kExtensions) {
         if (extension == known)
             return type;
@@ -421,13 +424,7 @@ std::optional<FileType> fileTypeFromExtension(const fs::path& name)
 
 std::optional<std::string> unsupportedPhotoReason(const fs::path& name)
 {
-    const std::string& text = name.native();
-    const std::size_t dot = text.rfind('.');
-    if (dot == std::string::npos || text.size() - dot - 1 > 4)
-        return std::nullopt;
-    std::string extension = text.substr(dot + 1);
-    for (char& c : extension)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string extension = lowerExtension(name);
     if (extension == "gif")
         return "GIF is not supported (not indexed)";
     if (std::find(kRawExtensions.begin(), kRawExtensions.end(), extension) != kRawExtensions.end())
@@ -458,6 +455,12 @@ std::string_view problemKindName(ProblemKind kind)
         return "unsupported";
     }
     return "unknown";
+}
+
+bool isExcludedByDefault(std::string_view name)
+{
+    return name.starts_with('.')
+        || std::find(kExcludedNames.begin(), kExcludedNames.end(), name) != kExcludedNames.end();
 }
 
 bool isUnder(const fs::path& path, const fs::path& folder)

@@ -98,6 +98,9 @@ struct ScanResult {
 // link to one of its own enclosing folders is reported as a SymlinkLoop problem and skipped.
 ScanResult scanRoots(const std::vector<std::filesystem::path>& roots, const ScanOptions& options = {});
 
+// The names ScanOptions::defaultExcludes skips: hidden ones, @eaDir, node_modules, $RECYCLE.BIN.
+bool isExcludedByDefault(std::string_view name);
+
 // True when `path` is `folder` or lies below it (compared by path components, so /a/bc is not under /a/b).
 bool isUnder(const std::filesystem::path& path, const std::filesystem::path& folder);
 

@@ -57,7 +57,8 @@ public:
         bool scanDisk, const std::atomic<bool>* cancel = nullptr);
     static std::optional<PhotoDetails> details(const std::filesystem::path& libraryDir, std::int64_t id);
     // Why a file shown but not in the catalog could not be indexed (nullopt: it was not tried yet).
-    static std::optional<std::string> failureOf(const std::filesystem::path& libraryDir, const std::filesystem::path& file);
+    static std::optional<std::string> failureOf(
+        const std::filesystem::path& libraryDir, const std::filesystem::path& file);
     static bool hasCatalog(const std::filesystem::path& libraryDir);
 };
 

@@ -28,14 +28,15 @@ QString describe(const PhotoRecord& photo)
         .arg(static_cast<double>(photo.size) / 1e6, 0, 'f', 1);
 }
 
-QPixmap preview(const std::filesystem::path& file, QSize box)
+// Decoded off the GUI thread (a photo can be 100 megapixels); scaled while decoding where the format can.
+QImage preview(const std::filesystem::path& file, QSize box)
 {
     QImageReader reader(QString::fromStdString(file.string()));
     reader.setAutoTransform(true);
     const QSize size = reader.size().scaled(box, Qt::KeepAspectRatio);
     if (size.isValid())
         reader.setScaledSize(size);
-    return QPixmap::fromImage(reader.read());
+    return reader.read();
 }
 
 } // namespace
@@ -173,12 +174,21 @@ void DuplicatesDialog::compareSelected()
     const auto& photos = groups_[static_cast<std::size_t>(g)].photos;
     const QTreeWidgetItem* item = tree_->currentItem();
     const int other = item->parent() ? std::max(1, item->data(1, Qt::UserRole).toInt()) : 1;
-    best_->setPixmap(preview(photos.front().path, best_->size()));
-    best_->setToolTip(tr("Best: %1").arg(QString::fromStdString(photos.front().path.string())));
     const auto& shown
         = photos[static_cast<std::size_t>(std::min<int>(other, static_cast<int>(photos.size()) - 1))];
-    other_->setPixmap(preview(shown.path, other_->size()));
+    best_->setToolTip(tr("Best: %1").arg(QString::fromStdString(photos.front().path.string())));
     other_->setToolTip(QString::fromStdString(shown.path.string()));
+    const quint64 request = ++previewRequest_;
+    QPointer<DuplicatesDialog> self(this);
+    QtConcurrent::run([best = photos.front().path, shown = shown.path, bestBox = best_->size(),
+                          shownBox = other_->size()] {
+        return std::make_pair(preview(best, bestBox), preview(shown, shownBox));
+    }).then(this, [self, request](const std::pair<QImage, QImage>& images) {
+        if (!self || request != self->previewRequest_)
+            return; // another photo was chosen meanwhile
+        self->best_->setPixmap(QPixmap::fromImage(images.first));
+        self->other_->setPixmap(QPixmap::fromImage(images.second));
+    });
 }
 
 void DuplicatesDialog::keepBest(bool moveToTrash)

@@ -51,6 +51,7 @@ private:
     QPushButton* keep_;
     QPushButton* trash_;
     quint64 generation_ = 0;
+    quint64 previewRequest_ = 0;
 };
 
 } // namespace pictor::ui

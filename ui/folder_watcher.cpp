@@ -25,9 +25,7 @@ QStringList foldersUnder(const std::vector<std::filesystem::path>& roots)
         for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
             if (!it->is_directory(error) || it->is_symlink(error))
                 continue;
-            const std::string name = it->path().filename().string();
-            if (name.starts_with('.') || name == "@eaDir" || name == "node_modules"
-                || name == "$RECYCLE.BIN") {
+            if (isExcludedByDefault(it->path().filename().native())) {
                 it.disable_recursion_pending();
                 continue;
             }

@@ -15,8 +15,6 @@
 namespace pictor::ui {
 namespace {
 
-constexpr const char* kUserTagSource = "user";
-
 } // namespace
 
 TagActions::TagActions(FeatureHost& window) : QObject(window.windowWidget()), window_(window)
