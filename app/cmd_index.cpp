@@ -75,7 +75,8 @@ nlohmann::json summaryJson(const IndexSummary& s)
         {"moved", s.moved}, {"deleted", s.deleted}, {"kept", s.kept}, {"failed", s.failures.size()},
         {"failures", failures}, {"cancelled", s.cancelled}, {"seconds", s.seconds},
         {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}, {"offline", offline},
-        {"deletions_held", s.deletionsHeld}, {"other_drive", otherDrive}};
+        {"deletions_held", s.deletionsHeld}, {"other_drive", otherDrive},
+        {"raw_companions", s.rawCompanions}};
 }
 
 void printSummary(const IndexSummary& s)
@@ -98,6 +99,10 @@ void printSummary(const IndexSummary& s)
             "held: %lld photos vanished from folders that lost more than half of theirs at once; they "
             "are kept: run again with --allow-mass-delete to forget them\n",
             static_cast<long long>(s.deletionsHeld));
+    if (s.rawCompanions > 0)
+        std::printf("%lld RAW files are the second file of the photo of the same name beside them (one shot, "
+                    "indexed once)\n",
+            static_cast<long long>(s.rawCompanions));
     if (s.kept > 0)
         std::printf("kept %lld photos under folders that could not be read, offline or held\n",
             static_cast<long long>(s.kept));

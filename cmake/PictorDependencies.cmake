@@ -62,6 +62,7 @@ if(NOT PICTOR_ENGINE_ONLY)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(libheif REQUIRED IMPORTED_TARGET libheif) # HEIF/HEIC photos
   pkg_check_modules(libwebpdemux REQUIRED IMPORTED_TARGET libwebpdemux) # animated WebP's first frame
+  pkg_check_modules(libraw REQUIRED IMPORTED_TARGET libraw_r) # camera RAW (the thread-safe build)
   find_package(CLI11 REQUIRED)
   find_package(SQLite3 REQUIRED)
   find_package(faiss REQUIRED)

@@ -153,7 +153,7 @@ DecodedPhoto decodeForIndex(const WorkItem& item, const ImagePreprocessConfig& p
                 decodeOptions.targetShortEdge
                     = std::max(decodeOptions.targetShortEdge, options.thumbnails->size());
         }
-        lease.grow(estimateDecodeBytes(bytes, decodeOptions));
+        lease.grow(estimateDecodeBytes(bytes, decodeOptions, item.path));
         DecodedImage decoded = decodeImageBytes(bytes, item.path, decodeOptions);
         result.pixelValues = preprocessImage(decoded.image, preprocess);
         result.generationChunk = generationChunkOf(bytes, item.path);
@@ -545,6 +545,7 @@ IndexSummary indexLibrary(Library& library, ImageTextEmbedder& embedder,
     ScanOptions scanOptions = options.scan;
     scanOptions.cancel = options.cancel;
     ScanResult scan = scanRoots(rootLookup.paths(), scanOptions);
+    summary.rawCompanions = static_cast<std::int64_t>(scan.rawCompanions.size());
     const std::vector<KnownFile> known = knownFiles(catalog);
     summary.offlineRoots = treatEmptyRootsAsOffline(scan, known);
     if (!options.allowMassDelete)

@@ -79,6 +79,8 @@ struct IndexSummary {
     // until the drive is back or a run allows the change (allowMassDelete).
     std::vector<std::filesystem::path> otherDriveRoots;
     std::vector<FailureRecord> failures;
+    // RAW files indexed as the second file of the photo of the same name beside them (see ScanResult).
+    std::int64_t rawCompanions = 0;
     bool cancelled = false;
     double seconds = 0;
     double imagesPerSecond = 0; // embedded photos per second of the indexing phase

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -14,6 +14,8 @@
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/imageio/decode.h"
 
 namespace pictor {
 namespace fs = std::filesystem;
@@ -32,9 +34,12 @@ constexpr std::array<std::pair<std::string_view, FileType>, 9> kExtensions {{
     {"heif", FileType::Heif},
 }};
 
-// Camera RAW formats: listed as not indexed, never skipped in silence.
-constexpr std::array<std::string_view, 12> kRawExtensions {
-    "cr2", "cr3", "crw", "nef", "nrw", "arw", "raf", "orf", "rw2", "dng", "pef", "srw"};
+std::string lowerAscii(std::string text)
+{
+    for (char& c : text)
+        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return text;
+}
 
 // A file name's extension in ASCII lower case; empty when there is none of at most 4 characters.
 std::string lowerExtension(const fs::path& name)
@@ -43,10 +48,7 @@ std::string lowerExtension(const fs::path& name)
     const std::size_t dot = text.rfind('.');
     if (dot == std::string::npos || text.size() - dot - 1 > 4 || text.find('/', dot) != std::string::npos)
         return {};
-    std::string extension = text.substr(dot + 1);
-    for (char& c : extension)
-        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    return extension;
+    return lowerAscii(text.substr(dot + 1));
 }
 
 std::string specialFileReason(mode_t mode)
@@ -242,6 +244,7 @@ private:
         std::sort(entries.begin(), entries.end());
 
         std::vector<Folder> subfolders;
+        const std::size_t firstFile = result_.files.size();
         const int dirFd = ::dirfd(dir);
         for (const auto& [name, dType] : entries) {
             fs::path relative = folder.relative / name;
@@ -250,6 +253,7 @@ private:
             readEntry(dirFd, folder, name, dType, std::move(relative), subfolders);
         }
         ::closedir(dir);
+        setRawCompanionsAside(firstFile);
         ++result_.foldersVisited;
         // Pushed in reverse so the stack pops them in name order.
         for (auto it = subfolders.rbegin(); it != subfolders.rend(); ++it)
@@ -342,6 +346,27 @@ private:
         }
     }
 
+    // A RAW file beside a photo of the same name in its folder (IMG_0001.CR2 and IMG_0001.JPG, any
+    // letter case) is one shot: the camera's photo is indexed, the RAW is kept aside as its second file.
+    void setRawCompanionsAside(std::size_t firstFile)
+    {
+        auto& files = result_.files;
+        std::set<std::string> photoStems;
+        for (std::size_t i = firstFile; i < files.size(); ++i)
+            if (files[i].type != FileType::Raw)
+                photoStems.insert(lowerAscii(files[i].path.stem().native()));
+        if (photoStems.empty())
+            return;
+        const auto companions = std::stable_partition(files.begin() + static_cast<std::ptrdiff_t>(firstFile),
+            files.end(), [&](const ScannedFile& file) {
+                return file.type != FileType::Raw
+                    || !photoStems.contains(lowerAscii(file.path.stem().native()));
+            });
+        for (auto it = companions; it != files.end(); ++it)
+            result_.rawCompanions.push_back(std::move(it->path));
+        files.erase(companions, files.end());
+    }
+
     bool excluded(const std::string& name, const fs::path& relative) const
     {
         if (options_.defaultExcludes && isExcludedByDefault(name))
@@ -360,6 +385,7 @@ private:
             [](const ScannedFile& a, const ScannedFile& b) { return a.path < b.path; });
         std::stable_sort(result_.problems.begin(), result_.problems.end(),
             [](const ScanProblem& a, const ScanProblem& b) { return a.path < b.path; });
+        std::sort(result_.rawCompanions.begin(), result_.rawCompanions.end());
         auto& unscanned = result_.unscannedFolders;
         std::sort(unscanned.begin(), unscanned.end());
         unscanned.erase(std::unique(unscanned.begin(), unscanned.end()), unscanned.end());
@@ -389,18 +415,22 @@ std::string_view fileTypeName(FileType type)
         return "bmp";
     case FileType::Heif:
         return "heif";
+    case FileType::Raw:
+        return "raw";
     }
     return "unknown";
 }
 
 std::optional<FileType> fileTypeFromName(std::string_view name)
 {
-    std::string lower(name);
-    for (char& c : lower)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = lowerAscii(std::string(name));
+    if (lower == "raw")
+        return FileType::Raw;
     for (const auto& [extension, type] : kExtensions)
         if (extension == lower)
             return type;
+    if (std::find(rawExtensions().begin(), rawExtensions().end(), lower) != rawExtensions().end())
+        return FileType::Raw;
     return std::nullopt;
 }
 
@@ -409,6 +439,9 @@ std::string fileTypeNames()
     std::string names;
     for (const auto& [extension, type] : kExtensions)
         names += (names.empty() ? "" : ", ") + std::string(extension);
+    names += ", raw (";
+    for (std::string_view extension : rawExtensions())
+        names += std::string(extension) + (extension == rawExtensions().back() ? ")" : ", ");
     return names;
 }
 
@@ -419,6 +452,8 @@ std::optional<FileType> fileTypeFromExtension(const fs::path& name)
         if (extension == known)
             return type;
     }
+    if (isRawFileName(name.native()))
+        return FileType::Raw;
     return std::nullopt;
 }
 
@@ -427,8 +462,6 @@ std::optional<std::string> unsupportedPhotoReason(const fs::path& name)
     const std::string extension = lowerExtension(name);
     if (extension == "gif")
         return "GIF is not supported (not indexed)";
-    if (std::find(kRawExtensions.begin(), kRawExtensions.end(), extension) != kRawExtensions.end())
-        return "camera RAW is not supported yet (not indexed)";
     return std::nullopt;
 }
 

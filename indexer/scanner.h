@@ -13,16 +13,16 @@
 
 namespace pictor {
 
-enum class FileType { Jpeg, Png, Webp, Tiff, Bmp, Heif };
+enum class FileType { Jpeg, Png, Webp, Tiff, Bmp, Heif, Raw };
 
-// "jpeg", "png", "webp", "tiff", "bmp", "heif" (stable: stored in the catalog).
+// "jpeg", "png", "webp", "tiff", "bmp", "heif", "raw" (stable: stored in the catalog).
 std::string_view fileTypeName(FileType type);
 // The file type of a file name's extension (case-insensitive), nullopt for anything that is not a photo.
 std::optional<FileType> fileTypeFromExtension(const std::filesystem::path& name);
 // Why a file whose extension names a picture format Pictor does not read is not indexed ("GIF is not
 // supported"); nullopt for every other name. Such files are listed, never skipped in silence.
 std::optional<std::string> unsupportedPhotoReason(const std::filesystem::path& name);
-// A type as a person names it ("jpg", "JPEG", "tif", "heic", ...); nullopt when unknown.
+// A type as a person names it ("jpg", "JPEG", "tif", "heic", "raw", "nef", ...); nullopt when unknown.
 std::optional<FileType> fileTypeFromName(std::string_view name);
 // The names fileTypeFromName accepts, for messages: "jpg, jpeg, png, ...".
 std::string fileTypeNames();
@@ -43,7 +43,7 @@ enum class ProblemKind {
     BrokenSymlink, // a symbolic link with a photo extension whose target does not exist
     Vanished, // listed by its folder, gone when looked at (deleted during the scan)
     NotARegularFile, // a FIFO, socket or device with a photo's name: never opened
-    Unsupported, // a photo-like file of a format Pictor does not read (GIF, camera RAW)
+    Unsupported, // a photo-like file of a format Pictor does not read (GIF)
 };
 
 std::string_view problemKindName(ProblemKind kind);
@@ -77,6 +77,9 @@ struct ScanOptions {
 struct ScanResult {
     std::vector<ScannedFile> files; // sorted by path, each file once
     std::vector<ScanProblem> problems; // sorted by path
+    // RAW files beside a photo of the same name (IMG_0001.CR2 next to IMG_0001.JPG): one shot, so the
+    // photo is indexed and the RAW is its second file, not a photo of its own. Sorted by path.
+    std::vector<std::filesystem::path> rawCompanions;
     // The roots that were read (they exist and are folders). Only these may lose photos in change
     // detection.
     std::vector<std::filesystem::path> scannedRoots;

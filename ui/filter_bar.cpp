@@ -6,7 +6,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMouseEvent>
 #include <QSlider>
+#include <QToolButton>
 #include <QTimeZone>
 #include <QTimer>
 
@@ -18,6 +21,22 @@ std::int64_t dayStart(const QDate& date)
 {
     return QDateTime(date, QTime(0, 0), QTimeZone::utc()).toSecsSinceEpoch();
 }
+
+// A menu of checkboxes that stays open while the user ticks several (a plain QMenu closes on each).
+class StayOpenMenu : public QMenu {
+public:
+    using QMenu::QMenu;
+
+protected:
+    void mouseReleaseEvent(QMouseEvent* event) override
+    {
+        if (QAction* action = activeAction(); action && action->isCheckable() && action->isEnabled()) {
+            action->trigger();
+            return;
+        }
+        QMenu::mouseReleaseEvent(event);
+    }
+};
 
 } // namespace
 
@@ -32,7 +51,7 @@ FilterBar::FilterBar(QWidget* parent)
       toEnabled_(new QCheckBox(tr("to"), this)),
       to_(new QDateEdit(this)),
       camera_(new QLineEdit(this)),
-      type_(new QComboBox(this)),
+      type_(new QToolButton(this)),
       generated_(new QComboBox(this)),
       tag_(new QComboBox(this))
 {
@@ -74,9 +93,21 @@ FilterBar::FilterBar(QWidget* parent)
     camera_->setMaximumWidth(140);
     row->addWidget(camera_);
     type_->setObjectName(QStringLiteral("typeFilter"));
-    type_->addItem(tr("All types"), QString());
-    for (const char* type : {"jpeg", "png", "webp", "tiff", "bmp", "heif"})
-        type_->addItem(QString::fromLatin1(type).toUpper(), QString::fromLatin1(type));
+    type_->setPopupMode(QToolButton::InstantPopup);
+    type_->setToolTip(tr("Only photos of the checked file types (none checked: all)"));
+    auto* types = new StayOpenMenu(type_);
+    types->setObjectName(QStringLiteral("typeMenu"));
+    for (const char* type : {"jpeg", "png", "webp", "tiff", "bmp", "heif", "raw"}) {
+        QAction* action = types->addAction(QString::fromLatin1(type).toUpper());
+        action->setData(QString::fromLatin1(type));
+        action->setCheckable(true);
+        connect(action, &QAction::toggled, this, [this] {
+            showChosenTypes();
+            emit changed();
+        });
+    }
+    type_->setMenu(types);
+    showChosenTypes();
     row->addWidget(type_);
     generated_->setObjectName(QStringLiteral("generatedFilter"));
     generated_->addItem(tr("All pictures"), -1);
@@ -111,7 +142,6 @@ FilterBar::FilterBar(QWidget* parent)
     cameraPause->setInterval(300);
     connect(camera_, &QLineEdit::textChanged, cameraPause, qOverload<>(&QTimer::start));
     connect(cameraPause, &QTimer::timeout, this, &FilterBar::changed);
-    connect(type_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
     connect(generated_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
     connect(tag_, &QComboBox::currentIndexChanged, this, &FilterBar::changed);
 }
@@ -184,9 +214,32 @@ void FilterBar::setCamera(const QString& camera)
     }
     emit changed();
 }
-void FilterBar::setFileType(const QString& type)
+void FilterBar::setFileTypes(const QStringList& types)
 {
-    type_->setCurrentIndex(qMax(0, type_->findData(type)));
+    for (QAction* action : type_->menu()->actions()) {
+        const QSignalBlocker blocker(action); // one search, now
+        action->setChecked(types.contains(action->data().toString()));
+    }
+    showChosenTypes();
+    emit changed();
+}
+
+QStringList FilterBar::fileTypes() const
+{
+    QStringList chosen;
+    for (const QAction* action : type_->menu()->actions())
+        if (action->isChecked())
+            chosen.append(action->data().toString());
+    return chosen;
+}
+
+void FilterBar::showChosenTypes()
+{
+    QStringList names;
+    for (const QAction* action : type_->menu()->actions())
+        if (action->isChecked())
+            names.append(action->text());
+    type_->setText(names.isEmpty() ? tr("All types") : names.join(QStringLiteral(", ")));
 }
 
 void FilterBar::setGenerated(int which)
@@ -221,8 +274,8 @@ void FilterBar::apply(SearchRequest& request) const
         request.filter.takenBefore = dayStart(to_->date().addDays(1));
     if (const QString camera = camera_->text().trimmed(); !camera.isEmpty())
         request.filter.camera = camera.toStdString();
-    if (const QString type = type_->currentData().toString(); !type.isEmpty())
-        request.filter.fileTypes = {type.toStdString()};
+    for (const QString& type : fileTypes())
+        request.filter.fileTypes.push_back(type.toStdString());
     if (const int which = generated_->currentData().toInt(); which >= 0)
         request.filter.generated = which == 1;
     if (const QString chosen = tag(); !chosen.isEmpty())

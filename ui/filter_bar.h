@@ -13,6 +13,7 @@ class QDateEdit;
 class QLabel;
 class QLineEdit;
 class QSlider;
+class QToolButton;
 
 namespace pictor::ui {
 
@@ -30,7 +31,8 @@ public:
     void setSortByDate(bool byDate);
     void setFolder(const QString& folder); // empty: all folders
     void setCamera(const QString& camera);
-    void setFileType(const QString& type); // "jpeg", ...; empty: all
+    void setFileTypes(const QStringList& types); // any of "jpeg", "raw", ...; empty: all
+    QStringList fileTypes() const;
     // Generated pictures: -1 all, 0 leave them out, 1 only them.
     void setGenerated(int which);
     void setDateRange(const QDate& from, const QDate& to); // invalid dates: no bound
@@ -51,7 +53,8 @@ private:
     QCheckBox* toEnabled_;
     QDateEdit* to_;
     QLineEdit* camera_;
-    QComboBox* type_;
+    QToolButton* type_; // a menu of checkable types: several at once
+    void showChosenTypes();
     QComboBox* generated_;
     QComboBox* tag_;
 };

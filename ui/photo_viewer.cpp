@@ -2,6 +2,7 @@
 
 #include <QAbstractItemModel>
 #include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QImageReader>
@@ -19,8 +20,10 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "core/generation_record.h"
+#include "core/imageio/decode.h"
 #include "ui/catalog_reader.h"
 #include "ui/gallery_model.h"
+#include "ui/generation_engine.h"
 
 namespace pictor::ui {
 namespace {
@@ -31,7 +34,42 @@ struct Loaded {
     std::optional<PhotoDetails> details;
     std::optional<std::string> failure; // why a file shown but not indexed failed
     qint64 fileSize = 0;
+    QStringList rawFiles; // the RAW file of the same shot beside it (IMG_0001.CR2 for IMG_0001.JPG)
 };
+
+// Camera RAW files through LibRaw (Qt reads none of them); the others as Qt reads them.
+QImage readPhoto(const QString& path, QString& error)
+{
+    if (isRawFileName(path.toStdString())) {
+        try {
+            return toQImage(decodeImageFile(path.toStdString()).image);
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+            return {};
+        }
+    }
+    QImageReader reader(path);
+    reader.setAutoTransform(true);
+    QImage image = reader.read();
+    if (image.isNull())
+        error = reader.errorString();
+    return image;
+}
+
+// The scanner indexes a JPEG and the RAW of the same name beside it as one photo: name the RAW.
+QStringList rawFilesBeside(const QString& path)
+{
+    const QFileInfo info(path);
+    if (isRawFileName(path.toStdString()))
+        return {};
+    QStringList raws;
+    for (const QString& name :
+        info.dir().entryList({info.completeBaseName() + QStringLiteral(".*")}, QDir::Files))
+        if (isRawFileName(name.toStdString())
+            && QFileInfo(name).completeBaseName().compare(info.completeBaseName(), Qt::CaseInsensitive) == 0)
+            raws.append(name);
+    return raws;
+}
 
 QString escaped(const std::string& text)
 {
@@ -88,6 +126,8 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
     };
     row(QObject::tr("Path"), path.toHtmlEscaped());
     row(QObject::tr("Size"), QLocale().formattedDataSize(loaded.fileSize));
+    if (!loaded.rawFiles.isEmpty())
+        row(QObject::tr("RAW file"), loaded.rawFiles.join(QStringLiteral(", ")).toHtmlEscaped());
     if (!loaded.image.isNull())
         row(QObject::tr("Dimensions"),
             QStringLiteral("%1 × %2").arg(loaded.image.width()).arg(loaded.image.height()));
@@ -264,12 +304,9 @@ void PhotoViewer::load()
     const quint64 request = ++request_;
     QtConcurrent::run([path = path_, id, library = libraryDir_] {
         Loaded loaded;
-        QImageReader reader(path);
-        reader.setAutoTransform(true);
-        loaded.image = reader.read();
-        if (loaded.image.isNull())
-            loaded.error = reader.errorString();
+        loaded.image = readPhoto(path, loaded.error);
         loaded.fileSize = QFileInfo(path).size();
+        loaded.rawFiles = rawFilesBeside(path);
         try {
             loaded.details = CatalogReader::details(library, id);
             if (!loaded.details)

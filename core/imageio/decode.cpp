@@ -37,6 +37,7 @@
 #include "core/imageio/heif_decode.h"
 #include "core/imageio/image_header.h"
 #include "core/imageio/jpeg_decode.h"
+#include "core/imageio/raw_decode.h"
 #include "core/log.h"
 
 // The pixel loop gets an AVX2 clone picked at run time (the build targets baseline x86-64).
@@ -378,6 +379,39 @@ DecodedImage decodeHeifBytes(std::span<const std::uint8_t> bytes, const DecodeOp
     return decoded;
 }
 
+// Camera RAW: the embedded preview (decoded at the scale the options allow) or a half-size demosaic,
+// turned upright by the file's orientation. EXIF comes from exiv2 where it reads the format, else the
+// camera's name from LibRaw.
+DecodedImage decodeRawBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
+{
+    PICTOR_CHECK(!bytes.empty(), "empty file");
+    imageio_detail::RawImage raw
+        = imageio_detail::decodeRaw(bytes, options.targetShortEdge, options.maxPixels);
+    DecodedImage decoded;
+    decoded.fileWidth = raw.sensorWidth;
+    decoded.fileHeight = raw.sensorHeight;
+    readExifMetadata(bytes, decoded);
+    if (decoded.cameraMake.empty() && decoded.cameraModel.empty()) {
+        decoded.cameraMake = raw.cameraMake;
+        decoded.cameraModel = raw.cameraModel;
+    }
+    decoded.exifOrientation = raw.orientation;
+    decoded.warnings = std::move(raw.warnings);
+    if (!raw.previewJpeg.empty()) {
+        const ImageHeader preview = readImageHeader(raw.previewJpeg);
+        decoded.scaleDenominator
+            = jpegScaleDenominator(std::min(preview.width, preview.height), options.targetShortEdge);
+        imageio_detail::JpegImage jpeg
+            = imageio_detail::decodeJpeg(raw.previewJpeg, decoded.scaleDenominator, options.maxPixels);
+        raw.image = std::move(jpeg.image);
+        for (auto& warning : jpeg.warnings)
+            decoded.warnings.push_back("embedded preview: " + warning);
+    }
+    const int orientation = options.applyExifOrientation ? decoded.exifOrientation : 1;
+    decoded.image = orientation == 1 ? std::move(raw.image) : orientedCopy(raw.image, orientation);
+    return decoded;
+}
+
 DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
 {
     PICTOR_CHECK(!bytes.empty(), "empty file");
@@ -424,8 +458,11 @@ DecodedImage decodeBytes(std::span<const std::uint8_t> bytes, const DecodeOption
 
 } // namespace
 
-std::int64_t estimateDecodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options)
+std::int64_t estimateDecodeBytes(
+    std::span<const std::uint8_t> bytes, const DecodeOptions& options, const std::filesystem::path& file)
 {
+    if (isRawFileName(file.filename().native())) // the unpacked sensor data and the half-size image
+        return static_cast<std::int64_t>(bytes.size()) * 8;
     try {
         const ImageHeader header = readImageHeader(bytes);
         std::int64_t pixels = header.width * header.height;
@@ -466,7 +503,8 @@ DecodedImage decodeImageBytes(
 {
     initDecoderLibraries();
     try {
-        DecodedImage decoded = decodeBytes(bytes, options);
+        DecodedImage decoded = isRawFileName(file.filename().native()) ? decodeRawBytes(bytes, options)
+                                                                       : decodeBytes(bytes, options);
         for (const auto& warning : decoded.warnings)
             PICTOR_LOG_WARN(file.string(), ": ", warning, " (decoded anyway)");
         return decoded;

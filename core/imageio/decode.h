@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/image.h"
@@ -53,6 +54,13 @@ DecodedImage decodeImageBytes(std::span<const std::uint8_t> bytes, const std::fi
 // About how many bytes decoding these file bytes allocates at its peak (the pixels, at the reduced size
 // the options allow, and the decoder's copies), from the header alone; 0 when the header cannot be read
 // (the decode then fails at once). For callers that bound the memory of parallel decodes.
-std::int64_t estimateDecodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options = {});
+// `file` names the file, for camera RAW files (recognised by their extension).
+std::int64_t estimateDecodeBytes(std::span<const std::uint8_t> bytes, const DecodeOptions& options = {},
+    const std::filesystem::path& file = {});
+
+// Camera RAW files by their extension (case-insensitive): CR2, CR3, CRW, NEF, NRW, ARW, RAF, ORF, RW2,
+// DNG, PEF, SRW. decodeImageBytes() decodes them through LibRaw.
+bool isRawFileName(std::string_view name);
+std::span<const std::string_view> rawExtensions(); // lower case, for the scanner and its messages
 
 } // namespace pictor

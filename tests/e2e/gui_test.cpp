@@ -23,6 +23,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QToolButton>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
@@ -54,6 +55,7 @@
 
 #include "app/model_module.h"
 #include "indexer/library.h"
+#include "tests/support/dng_writer.h"
 #include "tests/support/paths.h"
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
@@ -237,6 +239,7 @@ private slots:
     void helpMenuAndDarkMode();
     void theFilterRowStaysPutWhenNothingMatches();
     void escapeInAPopUpClosesThePopUpOnly();
+    void cameraRawPhotosAreShownAndPairedWithTheirJpeg();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1470,7 +1473,7 @@ void GuiTest::escapeInAPopUpClosesThePopUpOnly()
     openIndexedWindow(window, scratch_->filePath("photos"), scratch_->filePath("library"), 3, {64, 48});
     window->searchBar()->setText(QStringLiteral("a photo"));
     QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
-    auto* types = window->filterBar()->findChild<QComboBox*>(QStringLiteral("typeFilter"));
+    auto* types = window->filterBar()->findChild<QComboBox*>(QStringLiteral("folderFilter"));
     QVERIFY(types);
     types->setFocus();
     types->showPopup();
@@ -1480,4 +1483,68 @@ void GuiTest::escapeInAPopUpClosesThePopUpOnly()
     QTest::keyClick(types, Qt::Key_Escape); // the second Esc some users press
     QTest::qWait(100);
     QCOMPARE(window->searchBar()->text(), QStringLiteral("a photo"));
+}
+
+// A RAW alone is a photo, shown through LibRaw; a RAW beside the camera's JPEG is named in that
+// photo's details, not listed twice. The type filter takes several types at once.
+void GuiTest::cameraRawPhotosAreShownAndPairedWithTheirJpeg()
+{
+    const QString photos = scratch_->filePath("photos");
+    QVERIFY(QDir().mkpath(photos));
+    const test::DngContent redScene;
+    test::writeDng((photos + QStringLiteral("/shot.dng")).toStdString(), redScene);
+    test::writeDng((photos + QStringLiteral("/pair.CR2")).toStdString(), redScene);
+    QImage jpeg(64, 48, QImage::Format_RGB888);
+    jpeg.fill(QColor(30, 160, 60));
+    QVERIFY(jpeg.save(photos + QStringLiteral("/pair.JPG"), "JPEG"));
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 2, {64, 48});
+    QCOMPARE(window->galleryModel()->rowCount(), 4); // two made photos, shot.dng, pair.JPG
+
+    auto rowOf = [&](const QString& name) {
+        for (int row = 0; row < window->galleryModel()->rowCount(); ++row)
+            if (QFileInfo(window->photoAt(row).path).fileName() == name)
+                return row;
+        return -1;
+    };
+    QVERIFY(rowOf(QStringLiteral("pair.CR2")) < 0);
+    const int raw = rowOf(QStringLiteral("shot.dng"));
+    QVERIFY(raw >= 0);
+    window->openViewer(raw);
+    auto* info = window->viewer()->findChild<QTextBrowser*>(QStringLiteral("info"));
+    QVERIFY(info);
+    QTRY_VERIFY2(info->toPlainText().contains(QStringLiteral("32 × 24")), qPrintable(info->toPlainText()));
+    QVERIFY2(info->toPlainText().contains(QStringLiteral("Test Camera")), qPrintable(info->toPlainText()));
+
+    window->openViewer(rowOf(QStringLiteral("pair.JPG")));
+    QTRY_VERIFY2(info->toPlainText().contains(QStringLiteral("RAW file")), qPrintable(info->toPlainText()));
+    QVERIFY2(info->toPlainText().contains(QStringLiteral("pair.CR2")), qPrintable(info->toPlainText()));
+    window->closeViewer();
+
+    // The type filter takes several types at once, ticked in a menu that stays open.
+    window->searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(waitForSignal(*window, &MainWindow::searchFinished));
+    QCOMPARE(window->galleryModel()->rowCount(), 4);
+    auto* types = window->filterBar()->findChild<QToolButton*>(QStringLiteral("typeFilter"));
+    QVERIFY(types && types->menu());
+    QMenu* menu = types->menu();
+    menu->popup(types->mapToGlobal(QPoint(0, types->height()))); // as a click shows it, without its loop
+    QTRY_VERIFY(menu->isVisible());
+    auto tick = [&](const QString& name) {
+        for (QAction* action : menu->actions())
+            if (action->text() == name) {
+                QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(action).center());
+                return;
+            }
+        QFAIL(qPrintable(name));
+    };
+    tick(QStringLiteral("RAW"));
+    QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 1, 5'000);
+    QVERIFY(menu->isVisible());
+    tick(QStringLiteral("JPEG"));
+    QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 4, 5'000);
+    QCOMPARE(types->text(), QStringLiteral("JPEG, RAW"));
+    menu->close();
+    window->filterBar()->setFileTypes({QStringLiteral("png")});
+    QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 0, 5'000);
 }

@@ -32,6 +32,7 @@
 #include "indexer/library_lock.h"
 #include "indexer/thumbnail_cache.h"
 #include "tests/support/crafted_images.h"
+#include "tests/support/dng_writer.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -1100,16 +1101,20 @@ TEST_F(LibraryCli, BadFileCorpusIsListedWithReasonsAndEveryGoodPhotoIsIndexed)
     write("animated.webp", test::animatedWebp(64, 48, {{200, 30, 40}, {10, 20, 250}})); // first frame
     ASSERT_EQ(::mkfifo((corpus / "fifo.jpg").c_str(), 0600), 0); // never opened: it would block
     write("animation.gif", {'G', 'I', 'F', '8', '9', 'a'});
-    write("camera.CR2", {'I', 'I', 42, 0});
+    write("camera.CR2", {'I', 'I', 42, 0}); // a RAW's first bytes, nothing after
+    test::writeDng(corpus / "camera.dng"); // a RAW alone is a photo
+    test::writeDng(corpus / "pair.NEF"); // a RAW beside its camera JPEG is that photo's second file
+    write("pair.JPG", jpeg);
     std::filesystem::create_directories(corpus / "loop");
     std::filesystem::create_directory_symlink("..", corpus / "loop" / "back-up");
     const std::set<std::string> good {"good.jpg", "good.png", "png-with-a-jpg-name.jpg", "rgb-16-bit.png",
-        "grey-16-bit.png", "cmyk.jpg", std::string("caf\xe9-latin1-name.jpg"), "animated.webp"};
+        "grey-16-bit.png", "cmyk.jpg", std::string("caf\xe9-latin1-name.jpg"), "animated.webp", "camera.dng",
+        "pair.JPG"};
     const std::map<std::string, std::string> bad {{"zero-bytes.jpg", "empty"}, {"truncated.jpg", "truncated"},
         {"truncated.png", "truncated"}, {"text-with-a-jpg-name.jpg", "not an image"},
         {"declares-50000x50000.png", "too large"}, {"\uFFFD\uFFFD-empty-not-utf8.jpg", "empty"},
         {"fifo.jpg", "not a regular file (a FIFO)"}, {"animation.gif", "GIF is not supported"},
-        {"camera.CR2", "camera RAW is not supported yet"}};
+        {"camera.CR2", "cannot decode camera RAW"}};
 
     const auto result = runPictor({"index", "--library", library.string(), "--model", model().string(),
         "--json", "--no-thumbnails", corpus.string()});
@@ -1128,6 +1133,7 @@ TEST_F(LibraryCli, BadFileCorpusIsListedWithReasonsAndEveryGoodPhotoIsIndexed)
         [](const auto& entry) { return entry.second.find("loop") != std::string::npos; }))
         << "the symlink loop is not listed: " << summary.dump(1);
     EXPECT_EQ(listed.size(), bad.size() + 1) << summary.dump(1);
+    EXPECT_EQ(summary["raw_companions"], 1) << summary.dump(1);
 
     Library reader = Library::openForReading(library);
     std::set<std::string> indexed;
@@ -1136,6 +1142,10 @@ TEST_F(LibraryCli, BadFileCorpusIsListedWithReasonsAndEveryGoodPhotoIsIndexed)
             indexed.insert(photo.path.filename().string());
     EXPECT_EQ(indexed, good);
     EXPECT_EQ(runPictor({"library", "check", "--library", library.string()}).status, 0);
+    const auto raws = nlohmann::json::parse(
+        runPictor({"search", "--library", library.string(), "--json", "--type", "nef,raw", "a photo"}).out);
+    ASSERT_EQ(raws.size(), 1u) << raws.dump(1);
+    EXPECT_EQ(std::filesystem::path(raws[0]["path"].get<std::string>()).filename(), "camera.dng");
 }
 
 TEST_F(LibraryCli, ThumbnailsComeFromTheIndexingRunKeyedByContent)

@@ -22,6 +22,7 @@
 #include "core/imageio/jpeg_decode.h"
 #include "core/log.h"
 #include "tests/support/crafted_images.h"
+#include "tests/support/dng_writer.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
@@ -694,6 +695,114 @@ TEST(ExifMetadata, AbsentMetadataStaysEmpty)
     EXPECT_FALSE(decoded.takenAt.has_value());
     EXPECT_TRUE(decoded.cameraMake.empty());
     EXPECT_FALSE(decoded.gpsLatitude.has_value());
+}
+
+} // namespace
+} // namespace pictor
+
+namespace pictor {
+namespace {
+
+bool dominatedBy(const RgbImage& image, int channel)
+{
+    long sums[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < image.pixels.size(); ++i)
+        sums[i % 3] += image.pixels[i];
+    return sums[channel] > 2 * sums[(channel + 1) % 3] && sums[channel] > 2 * sums[(channel + 2) % 3];
+}
+
+TEST(CameraRaw, WithoutAPreviewTheMosaicIsDemosaicedAtHalfSizeAndTurnedUpright)
+{
+    const auto file = test::scratchDir("raw") / "IMG_0001.DNG";
+    test::DngContent turnedRight; // a red scene, 64x48
+    turnedRight.orientation = 6;
+    test::writeDng(file, turnedRight);
+    const DecodedImage decoded = decodeImageFile(file);
+    EXPECT_EQ(decoded.fileWidth, 64);
+    EXPECT_EQ(decoded.fileHeight, 48);
+    EXPECT_EQ(decoded.exifOrientation, 6);
+    EXPECT_EQ(decoded.image.width, 24); // half of 48, upright
+    EXPECT_EQ(decoded.image.height, 32);
+    EXPECT_TRUE(dominatedBy(decoded.image, 0));
+    EXPECT_EQ(decoded.cameraMake, "Pictor");
+    EXPECT_EQ(decoded.cameraModel, "Test Camera");
+    ASSERT_TRUE(decoded.takenAt.has_value());
+    EXPECT_EQ(*decoded.takenAt, 1622550600); // 2021-06-01 12:30:00 as UTC
+
+    DecodeOptions asStored;
+    asStored.applyExifOrientation = false;
+    EXPECT_EQ(decodeImageFile(file, asStored).image.width, 32);
+}
+
+TEST(CameraRaw, ALargeEnoughEmbeddedPreviewIsUsedInsteadOfTheMosaic)
+{
+    const auto dir = test::scratchDir("raw");
+    const auto bitmap = dir / "bitmap_preview.dng";
+    test::DngContent withBitmap;
+    withBitmap.orientation = 6;
+    withBitmap.previewRgb = std::array<std::uint8_t, 3> {20, 40, 220};
+    test::writeDng(bitmap, withBitmap);
+    const DecodedImage fromBitmap = decodeImageFile(bitmap);
+    EXPECT_EQ(fromBitmap.image.width, 30); // the 40x30 preview, upright
+    EXPECT_EQ(fromBitmap.image.height, 40);
+    EXPECT_TRUE(dominatedBy(fromBitmap.image, 2)) << "the blue preview, not the red mosaic";
+
+    // Cameras embed a JPEG: it is decoded at the reduced scale the caller allows.
+    RgbImage green(640, 480);
+    for (std::size_t i = 0; i < green.pixels.size(); ++i)
+        green.pixels[i] = i % 3 == 1 ? 200 : 30;
+    const auto jpegPreview = dir / "jpeg_preview.NEF";
+    test::DngContent withJpeg;
+    withJpeg.previewJpeg = encodeImage(green, ImageFormat::Jpeg);
+    withJpeg.previewWidth = 640;
+    withJpeg.previewHeight = 480;
+    test::writeDng(jpegPreview, withJpeg);
+    DecodeOptions reduced;
+    reduced.targetShortEdge = 224;
+    const DecodedImage fromJpeg = decodeImageFile(jpegPreview, reduced);
+    EXPECT_EQ(fromJpeg.image.width, 320);
+    EXPECT_EQ(fromJpeg.image.height, 240);
+    EXPECT_EQ(fromJpeg.scaleDenominator, 2);
+    EXPECT_TRUE(dominatedBy(fromJpeg.image, 1));
+
+    // A preview smaller than the caller needs gives way to the mosaic.
+    DecodeOptions large;
+    large.targetShortEdge = 100;
+    EXPECT_TRUE(dominatedBy(decodeImageFile(bitmap, large).image, 0));
+}
+
+TEST(CameraRaw, DamagedAndForeignFilesSayWhy)
+{
+    const auto dir = test::scratchDir("raw");
+    Bytes noise(4096);
+    for (std::size_t i = 0; i < noise.size(); ++i)
+        noise[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+    writeBytes(dir / "noise.CR2", noise);
+    const std::string message = decodeError(dir / "noise.CR2");
+    EXPECT_TRUE(contains(message, (dir / "noise.CR2").string())) << message;
+    EXPECT_TRUE(contains(message, "cannot decode camera RAW")) << message;
+
+    writeBytes(dir / "empty.nef", {});
+    EXPECT_TRUE(contains(decodeError(dir / "empty.nef"), "empty file"));
+
+    const auto whole = dir / "whole.dng";
+    test::DngContent larger;
+    larger.width = 256;
+    larger.height = 192;
+    test::writeDng(whole, larger);
+    Bytes truncated = readBytes(whole);
+    truncated.resize(truncated.size() / 2);
+    writeBytes(dir / "truncated.dng", truncated);
+    const std::string cut = decodeError(dir / "truncated.dng"); // refused or decoded past, never a crash
+    EXPECT_TRUE(cut.empty() || contains(cut, "truncated.dng")) << cut;
+
+    DecodeOptions tiny;
+    tiny.maxPixels = 1000;
+    EXPECT_TRUE(contains(decodeError(whole, tiny), "too large"));
+    EXPECT_TRUE(isRawFileName("IMG_0001.CR2"));
+    EXPECT_TRUE(isRawFileName("a.arw"));
+    EXPECT_FALSE(isRawFileName("a.raw.jpg"));
+    EXPECT_FALSE(isRawFileName("cr2"));
 }
 
 } // namespace

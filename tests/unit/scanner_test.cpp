@@ -166,6 +166,30 @@ TEST(Scanner, ExtensionsAreCaseInsensitiveAndOnlyPhotos)
     EXPECT_EQ(fileTypeFromExtension("/x/y.JpEg"), FileType::Jpeg);
 }
 
+TEST(Scanner, CameraRawFilesArePhotosAndAPairWithAJpegIsOnePhoto)
+{
+    const fs::path root = test::scratchDir("scan-raw");
+    for (const char* name : {"IMG_0001.CR2", "IMG_0001.JPG", "IMG_0002.nef", "DSC_3.ARW", "dsc_3.heic",
+             "other/IMG_0001.dng", "x.cr3", "y.RW2", "z.raw"})
+        writeFile(root / name, "x");
+
+    const ScanResult result = scanRoots({root});
+    EXPECT_EQ(relativePaths(result, root),
+        (std::vector<std::string> {
+            "IMG_0001.JPG", "IMG_0002.nef", "dsc_3.heic", "other/IMG_0001.dng", "x.cr3", "y.RW2"}));
+    // The RAW of a shot whose camera JPEG (or HEIF) lies beside it, whatever the letter case, is that
+    // photo's second file; a RAW alone, or in another folder, is a photo.
+    EXPECT_EQ(result.rawCompanions, (std::vector<fs::path> {root / "DSC_3.ARW", root / "IMG_0001.CR2"}));
+    EXPECT_TRUE(result.problems.empty()) << "RAW files are no longer listed as unsupported";
+    EXPECT_EQ(result.files[1].type, FileType::Raw);
+    EXPECT_EQ(fileTypeName(FileType::Raw), "raw");
+    EXPECT_EQ(fileTypeFromName("raw"), FileType::Raw);
+    EXPECT_EQ(fileTypeFromName("NEF"), FileType::Raw);
+    EXPECT_EQ(fileTypeFromName("jpg"), FileType::Jpeg);
+    EXPECT_FALSE(fileTypeFromName("gif"));
+    EXPECT_NE(fileTypeNames().find("raw (cr2, cr3,"), std::string::npos) << fileTypeNames();
+}
+
 TEST(Scanner, NonUtf8FileNameRoundTripsByteExactly)
 {
     const fs::path root = test::scratchDir("scan-latin1");
