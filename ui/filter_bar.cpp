@@ -9,9 +9,9 @@
 #include <QMenu>
 #include <QMouseEvent>
 #include <QSlider>
-#include <QToolButton>
 #include <QTimeZone>
 #include <QTimer>
+#include <QToolButton>
 
 namespace pictor::ui {
 namespace {

@@ -13,6 +13,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -21,6 +22,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QShortcut>
@@ -56,6 +58,7 @@
 #include "ui/library_sidebar.h"
 #include "ui/model_manager_dialog.h"
 #include "ui/photo_viewer.h"
+#include "ui/recommended_model_download.h"
 #include "ui/search_bar.h"
 #include "ui/settings_dialog.h"
 #include "ui/tag_actions.h"
@@ -159,6 +162,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     browseOrder_->setToolTip(tr("Order of the photos when not searching"));
     filters->addWidget(browseOrder_);
     column->addLayout(filters);
+    buildModelNeededBar(column);
     gallery_->setModel(model_);
     column->addWidget(gallery_, 1);
     pages_->addWidget(welcome_);
@@ -253,6 +257,9 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     });
     connect(welcome_, &WelcomePage::addFolderRequested, sidebar_, &LibrarySidebar::addFolderRequested);
     connect(welcome_, &WelcomePage::chooseModelRequested, this, &MainWindow::chooseModelFolder);
+    connect(welcome_, &WelcomePage::modelDownloaded, this, &MainWindow::useEmbeddingModel);
+    connect(engine_.get(), &SearchEngine::modelMissing, modelNeededBar_, &QWidget::setVisible);
+    connect(welcome_, &WelcomePage::modelDownloaded, this, &MainWindow::useEmbeddingModel);
     connect(sidebar_, &LibrarySidebar::foldersDropped, this, &MainWindow::addFolders);
     connect(sidebar_, &LibrarySidebar::removeFolderRequested, this, [this](const QString& folder) {
         const auto answer = QMessageBox::question(this, tr("Remove folder"),
@@ -982,6 +989,26 @@ void MainWindow::openModelManager()
         engine_->preload();
     });
     dialog->show();
+}
+
+// Step two of the welcome page for a user who added a folder first: the photos are listed, and search
+// says what it needs right above them, with the same one-click download.
+void MainWindow::buildModelNeededBar(QVBoxLayout* column)
+{
+    auto* bar = new QFrame(galleryPage_);
+    bar->setObjectName(QStringLiteral("modelNeededBar"));
+    bar->setFrameShape(QFrame::StyledPanel);
+    auto* row = new QHBoxLayout(bar);
+    row->addWidget(new QLabel(tr("Search needs a model:"), bar));
+    auto* download = new RecommendedModelDownload(QStringLiteral("gallery"), bar);
+    row->addWidget(download, 1);
+    auto* choose = new QPushButton(tr("Choose model folder…"), bar);
+    row->addWidget(choose);
+    connect(download, &RecommendedModelDownload::downloaded, this, &MainWindow::useEmbeddingModel);
+    connect(choose, &QPushButton::clicked, this, &MainWindow::chooseModelFolder);
+    bar->hide();
+    column->addWidget(bar);
+    modelNeededBar_ = bar;
 }
 
 void MainWindow::chooseModelFolder()

@@ -24,6 +24,7 @@ class QLabel;
 class QMenu;
 class QSplitter;
 class QStackedWidget;
+class QVBoxLayout;
 
 namespace pictor::ui {
 
@@ -161,6 +162,8 @@ private:
     QStackedWidget* pages_;
     WelcomePage* welcome_;
     QWidget* galleryPage_;
+    QWidget* modelNeededBar_ = nullptr; // above the photos while search has no model
+    void buildModelNeededBar(QVBoxLayout* column);
     SearchBar* searchBar_;
     FilterBar* filterBar_;
     QComboBox* browseOrder_;

@@ -12,10 +12,10 @@ namespace pictor::ui {
 namespace {
 
 constexpr const char* kNoModel
-    = "Search needs an embedding model and none is chosen: open Settings (Ctrl+,) and choose a CLIP model "
-      "folder (a Hugging Face folder with config.json, model.safetensors, vocab.json, merges.txt and "
-      "preprocessor_config.json, e.g. from `huggingface-cli download openai/clip-vit-base-patch32`). The "
-      "README's \"Getting real model weights\" says how to get one.";
+    = "Search needs an embedding model and none is chosen: download the recommended one with the button "
+      "above the photos, or open Settings (Ctrl+,) and choose a CLIP model folder (a Hugging Face folder "
+      "with config.json, model.safetensors, vocab.json, merges.txt and preprocessor_config.json). The "
+      "README's \"Getting real model weights\" says more.";
 
 QString describe(const ImageTextEmbedder& model, const std::filesystem::path& dir)
 {
@@ -102,6 +102,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
     if (dir.empty()) {
         model_.reset();
         emit modelStatusChanged(QStringLiteral("No embedding model"), false);
+        emit modelMissing(true);
         PICTOR_FAIL(kNoModel);
     }
     const bool reload = !model_ || dir != modelDir_ || modelVersion_ != wanted.version;
@@ -128,6 +129,7 @@ std::shared_ptr<ImageTextEmbedder> SearchEngine::ensureModel(bool libraryChanged
                 : tr(" · the chosen model %1 is missing (%2)")
                       .arg(chosen, QString::fromStdString(wanted.modelDir.string()));
         emit modelStatusChanged(status, true);
+        emit modelMissing(false);
     }
     return model_;
 }

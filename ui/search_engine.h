@@ -75,6 +75,9 @@ public:
 signals:
     // "clip-0123… · CPU float32", "Loading model…", or what is missing.
     void modelStatusChanged(const QString& status, bool ready);
+    // True when no embedding model is chosen and the library remembers none (the window offers the
+    // recommended one's download); false once one loads.
+    void modelMissing(bool missing);
 
 private:
     void submitSearch(

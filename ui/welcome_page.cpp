@@ -5,6 +5,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "ui/recommended_model_download.h"
+
 namespace pictor::ui {
 
 WelcomePage::WelcomePage(QWidget* parent)
@@ -38,12 +40,14 @@ WelcomePage::WelcomePage(QWidget* parent)
     layout->addSpacing(24);
     auto* second = new QLabel(
         tr("<h3>2. Get a model</h3>"
-           "<p>Search by words or by photo needs a CLIP model: a Hugging Face folder with config.json, "
-           "model.safetensors, vocab.json, merges.txt and preprocessor_config.json.<br>For example: "
-           "<code>huggingface-cli download openai/clip-vit-base-patch32 --local-dir "
-           "~/models/clip-vit-base-patch32</code>"
-           "<br>A model already in your Hugging Face cache works too (its snapshots/&lt;hash&gt; "
-           "folder).</p>"),
+           "<p>Search by words or by photo needs a CLIP model. The recommended one is OpenAI's CLIP "
+           "ViT-B/32 (<b>%1</b>: about 605 MB, MIT licence), downloaded from Hugging Face into its "
+           "cache; only the download itself goes over the network.</p>"
+           "<p>Or choose a Hugging Face model folder (config.json, model.safetensors, vocab.json, "
+           "merges.txt, preprocessor_config.json), e.g. one made with "
+           "<code>huggingface-cli download %1 --local-dir ~/models/clip-vit-base-patch32</code>; "
+           "models already in your Hugging Face cache are found by themselves.</p>")
+            .arg(recommendedModelId()),
         this);
     second->setAlignment(Qt::AlignCenter);
     second->setWordWrap(true);
@@ -56,9 +60,17 @@ WelcomePage::WelcomePage(QWidget* parent)
     secondRow->addWidget(second, 8);
     secondRow->addStretch(1);
     layout->addLayout(secondRow);
+    auto* download = new RecommendedModelDownload(QStringLiteral("welcome"), this);
+    download->setMaximumWidth(820);
+    auto* downloadRow = new QHBoxLayout;
+    downloadRow->addStretch(1);
+    downloadRow->addWidget(download, 8);
+    downloadRow->addStretch(1);
+    layout->addLayout(downloadRow);
     auto* choose = new QPushButton(tr("Choose model folder…"), this);
     choose->setObjectName(QStringLiteral("welcomeChooseModel"));
     layout->addWidget(choose, 0, Qt::AlignCenter);
+    connect(download, &RecommendedModelDownload::downloaded, this, &WelcomePage::modelDownloaded);
     modelState_->setAlignment(Qt::AlignCenter);
     layout->addWidget(modelState_);
     layout->addStretch(2);

@@ -1,5 +1,6 @@
 // First run: the two steps (add a folder, get a model), each with its button. The gallery works after
-// the first step alone; search needs the second.
+// the first step alone; search needs the second: the recommended model downloads from here, with its
+// progress (or the user chooses a folder).
 #pragma once
 
 #include <QWidget>
@@ -20,6 +21,7 @@ public:
 signals:
     void addFolderRequested();
     void chooseModelRequested();
+    void modelDownloaded(const QString& dir); // the recommended model's snapshot folder
 
 private:
     QLabel* modelState_;

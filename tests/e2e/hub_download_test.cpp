@@ -11,9 +11,13 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLockFile>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -28,8 +32,13 @@
 #include "core/model_discovery.h"
 #include "tests/support/fake_hub_server.h"
 #include "tests/support/paths.h"
+#include "ui/app_settings.h"
+#include "ui/gallery_model.h"
 #include "ui/hub_download.h"
+#include "ui/indexing_jobs.h"
+#include "ui/main_window.h"
 #include "ui/model_manager_dialog.h"
+#include "ui/search_bar.h"
 #include "ui/search_engine.h"
 
 using namespace pictor;
@@ -96,6 +105,8 @@ private slots:
     void skipsPickleFiles();
     void dialogDownloadsAndListsTheModel();
     void downloadsADiffusersPipeline();
+    void theCliDownloadsLikeTheWindow();
+    void oneClickDownloadsTheRecommendedModelAndSearchWorks();
 
 private:
     QString repoDir() const { return cache_ + "/models--test-org--clip-tiny"; }
@@ -652,6 +663,93 @@ void HubDownloadTest::dialogDownloadsAndListsTheModel()
     QVERIFY(verified.size() == 1 || verified.wait(kVerifyTimeoutMs));
     QVERIFY2(verified.front().at(1).toBool(), qPrintable(verified.front().at(2).toString()));
     QVERIFY(table->item(row, ModelManagerDialog::StatusColumn)->text().startsWith("OK · clip-"));
+}
+
+// `pictor models download` is the window's downloader: the same cache layout, listed by `models list`;
+// a bad id is a usage error, an unknown repository a clear one.
+void HubDownloadTest::theCliDownloadsLikeTheWindow()
+{
+    auto run = [](const QStringList& arguments) {
+        QProcess process;
+        process.start(QStringLiteral(PICTOR_BINARY), arguments);
+        // The server answers from this thread's event loop: wait without blocking it.
+        const bool ended
+            = QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, kTimeoutMs);
+        return std::make_tuple(ended ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAllStandardOutput() + process.readAllStandardError()));
+    };
+    const auto [status, output] = run({"models", "download", "--json", kRepo});
+    QVERIFY2(status == 0, qPrintable(output));
+    const QJsonObject result = QJsonDocument::fromJson(output.toUtf8()).object();
+    QCOMPARE(result.value("ok").toBool(), true);
+    QCOMPARE(result.value("dir").toString(), snapshot());
+    QCOMPARE(QDir(snapshot()).entryList(QDir::Files | QDir::System, QDir::Name), kWantedFiles);
+    QCOMPARE(readAll(snapshot() + '/' + kWeights), readAll(fixture(kWeights)));
+    const auto [listStatus, listed] = run({"models", "list", "--json"});
+    QCOMPARE(listStatus, 0);
+    QVERIFY2(listed.contains(QStringLiteral("\"name\": \"%1\"").arg(kRepo)), qPrintable(listed));
+
+    const auto [badStatus, badOutput] = run({"models", "download", "not a repo"});
+    QCOMPARE(badStatus, 2);
+    QVERIFY2(badOutput.contains(QStringLiteral("not a Hugging Face repository id")), qPrintable(badOutput));
+    const auto [unknownStatus, unknownOutput] = run({"models", "download", "test-org/no-such-model"});
+    QCOMPARE(unknownStatus, 1);
+    QVERIFY2(unknownOutput.contains(QStringLiteral("test-org/no-such-model")), qPrintable(unknownOutput));
+}
+
+// The first run with the download: a folder added first is listed, not indexed; one click (above the
+// photos, as on the welcome page) downloads the recommended model with its progress, makes it the search
+// model and indexes the folder.
+void HubDownloadTest::oneClickDownloadsTheRecommendedModelAndSearchWorks()
+{
+    const QString recommended = QStringLiteral("openai/clip-vit-base-patch32");
+    FakeHubServer hub(recommended, fixture());
+    QVERIFY(hub.listen());
+    qputenv("HF_ENDPOINT", hub.endpoint().toLocal8Bit());
+    const QString photos = scratch_->filePath("photos");
+    QVERIFY(QDir().mkpath(photos));
+    for (int i = 0; i < 3; ++i) {
+        QImage image(64, 48, QImage::Format_RGB32);
+        image.fill(QColor::fromHsv(i * 100, 200, 200));
+        QVERIFY(image.save(QStringLiteral("%1/photo_%2.jpg").arg(photos).arg(i)));
+    }
+    AppSettings().setModelDir({});
+    MainWindow window({std::filesystem::path(scratch_->filePath("library").toStdString()),
+        [](ModelRegistry& registry) { app::loadModelFamilies(registry); }});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.listingLoaded(), 10'000);
+    const int added = window.jobs()->addFolders({photos});
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->job(added)->finished(), kTimeoutMs);
+
+    // The photos are listed; above them, search says it needs a model and offers the download.
+    QTRY_VERIFY(window.findChild<QWidget*>(QStringLiteral("modelNeededBar"))->isVisible());
+    auto* download = window.findChild<QPushButton*>(QStringLiteral("galleryDownloadModel"));
+    QVERIFY(download && download->isVisible());
+    QVERIFY(download->text().contains(recommended));
+    QVERIFY(
+        window.findChild<QPushButton*>(QStringLiteral("welcomeDownloadModel"))); // and on the welcome page
+    download->click();
+    auto* progress = window.findChild<QProgressBar*>(QStringLiteral("galleryDownloadProgress"));
+    QVERIFY(progress && progress->isVisible() && !download->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!progress->isVisible(), kTimeoutMs);
+    auto* status = window.findChild<QLabel*>(QStringLiteral("galleryDownloadStatus"));
+    QVERIFY2(
+        status->text().startsWith(QStringLiteral("Downloaded ") + recommended), qPrintable(status->text()));
+    QCOMPARE(AppSettings().modelDir(),
+        cache_ + "/models--openai--clip-vit-base-patch32/snapshots/" + hub.commit());
+
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window.jobs()->jobs().size() == 2 && window.jobs()->jobs().back().finished(), kVerifyTimeoutMs);
+    QCOMPARE(window.jobs()->jobs().back().state, JobInfo::State::Done);
+    QTimer::singleShot(0, &window, &MainWindow::reloadLibrary);
+    QVERIFY(QSignalSpy(&window, &MainWindow::listingReloaded).wait(kTimeoutMs));
+    QSignalSpy searched(&window, &MainWindow::searchFinished);
+    window.searchBar()->setText(QStringLiteral("a photo"));
+    QVERIFY(searched.wait(kTimeoutMs));
+    QVERIFY2(window.searchMessage().isEmpty(), qPrintable(window.searchMessage()));
+    QCOMPARE(window.galleryModel()->rowCount(), 3);
+    QVERIFY(!window.findChild<QWidget*>(QStringLiteral("modelNeededBar"))->isVisible());
 }
 
 int main(int argc, char** argv)
