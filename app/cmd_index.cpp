@@ -75,8 +75,8 @@ nlohmann::json summaryJson(const IndexSummary& s)
         {"moved", s.moved}, {"deleted", s.deleted}, {"kept", s.kept}, {"failed", s.failures.size()},
         {"failures", failures}, {"cancelled", s.cancelled}, {"seconds", s.seconds},
         {"images_per_s", s.imagesPerSecond}, {"vector_index", s.vectorIndex}, {"offline", offline},
-        {"deletions_held", s.deletionsHeld}, {"other_drive", otherDrive},
-        {"raw_companions", s.rawCompanions}};
+        {"deletions_held", s.deletionsHeld}, {"other_drive", otherDrive}, {"raw_companions", s.rawCompanions},
+        {"auto_tagged", s.autoTagged}};
 }
 
 void printSummary(const IndexSummary& s)
@@ -99,6 +99,9 @@ void printSummary(const IndexSummary& s)
             "held: %lld photos vanished from folders that lost more than half of theirs at once; they "
             "are kept: run again with --allow-mass-delete to forget them\n",
             static_cast<long long>(s.deletionsHeld));
+    if (s.autoTagged > 0)
+        std::printf("%lld zero-shot tags given to new photos by their rules (pictor autotag --rules)\n",
+            static_cast<long long>(s.autoTagged));
     if (s.rawCompanions > 0)
         std::printf("%lld RAW files are the second file of the photo of the same name beside them (one shot, "
                     "indexed once)\n",

@@ -92,15 +92,49 @@ std::int64_t applyAutoTag(Catalog& catalog, const std::string& modelId, const st
     const std::string source = autoTagSource(modelId);
     Catalog::Transaction transaction(catalog);
     catalog.removeTagFromAll(tag, source);
+    const std::vector<std::int64_t> exclusions = catalog.autoTagExclusions(tag);
     std::int64_t tagged = 0;
     for (const PhotoScore& score : scores) {
         if (score.score < threshold)
             break; // best first
+        if (std::binary_search(exclusions.begin(), exclusions.end(), score.photoId))
+            continue;
         catalog.addAutoTag(score.photoId, tag, source, score.score, threshold);
         ++tagged;
     }
     transaction.commit();
     return tagged;
+}
+
+NewPhotoAutoTagger::NewPhotoAutoTagger(const Catalog& catalog, std::string modelId, TextEmbedding embedTexts)
+    : modelId_(std::move(modelId)), embedTexts_(std::move(embedTexts))
+{
+    for (AutoTagRule& rule : catalog.autoTagRules()) {
+        if (rule.modelId != modelId_)
+            continue; // scores of another model's space: its threshold means nothing here
+        std::vector<std::int64_t> exclusions = catalog.autoTagExclusions(rule.tag);
+        rules_.push_back({std::move(rule), {}, std::move(exclusions)});
+    }
+}
+
+int NewPhotoAutoTagger::tag(Catalog& catalog, std::int64_t photoId, std::span<const float> unitEmbedding)
+{
+    int given = 0;
+    for (Rule& rule : rules_) {
+        if (rule.vector.empty())
+            rule.vector = embedTexts_({rule.rule.tag, rule.rule.prompts});
+        PICTOR_CHECK(rule.vector.size() == unitEmbedding.size(), "the tag '", rule.rule.tag, "' has ",
+            rule.vector.size(), " values, the photo's embedding ", unitEmbedding.size());
+        double score = 0;
+        for (std::size_t i = 0; i < unitEmbedding.size(); ++i)
+            score += static_cast<double>(unitEmbedding[i]) * rule.vector[i];
+        if (score < rule.rule.threshold
+            || std::binary_search(rule.exclusions.begin(), rule.exclusions.end(), photoId))
+            continue;
+        catalog.addAutoTag(photoId, rule.rule.tag, autoTagSource(modelId_), score, rule.rule.threshold);
+        ++given;
+    }
+    return given;
 }
 
 } // namespace pictor

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,9 +39,34 @@ std::vector<PhotoScore> scorePhotos(
 
 std::string autoTagSource(const std::string& modelId); // "auto:<model id>"
 
-// Replaces the tag's earlier zero-shot run with this model: every photo scoring >= threshold gets it.
-// Returns how many were tagged. One transaction.
+// Replaces the tag's earlier zero-shot run with this model: every photo scoring >= threshold gets it, but
+// those a person took it from or gave it (Catalog::autoTagExclusions). Returns how many were tagged. One
+// transaction.
 std::int64_t applyAutoTag(Catalog& catalog, const std::string& modelId, const std::string& tag,
     const std::vector<PhotoScore>& scores, double threshold);
+
+// The zero-shot rules of one model applied to the photos an index run embeds, so new photos get their
+// tags as they arrive. The prompts are embedded once, at the first photo (a run with nothing new embeds
+// no text); `embedTexts` runs that (on the compute worker, in the index job).
+class NewPhotoAutoTagger {
+public:
+    using TextEmbedding = std::function<std::vector<float>(const TagDefinition&)>;
+    NewPhotoAutoTagger(const Catalog& catalog, std::string modelId, TextEmbedding embedTexts);
+
+    bool empty() const { return rules_.empty(); }
+    // Within the caller's transaction: tags the photo by every rule its unit embedding meets; returns how
+    // many tags it got.
+    int tag(Catalog& catalog, std::int64_t photoId, std::span<const float> unitEmbedding);
+
+private:
+    struct Rule {
+        AutoTagRule rule;
+        std::vector<float> vector; // empty until the first photo
+        std::vector<std::int64_t> exclusions; // sorted
+    };
+    std::string modelId_;
+    TextEmbedding embedTexts_;
+    std::vector<Rule> rules_;
+};
 
 } // namespace pictor

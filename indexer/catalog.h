@@ -90,6 +90,16 @@ struct TagRecord {
     std::optional<double> threshold;
 };
 
+// A zero-shot tag as defined: its prompts, the model and threshold of its last run. New photos that model
+// embeds get the tag when they score at or above the threshold.
+struct AutoTagRule {
+    std::string tag;
+    std::vector<std::string> prompts;
+    std::string modelId;
+    double threshold = 0;
+    std::int64_t createdAt = 0;
+};
+
 // How a generated picture in the library was made (the "pictor" PNG chunk it carries, read when indexed).
 struct GenerationRow {
     std::int64_t id = 0; // 0 until stored
@@ -261,8 +271,17 @@ public:
     // Removes `tag` given by `source` from every photo (before a zero-shot tag is applied again); returns how
     // many photos lost it.
     std::int64_t removeTagFromAll(std::string_view tag, std::string_view source);
-    // Removes the tag (any letter case, any source) from the photo; false when it had none.
+    // Removes the tag (any letter case, any source) from the photo; false when it had none. Taking a
+    // zero-shot tag away is remembered: the model does not give it back (autoTagExclusions).
     bool removeTag(std::int64_t photoId, std::string_view tag);
+    // The photos a zero-shot run must leave alone for `tag`: those a person took it from, and those a
+    // person gave it (a user tag, e.g. a confirmed zero-shot tag: addTag with the user source replaces the
+    // model's row).
+    std::vector<std::int64_t> autoTagExclusions(std::string_view tag) const;
+    // Zero-shot tag rules, one per tag (a new one replaces the tag's earlier rule).
+    void saveAutoTagRule(const AutoTagRule& rule);
+    std::vector<AutoTagRule> autoTagRules() const; // by tag
+    bool removeAutoTagRule(std::string_view tag); // false when there was none
     std::vector<TagRecord> tags(std::int64_t photoId) const;
     // Every tag in the library with the number of photos that have it, by tag (case-insensitive).
     std::vector<std::pair<std::string, std::int64_t>> tagCounts() const;

@@ -142,6 +142,22 @@ ALTER TABLE roots ADD COLUMN device_id INTEGER;
 ALTER TABLE tags ADD COLUMN score REAL;
 ALTER TABLE tags ADD COLUMN threshold REAL;
 )sql"},
+    // Zero-shot tag rules, kept so that new photos get the tag as they are indexed, and the photos a
+    // person took a zero-shot tag from (the model must not give it back).
+    {7, R"sql(
+CREATE TABLE auto_tag_rules (
+    tag TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+    prompts TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE auto_tag_rejections (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (photo_id, tag)
+);
+)sql"},
 };
 
 int userVersion(Db& db)

@@ -1,5 +1,6 @@
 // Catalog: the full-text table (rows, user-text quoting, matching), metadata filters, captions and tags.
 #include <algorithm>
+#include <sstream>
 
 #include "core/error.h"
 #include "indexer/catalog.h"
@@ -263,7 +264,17 @@ void Catalog::addTag(std::int64_t photoId, std::string_view tag, std::string_vie
     db.query("INSERT INTO tags(photo_id, tag, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bindAll(photoId, normal, source, unixNow())
         .run();
-    if (db.changes() > 0)
+    bool changed = db.changes() > 0;
+    if (source == kUserTagSource) { // a person's word replaces the model's (confirming a zero-shot tag)
+        db.query("DELETE FROM tags WHERE photo_id = ? AND tag = ? COLLATE NOCASE AND source LIKE 'auto:%'")
+            .bindAll(photoId, normal)
+            .run();
+        changed = changed || db.changes() > 0;
+        db.query("DELETE FROM auto_tag_rejections WHERE photo_id = ? AND tag = ?")
+            .bindAll(photoId, normal)
+            .run();
+    }
+    if (changed)
         impl_->refreshSearchText(photoId);
     savepoint.release();
 }
@@ -273,6 +284,13 @@ bool Catalog::removeTag(std::int64_t photoId, std::string_view tag)
     impl_->checkWritable();
     auto& db = impl_->db;
     Savepoint savepoint(db);
+    auto automatic = db.query(
+        "SELECT 1 FROM tags WHERE photo_id = ? AND tag = ? COLLATE NOCASE AND source LIKE 'auto:%' LIMIT 1");
+    automatic.bindAll(photoId, normalizeTag(tag));
+    if (automatic.step())
+        db.query("INSERT INTO auto_tag_rejections(photo_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bindAll(photoId, normalizeTag(tag))
+            .run();
     db.query("DELETE FROM tags WHERE photo_id = ? AND tag = ? COLLATE NOCASE")
         .bindAll(photoId, normalizeTag(tag))
         .run();
@@ -346,6 +364,55 @@ std::int64_t Catalog::removeTagFromAll(std::string_view tag, std::string_view so
         impl_->refreshSearchText(id);
     savepoint.release();
     return static_cast<std::int64_t>(photos.size());
+}
+
+std::vector<std::int64_t> Catalog::autoTagExclusions(std::string_view tag) const
+{
+    std::vector<std::int64_t> photos;
+    auto query
+        = impl_->db.query("SELECT photo_id FROM auto_tag_rejections WHERE tag = ?1 UNION SELECT photo_id "
+                          "FROM tags WHERE tag = ?1 COLLATE NOCASE AND source = ?2 ORDER BY 1");
+    query.bindAll(normalizeTag(tag), std::string_view(kUserTagSource));
+    while (query.step())
+        photos.push_back(query.int64(0));
+    return photos;
+}
+
+void Catalog::saveAutoTagRule(const AutoTagRule& rule)
+{
+    impl_->checkWritable();
+    std::string prompts;
+    for (const auto& prompt : rule.prompts)
+        prompts += (prompts.empty() ? "" : "\n") + normalizeTag(prompt); // one line each
+    impl_->db
+        .query("INSERT INTO auto_tag_rules(tag, prompts, model_id, threshold, created_at) VALUES (?, ?, ?, "
+               "?, ?) "
+               "ON CONFLICT(tag) DO UPDATE SET tag = excluded.tag, prompts = excluded.prompts, model_id = "
+               "excluded.model_id, threshold = excluded.threshold, created_at = excluded.created_at")
+        .bindAll(normalizeTag(rule.tag), prompts, rule.modelId, rule.threshold, unixNow())
+        .run();
+}
+
+std::vector<AutoTagRule> Catalog::autoTagRules() const
+{
+    std::vector<AutoTagRule> rules;
+    auto query = impl_->db.query("SELECT tag, prompts, model_id, threshold, created_at FROM auto_tag_rules "
+                                 "ORDER BY tag COLLATE NOCASE");
+    while (query.step()) {
+        AutoTagRule rule {query.text(0), {}, query.text(2), query.real(3), query.int64(4)};
+        std::stringstream prompts(query.text(1));
+        for (std::string prompt; std::getline(prompts, prompt);)
+            rule.prompts.push_back(prompt);
+        rules.push_back(std::move(rule));
+    }
+    return rules;
+}
+
+bool Catalog::removeAutoTagRule(std::string_view tag)
+{
+    impl_->checkWritable();
+    impl_->db.query("DELETE FROM auto_tag_rules WHERE tag = ?").bindAll(normalizeTag(tag)).run();
+    return impl_->db.changes() > 0;
 }
 
 std::int64_t Catalog::addGeneration(const GenerationRow& g)

@@ -15,6 +15,7 @@
 #include "core/imageio/decode.h"
 #include "core/log.h"
 #include "core/preprocess.h"
+#include "indexer/auto_tags.h"
 #include "indexer/change_detection.h"
 #include "indexer/file_hash.h"
 #include "indexer/generation_provenance.h"
@@ -404,7 +405,14 @@ private:
 class IndexRun {
 public:
     IndexRun(Library& library, ImageTextEmbedder& embedder, const IndexOptions& options)
-        : catalog_(library.catalog()), embedder_(embedder), options_(options), modelId_(embedder.modelId())
+        : catalog_(library.catalog()),
+          embedder_(embedder),
+          options_(options),
+          modelId_(embedder.modelId()),
+          autoTagger_(catalog_, modelId_, [this](const TagDefinition& definition) {
+              auto embed = [&] { return promptEnsemble(embedder_, definition); };
+              return options_.worker ? options_.worker->run(JobPriority::Bulk, embed) : embed();
+          })
     {
     }
 
@@ -474,8 +482,9 @@ private:
         Catalog::Transaction transaction(catalog_);
         for (std::size_t i = 0; i < good.size(); ++i) {
             const std::int64_t id = catalog_.upsertPhoto(good[i]->record);
-            catalog_.putEmbedding(
-                id, modelId_, std::span(embeddings.row(static_cast<int>(i)), embeddings.dim));
+            const std::span<const float> embedding(embeddings.row(static_cast<int>(i)), embeddings.dim);
+            catalog_.putEmbedding(id, modelId_, embedding);
+            summary.autoTagged += autoTagger_.tag(catalog_, id, embedding);
             if (good[i]->generationChunk)
                 catalogGeneration(catalog_, id, *good[i]->generationChunk);
         }
@@ -511,6 +520,7 @@ private:
     ImageTextEmbedder& embedder_;
     const IndexOptions& options_;
     std::string modelId_;
+    NewPhotoAutoTagger autoTagger_;
     Clock::time_point start_;
     std::int64_t total_ = 0, done_ = 0, failed_ = 0;
 };

@@ -79,6 +79,8 @@ struct IndexSummary {
     // until the drive is back or a run allows the change (allowMassDelete).
     std::vector<std::filesystem::path> otherDriveRoots;
     std::vector<FailureRecord> failures;
+    std::int64_t autoTagged
+        = 0; // zero-shot tags the run's new photos got (their rules, Catalog::autoTagRules)
     // RAW files indexed as the second file of the photo of the same name beside them (see ScanResult).
     std::int64_t rawCompanions = 0;
     bool cancelled = false;

@@ -45,6 +45,7 @@
 #include "indexer/library.h"
 #include "indexer/thumbnail_cache.h"
 #include "ui/appearance.h"
+#include "ui/auto_tag_dialog.h"
 #include "ui/caption_actions.h"
 #include "ui/create_panel.h"
 #include "ui/duplicates_dialog.h"
@@ -238,6 +239,12 @@ MainWindow::MainWindow(Options options, QWidget* parent)
             contextMenuFor(viewer_->row())->popup(viewer_->mapToGlobal(at));
     });
     connect(viewer_, &PhotoViewer::closeRequested, this, &MainWindow::closeViewer);
+    connect(viewer_, &PhotoViewer::autoTagAnswered, this, [this](qint64 id, const QString& tag, bool keep) {
+        if (keep)
+            tags_->add({id}, tag); // a person's tag replaces the model's
+        else
+            tags_->remove({id}, tag); // remembered: the model does not give it back
+    });
     connect(viewer_, &PhotoViewer::photoLinkActivated, this, [this](qint64 id) {
         for (int row = 0; row < model_->rowCount(); ++row)
             if (model_->idAt(row) == id) {
@@ -373,6 +380,18 @@ void MainWindow::addDockPanel(QDockWidget* dock, QAction* toggle)
     viewMenu_->addAction(toggle);
 }
 
+void MainWindow::openAutoTags()
+{
+    if (auto* open = findChild<AutoTagDialog*>()) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    auto* dialog = new AutoTagDialog(*engine_, *this, libraryDir_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+}
+
 void MainWindow::openDuplicates()
 {
     auto* dialog = new DuplicatesDialog(*engine_, *jobs_, libraryDir_, this);
@@ -488,6 +507,8 @@ void MainWindow::buildMenus()
     viewMenu_ = view;
     view->addAction(tr("&Duplicates…"), this, &MainWindow::openDuplicates)
         ->setObjectName(QStringLiteral("showDuplicates"));
+    view->addAction(tr("&Auto tags…"), this, &MainWindow::openAutoTags)
+        ->setObjectName(QStringLiteral("showAutoTags"));
     view->addAction(tr("&Jobs…"), this, [this] {
         auto* dialog = new JobListDialog(*jobs_, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);

@@ -107,6 +107,7 @@ public slots:
     void openModelManager() override;
     // View › Duplicates: exact copies and near-duplicates, best first, to keep the best of each.
     void openDuplicates();
+    void openAutoTags(); // View › Auto tags…: zero-shot tags with a live preview
     // The files under `folder` that could not be indexed, with the reasons (copyable).
     void showFailures(const QString& folder);
     void reloadLibrary();

@@ -158,8 +158,19 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
         row(QObject::tr("Captions"),
             captions.isEmpty() ? QObject::tr("none") : captions.join(QStringLiteral("<br>")));
         QStringList tags;
-        for (const auto& tag : loaded.details->tags)
-            tags.append(escaped(tag.tag));
+        for (const auto& tag : loaded.details->tags) {
+            if (!tag.source.starts_with("auto:")) {
+                tags.append(escaped(tag.tag));
+                continue;
+            }
+            // The model's: marked, with its score, for the person to confirm or take back.
+            const QString link = QString::fromUtf8(QUrl::toPercentEncoding(QString::fromStdString(tag.tag)));
+            tags.append(QObject::tr("%1 <i>(auto, %2)</i> <a href='tag-confirm:%3'>confirm</a> · "
+                                    "<a href='tag-remove:%3'>remove</a>")
+                            .arg(escaped(tag.tag))
+                            .arg(tag.score.value_or(0), 0, 'f', 3)
+                            .arg(link));
+        }
         row(QObject::tr("Tags"), tags.isEmpty() ? QObject::tr("none") : tags.join(QStringLiteral(", ")));
         if (const auto& generation = loaded.details->generation)
             row(QObject::tr("Created"), generationHtml(*generation, loaded.details->source));
@@ -227,6 +238,10 @@ PhotoViewer::PhotoViewer(QWidget* parent)
     connect(info_, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
         if (url.scheme() == QStringLiteral("photo"))
             emit photoLinkActivated(url.path().toLongLong());
+        const bool confirm = url.scheme() == QStringLiteral("tag-confirm");
+        if ((confirm || url.scheme() == QStringLiteral("tag-remove")) && model_ && row_ >= 0)
+            emit autoTagAnswered(model_->index(row_, 0).data(GalleryModel::IdRole).toLongLong(),
+                QUrl::fromPercentEncoding(url.path().toUtf8()), confirm);
     });
     split->addWidget(info_);
     split->setStretchFactor(0, 3);

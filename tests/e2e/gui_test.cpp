@@ -22,6 +22,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
@@ -60,6 +61,7 @@
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"
 #include "ui/appearance.h"
+#include "ui/auto_tag_dialog.h"
 #include "ui/duplicates_dialog.h"
 #include "ui/filter_bar.h"
 #include "ui/folder_watcher.h"
@@ -240,6 +242,7 @@ private slots:
     void theFilterRowStaysPutWhenNothingMatches();
     void escapeInAPopUpClosesThePopUpOnly();
     void cameraRawPhotosAreShownAndPairedWithTheirJpeg();
+    void autoTagsArePreviewedAppliedAnsweredAndFollowNewPhotos();
 
 private:
     void waitForIndexing(MainWindow& window);
@@ -1547,4 +1550,73 @@ void GuiTest::cameraRawPhotosAreShownAndPairedWithTheirJpeg()
     menu->close();
     window->filterBar()->setFileTypes({QStringLiteral("png")});
     QTRY_COMPARE_WITH_TIMEOUT(window->galleryModel()->rowCount(), 0, 5'000);
+}
+
+// View › Auto tags: the photos are scored as the words are typed, the slider previews the count live,
+// Apply tags them as the model's; the viewer offers confirm and remove; the rule tags a new photo.
+void GuiTest::autoTagsArePreviewedAppliedAnsweredAndFollowNewPhotos()
+{
+    const QString photos = scratch_->filePath("photos");
+    std::optional<MainWindow> window;
+    openIndexedWindow(window, photos, scratch_->filePath("library"), 6, {64, 48});
+    window->findChild<QAction*>(QStringLiteral("showAutoTags"))->trigger();
+    AutoTagDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = window->findChild<AutoTagDialog*>()) && dialog->isVisible());
+    QSignalSpy scored(dialog, &AutoTagDialog::scored);
+    QTest::keyClicks(dialog->findChild<QLineEdit*>(QStringLiteral("autoTagName")), QStringLiteral("sky"));
+    dialog->findChild<QPlainTextEdit*>(QStringLiteral("autoTagPrompts"))
+        ->setPlainText(QStringLiteral("a photo of the sky\na blue sky"));
+    QVERIFY(scored.wait(kIndexTimeoutMs)); // once the typing pauses
+    QCOMPARE(dialog->scores().size(), std::size_t {6});
+    QVERIFY(std::is_sorted(dialog->scores().begin(), dialog->scores().end(),
+        [](const PhotoScore& a, const PhotoScore& b) { return a.score > b.score; }));
+
+    // The best three: the count follows the slider at once, the preview once it rests.
+    dialog->setThreshold(std::floor(dialog->scores()[2].score * 1000) / 1000);
+    const QString status = dialog->findChild<QLabel*>(QStringLiteral("autoTagStatus"))->text();
+    QVERIFY2(status.startsWith(QStringLiteral("3 of 6 photos")), qPrintable(status));
+    auto* preview = dialog->findChild<QListWidget*>(QStringLiteral("autoTagPreview"));
+    auto passes = [&](int row) { return preview->item(row)->data(Qt::UserRole).toBool(); };
+    // (the preview of the first scoring, at the default threshold, may land first)
+    QTRY_VERIFY_WITH_TIMEOUT(
+        preview->count() == 6 && passes(2) && !passes(3), 5'000); // three pass, three below
+    QVERIFY(!preview->item(0)->icon().isNull());
+
+    QSignalSpy listed(dialog, &AutoTagDialog::rulesListed);
+    dialog->findChild<QPushButton*>(QStringLiteral("autoTagApply"))->click();
+    waitForIndexing(*window);
+    QVERIFY(listed.count() > 0 || listed.wait(5'000));
+    auto* rules = dialog->findChild<QTreeWidget*>(QStringLiteral("autoTagRules"));
+    QTRY_COMPARE(rules->topLevelItemCount(), 1);
+    QCOMPARE(rules->topLevelItem(0)->text(0), QStringLiteral("sky"));
+    auto skyCount = [&] {
+        const auto found = window->sidebar()->tree()->findItems(
+            QStringLiteral("sky"), Qt::MatchExactly | Qt::MatchRecursive);
+        return found.isEmpty() ? QString() : found.front()->text(1);
+    };
+    QTRY_COMPARE(skyCount(), QStringLiteral("3"));
+    dialog->close();
+
+    // The viewer marks the model's tag and takes the person's answer.
+    const qint64 best = dialog->scores().front().photoId;
+    int bestRow = -1;
+    for (int row = 0; row < window->galleryModel()->rowCount(); ++row)
+        if (window->photoAt(row).id == best)
+            bestRow = row;
+    QVERIFY(bestRow >= 0);
+    const QString bestPath = window->photoAt(bestRow).path;
+    window->openViewer(bestRow);
+    auto* info = window->viewer()->findChild<QTextBrowser*>(QStringLiteral("info"));
+    QTRY_VERIFY2(info->toHtml().contains(QStringLiteral("tag-remove:sky")), qPrintable(info->toPlainText()));
+    QVERIFY(info->toPlainText().contains(QStringLiteral("sky (auto, ")));
+    emit info->anchorClicked(QUrl(QStringLiteral("tag-remove:sky")));
+    waitForIndexing(*window);
+    QTRY_COMPARE(skyCount(), QStringLiteral("2"));
+    window->closeViewer();
+
+    // A copy of the best photo is new: the rule tags it while it is indexed.
+    QVERIFY(QFile::copy(bestPath, photos + QStringLiteral("/sky-again.jpg")));
+    window->jobs()->addFolders({photos});
+    waitForIndexing(*window);
+    QTRY_COMPARE(skyCount(), QStringLiteral("3"));
 }

@@ -435,6 +435,65 @@ TEST_F(LibraryCli, AutotagScoresByPromptEnsemblesAndTagsAboveTheThreshold)
     EXPECT_NE(bad.out.find("needs a tag"), std::string::npos) << bad.out;
 }
 
+// A zero-shot run keeps its rule: new photos get the tag as they are indexed; a tag a person removed is
+// not given back, one a person confirmed (tag add) is theirs; --forget stops the rule.
+TEST_F(LibraryCli, AutotagRulesFollowNewPhotosAndRespectThePersonsWord)
+{
+    ASSERT_EQ(index().status, 0);
+    const auto lib = library.string();
+    const std::string sky = "sky=a photo of the sky;a blue sky";
+    auto run = [&](std::vector<std::string> args) {
+        const auto result = runPictor(args);
+        EXPECT_EQ(result.status, 0) << result.out;
+        return result.out;
+    };
+    auto tagsOf = [&](std::int64_t id) {
+        return nlohmann::json::parse(
+            run({"tag", "list", "--library", lib, "--photo", std::to_string(id), "--json"}));
+    };
+    const auto preview = nlohmann::json::parse(
+        run({"autotag", "--library", lib, "--json", "--tag", sky, "--threshold", "-1", "--dry-run"}));
+    const double threshold = preview[0]["photos"][2]["score"].get<double>(); // the best three
+    const auto best = preview[0]["photos"][0]["id"].get<std::int64_t>();
+    const auto second = preview[0]["photos"][1]["id"].get<std::int64_t>();
+    const std::string bestPath = preview[0]["photos"][0]["path"].get<std::string>();
+    const auto applied = nlohmann::json::parse(
+        run({"autotag", "--library", lib, "--json", "--tag", sky, "--threshold", std::to_string(threshold)}));
+    EXPECT_EQ(applied[0]["tagged"], 3);
+    const auto rules = nlohmann::json::parse(run({"autotag", "--library", lib, "--rules", "--json"}));
+    ASSERT_EQ(rules.size(), 1u) << rules.dump(1);
+    EXPECT_EQ(rules[0]["tag"], "sky");
+    EXPECT_EQ(rules[0]["prompts"], nlohmann::json({"a photo of the sky", "a blue sky"}));
+    EXPECT_NEAR(rules[0]["threshold"].get<double>(), threshold, 1e-6); // as std::to_string wrote it
+
+    // The person's word: removed stays removed, confirmed becomes theirs.
+    run({"tag", "remove", "sky", "--library", lib, "--photo", std::to_string(best)});
+    run({"tag", "add", "sky", "--library", lib, "--photo", std::to_string(second)});
+    const auto again = nlohmann::json::parse(
+        run({"autotag", "--library", lib, "--json", "--tag", sky, "--threshold", std::to_string(threshold)}));
+    EXPECT_EQ(again[0]["tagged"], 1) << "the best was removed by hand, the second confirmed: "
+                                     << again.dump(1);
+    EXPECT_TRUE(tagsOf(best).empty()) << tagsOf(best).dump(1);
+    const auto confirmed = tagsOf(second);
+    ASSERT_EQ(confirmed.size(), 1u) << confirmed.dump(1);
+    EXPECT_EQ(confirmed[0]["source"], "user");
+
+    // A new photo like the best one gets the tag while it is indexed; after --forget, the next does not.
+    std::filesystem::create_directories(photos / "new");
+    std::filesystem::copy_file(bestPath, photos / "new" / "sky-again.jpg");
+    const auto indexed = lastJsonLine(index().out);
+    EXPECT_EQ(indexed["indexed"], 1) << indexed.dump(1);
+    EXPECT_EQ(indexed["auto_tagged"], 1) << indexed.dump(1);
+    const auto skyPhotos = search({"--limit", "20", "--tag", "sky"});
+    EXPECT_TRUE(std::any_of(skyPhotos.begin(), skyPhotos.end(), [](const auto& hit) {
+        return hit["path"].template get<std::string>().ends_with("sky-again.jpg");
+    })) << skyPhotos.dump(1);
+    run({"autotag", "--library", lib, "--forget", "sky"});
+    EXPECT_TRUE(nlohmann::json::parse(run({"autotag", "--library", lib, "--rules", "--json"})).empty());
+    std::filesystem::copy_file(bestPath, photos / "new" / "sky-once-more.jpg");
+    EXPECT_EQ(lastJsonLine(index().out)["auto_tagged"], 0);
+}
+
 TEST_F(LibraryCli, QuotedWordsAlsoMatchFileNames)
 {
     ASSERT_EQ(index().status, 0);

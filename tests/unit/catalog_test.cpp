@@ -1182,6 +1182,44 @@ TEST(CatalogTags, AddRemoveCountAndFilter)
     EXPECT_TRUE(catalog.matchText("beach", 10).empty()) << "the full text follows a removal";
 }
 
+TEST(CatalogTags, ThePersonsWordOverZeroShotTagsAndTheRulesKept)
+{
+    Library library("catalog-auto-tags");
+    auto& catalog = library.catalog;
+    const auto a = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "a.jpg"));
+    const auto b = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "b.jpg"));
+    const auto c = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "c.jpg"));
+    for (const auto id : {a, b, c})
+        catalog.addAutoTag(id, "sky", "auto:clip-1", 0.3, 0.25);
+    EXPECT_TRUE(catalog.autoTagExclusions("sky").empty());
+
+    EXPECT_TRUE(catalog.removeTag(a, "SKY")); // taken away: remembered
+    catalog.addTag(b, "sky", kUserTagSource); // confirmed: the person's, the model's row gone
+    ASSERT_EQ(catalog.tags(b).size(), 1u);
+    EXPECT_EQ(catalog.tags(b)[0].source, kUserTagSource);
+    EXPECT_EQ(catalog.autoTagExclusions("Sky"), (std::vector<std::int64_t> {a, b}));
+    catalog.addTag(a, "sky", kUserTagSource); // given back by the person: theirs, no longer a rejection
+    EXPECT_EQ(catalog.autoTagExclusions("sky"), (std::vector<std::int64_t> {a, b}));
+    EXPECT_TRUE(catalog.removeTag(a, "sky")); // a person's tag taken away is not a rejection of the model
+    EXPECT_EQ(catalog.autoTagExclusions("sky"), (std::vector<std::int64_t> {b}));
+
+    catalog.saveAutoTagRule({"sky", {"a photo of the sky", "a  blue\tsky"}, "clip-1", 0.25, 0});
+    catalog.saveAutoTagRule({"Beach", {"a beach"}, "clip-1", 0.2, 0});
+    catalog.saveAutoTagRule({"SKY", {"the sky"}, "clip-1", 0.3, 0}); // replaces the tag's rule
+    const auto rules = catalog.autoTagRules();
+    ASSERT_EQ(rules.size(), 2u);
+    EXPECT_EQ(rules[0].tag, "Beach");
+    EXPECT_EQ(rules[1].tag, "SKY");
+    EXPECT_EQ(rules[1].prompts, (std::vector<std::string> {"the sky"}));
+    EXPECT_DOUBLE_EQ(rules[1].threshold, 0.3);
+    EXPECT_GT(rules[1].createdAt, 0);
+    EXPECT_TRUE(catalog.removeAutoTagRule("sky"));
+    EXPECT_FALSE(catalog.removeAutoTagRule("sky"));
+    ASSERT_EQ(catalog.autoTagRules().size(), 1u);
+    catalog.deletePhotos(std::vector<std::int64_t> {a, b});
+    EXPECT_TRUE(catalog.autoTagExclusions("sky").empty()) << "rejections go with their photo";
+}
+
 // --- failures, jobs, counts, integrity
 
 TEST(CatalogFailures, RecordListClear)
