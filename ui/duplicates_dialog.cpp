@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QImageReader>
 #include <QLabel>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
@@ -22,10 +23,10 @@ namespace {
 
 QString describe(const PhotoRecord& photo)
 {
-    return QObject::tr("%1×%2, %3 MB")
+    return QObject::tr("%1×%2, %3")
         .arg(photo.width)
         .arg(photo.height)
-        .arg(static_cast<double>(photo.size) / 1e6, 0, 'f', 1);
+        .arg(QLocale().formattedDataSize(photo.size));
 }
 
 // Decoded off the GUI thread (a photo can be 100 megapixels); scaled while decoding where the format can.

@@ -36,10 +36,12 @@ RecommendedModelDownload::RecommendedModelDownload(const QString& objectNamePref
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(0, 0, 0, 0);
+    row->addStretch(1);
     row->addWidget(download_);
-    row->addWidget(progress_, 1);
+    row->addWidget(progress_, 2);
     row->addWidget(cancel_);
-    row->addWidget(status_, 2);
+    row->addWidget(status_);
+    row->addStretch(1);
     progress_->hide();
     cancel_->hide();
     connect(download_, &QPushButton::clicked, this, &RecommendedModelDownload::start);

@@ -61,6 +61,7 @@ WelcomePage::WelcomePage(QWidget* parent)
     secondRow->addStretch(1);
     layout->addLayout(secondRow);
     auto* download = new RecommendedModelDownload(QStringLiteral("welcome"), this);
+    download_ = download;
     download->setMaximumWidth(820);
     auto* downloadRow = new QHBoxLayout;
     downloadRow->addStretch(1);
@@ -92,6 +93,7 @@ QString WelcomePage::libraryProblem() const
 void WelcomePage::setModelState(const QString& state, bool ready)
 {
     modelState_->setText(ready ? tr("Model ready: %1").arg(state) : state);
+    download_->setVisible(!ready);
 }
 
 } // namespace pictor::ui

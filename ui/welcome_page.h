@@ -25,6 +25,7 @@ signals:
 
 private:
     QLabel* modelState_;
+    QWidget* download_; // hidden while a model is ready
     QLabel* problem_;
 };
 

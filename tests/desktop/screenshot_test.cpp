@@ -9,11 +9,13 @@
 #include <QDialog>
 #include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QGuiApplication>
 #include <QImage>
 #include <QLabel>
+#include <QListWidget>
 #include <QMenuBar>
 #include <QPainter>
 #include <QPixmap>
@@ -25,13 +27,16 @@
 #include <QTableWidget>
 #include <QTest>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 
 #include "tests/desktop/desktop_support.h"
 #include "tests/support/paths.h"
 #include "ui/app_settings.h"
+#include "ui/auto_tag_dialog.h"
 #include "ui/create_panel.h"
+#include "ui/duplicates_dialog.h"
 #include "ui/gallery_model.h"
 #include "ui/gallery_view.h"
 #include "ui/model_manager_dialog.h"
@@ -175,6 +180,9 @@ void ScreenshotTest::capturesTheMainStates()
     QVERIFY2(error.isEmpty(), qPrintable(error));
     const QString real = desktop::copyRealPhotos(photos + QStringLiteral("/real"));
     QVERIFY2(real.isEmpty(), qPrintable(real));
+    // One photo twice, for the duplicates view.
+    const QFileInfo first = QDir(photos).entryInfoList(QDir::Files, QDir::Name).front();
+    QVERIFY(QFile::copy(first.filePath(), photos + QStringLiteral("/copy of ") + first.fileName()));
 
     MainWindow window(desktop::windowOptions(scratch_.filePath("library")));
     bool modelReady = false;
@@ -193,7 +201,7 @@ void ScreenshotTest::capturesTheMainStates()
     window.addFolders({photos});
     const QString jobs = desktop::waitForJobs(window);
     QVERIFY2(jobs.isEmpty(), qPrintable(jobs));
-    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(24));
+    QCOMPARE(window.galleryModel()->librarySize(), std::size_t(25));
     QVERIFY(desktop::waitUntil([&] { return visibleThumbnailsReady(window); }, 30'000));
     keep(QStringLiteral("gallery"), capture(window));
 
@@ -205,6 +213,50 @@ void ScreenshotTest::capturesTheMainStates()
     QVERIFY(window.galleryModel()->index(0).data(GalleryModel::ScoreRole).isValid());
     QVERIFY(desktop::waitUntil([&] { return visibleThumbnailsReady(window); }, 30'000));
     keep(QStringLiteral("search"), capture(window));
+
+    // 3b. View › Auto tags: a tag by its prompts, the threshold's live preview; applied, the sidebar lists
+    // it.
+    window.findChild<QAction*>(QStringLiteral("showAutoTags"))->trigger();
+    auto* autoTags = window.findChild<AutoTagDialog*>();
+    QVERIFY(autoTags);
+    bool scored = false;
+    connect(autoTags, &AutoTagDialog::scored, &window, [&scored] { scored = true; });
+    autoTags->setDefinition(QStringLiteral("sunset"),
+        {QStringLiteral("a sunset over a lake"), QStringLiteral("the sun going down over the water")});
+    QVERIFY(desktop::waitUntil([&] { return scored; }, 60'000));
+    QVERIFY(autoTags->scores().size() == 25);
+    autoTags->setThreshold(std::floor(autoTags->scores()[5].score * 1000) / 1000); // the best six
+    auto* autoPreview = autoTags->findChild<QListWidget*>(QStringLiteral("autoTagPreview"));
+    QVERIFY(desktop::waitUntil(
+        [&] {
+            return autoPreview->count() == 14 && autoPreview->item(5)->data(Qt::UserRole).toBool()
+                && !autoPreview->item(6)->data(Qt::UserRole).toBool();
+        },
+        30'000));
+    autoTags->move(window.geometry().center() - autoTags->rect().center());
+    QVERIFY(QTest::qWaitForWindowExposed(autoTags));
+    keep(QStringLiteral("auto-tags"), capture(window));
+    autoTags->apply();
+    const QString tagged = desktop::waitForJobs(window);
+    QVERIFY2(tagged.isEmpty(), qPrintable(tagged));
+    autoTags->close();
+
+    // 3c. View › Duplicates: the copy beside its original, best first.
+    window.findChild<QAction*>(QStringLiteral("showDuplicates"))->trigger();
+    auto* duplicates = window.findChild<DuplicatesDialog*>();
+    QVERIFY(duplicates);
+    QVERIFY(desktop::waitUntil([&] { return !duplicates->groups().empty(); }, 60'000));
+    duplicates->move(window.geometry().center() - duplicates->rect().center());
+    QVERIFY(desktop::waitUntil(
+        [&] { return !duplicates->findChild<QLabel*>(QStringLiteral("compareOther"))->pixmap().isNull(); },
+        30'000));
+    keep(QStringLiteral("duplicates"), capture(window));
+    duplicates->close();
+    // The results again (the tag job reloaded the library): the viewer opens on the best hit.
+    window.searchBar()->setText(QString());
+    QVERIFY(desktop::waitUntil([&] { return !window.galleryModel()->showingResults(); }, 10'000));
+    window.searchBar()->setText(QStringLiteral("a sunset over a lake"));
+    QVERIFY(desktop::waitUntil([&] { return window.galleryModel()->showingResults(); }, 10'000));
 
     // 4. The viewer with its info panel, on the best hit (a generated scene: a real photo made the PNG
     // three times larger).
