@@ -22,6 +22,7 @@ namespace {
 struct AutotagArgs {
     std::string library;
     std::string model;
+    std::string dtype = "auto";
     std::vector<std::string> tags;
     double threshold = 0.25;
     bool dryRun = false;
@@ -77,7 +78,7 @@ int runAutotag(const AutotagArgs& args, ModelHost& models)
         library.emplace(Library::openForReading(libraryDir(args.library)));
     else
         library.emplace(Library::openForWriting(libraryDir(args.library)));
-    const auto embedder = loadLibraryEmbedder(models, *library, args.model, ModelUse::Search);
+    const auto embedder = loadLibraryEmbedder(models, *library, args.model, ModelUse::Search, args.dtype);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& definition : definitions) {
         const auto vector = promptEnsemble(*embedder, definition);
@@ -125,6 +126,7 @@ CommandRun addAutotagCommand(CLI::App& parent, const CommandContext& context)
     CLI::App* command
         = parent.add_subcommand("autotag", "Tag photos by prompts (zero-shot, with the search model)");
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    addNumberFormatOption(*command, args->dtype);
     command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
         ->check(CLI::ExistingDirectory);
     command

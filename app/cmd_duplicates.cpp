@@ -18,6 +18,7 @@ namespace {
 struct DuplicatesArgs {
     std::string library;
     std::string model;
+    std::string dtype = "auto";
     double threshold = 0.95;
     bool json = false;
 };
@@ -25,7 +26,7 @@ struct DuplicatesArgs {
 int runDuplicates(const DuplicatesArgs& args, ModelHost& models)
 {
     Library library = Library::openForReading(libraryDir(args.library));
-    const auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Search);
+    const auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Search, args.dtype);
     const auto start = std::chrono::steady_clock::now();
     DuplicateOptions options;
     options.threshold = args.threshold;
@@ -68,6 +69,7 @@ CommandRun addDuplicatesCommand(CLI::App& parent, const CommandContext& context)
     CLI::App* command
         = parent.add_subcommand("duplicates", "List exact copies and near-duplicates, best first");
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    addNumberFormatOption(*command, args->dtype);
     command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
         ->check(CLI::ExistingDirectory);
     command->add_option("--threshold", args->threshold, "Cosine similarity of near-duplicates (default 0.95)")

@@ -7,6 +7,7 @@
 
 #include "app/cli_checks.h"
 #include "app/commands.h"
+#include "app/library_access.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
 #include "core/safetensors.h"
@@ -16,6 +17,7 @@ namespace {
 
 struct EmbedArgs {
     std::string model;
+    std::string dtype = "auto";
     std::vector<std::string> texts;
     std::vector<std::string> images;
     std::string pixelValuesFile;
@@ -106,6 +108,7 @@ int runEmbed(const EmbedArgs& args, ModelHost& models)
         args.images.empty() || args.pixelValuesFile.empty(), "--image and --pixel-values exclude each other");
     EmbedderOptions options;
     options.device = args.device;
+    options.dtype = args.dtype;
     options.cpuThreads = args.threads;
     options.maxBatch = args.batch;
     const auto embedder
@@ -124,10 +127,12 @@ int runEmbed(const EmbedArgs& args, ModelHost& models)
             {{"text_embeds", DType::F32, {textEmbeds.rows, dim}, bytesOf(textEmbeds.values)},
                 {"image_embeds", DType::F32, {imageEmbeds.rows, dim}, bytesOf(imageEmbeds.values)},
                 {"pixel_values", DType::F32, pixels.shape, bytesOf(pixels.values)}},
-            {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()}});
+            {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()},
+                {"number_format_reason", embedder->numberFormatReason()}});
         return 0;
     }
     nlohmann::json summary {{"model_id", embedder->modelId()}, {"device", embedder->deviceDescription()},
+        {"number_format_reason", embedder->numberFormatReason()},
         {"text_embeds", {{"shape", {textEmbeds.rows, dim}}, {"norms", rowNorms(textEmbeds)}}},
         {"image_embeds", {{"shape", {imageEmbeds.rows, dim}}, {"norms", rowNorms(imageEmbeds)}}},
         {"pixel_values", {{"shape", pixels.shape}}},
@@ -152,6 +157,7 @@ CommandRun addEmbedCommand(CLI::App& parent, const CommandContext& context)
         ->add_option("--pixel-values", args->pixelValuesFile,
             "A safetensors file whose 'pixel_values' [n,3,H,W] is used instead of decoding images")
         ->check(CLI::ExistingFile);
+    addNumberFormatOption(*command, args->dtype);
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     command->add_option("--output", args->output,

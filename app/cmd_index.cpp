@@ -19,6 +19,7 @@ namespace {
 struct IndexArgs {
     std::string library;
     std::string model;
+    std::string dtype = "auto";
     bool json = false;
     int threads = 0;
     long long decodeMemoryMb = 512;
@@ -118,7 +119,7 @@ void printSummary(const IndexSummary& s)
 int runIndex(const IndexArgs& args, ModelHost& models)
 {
     Library library = Library::openForWriting(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Index);
+    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Index, args.dtype);
 
     IndexOptions options;
     options.modelDir = args.model;
@@ -144,10 +145,16 @@ int runIndex(const IndexArgs& args, ModelHost& models)
     const IndexSummary summary = indexLibrary(library, *embedder, roots, options);
     if (bar)
         std::fputc('\n', stderr);
-    if (args.json)
-        std::cout << jsonText(summaryJson(summary)) << std::endl;
-    else
+    if (args.json) {
+        nlohmann::json out = summaryJson(summary);
+        out["device"] = embedder->deviceDescription(); // "CPU bfloat16": the format picked for this CPU
+        out["number_format_reason"] = embedder->numberFormatReason();
+        std::cout << jsonText(out) << std::endl;
+    } else {
         printSummary(summary);
+        std::printf("model on %s (%s)\n", embedder->deviceDescription().c_str(),
+            embedder->numberFormatReason().c_str());
+    }
     return summary.cancelled ? 130 : 0;
 }
 
@@ -158,6 +165,7 @@ CommandRun addIndexCommand(CLI::App& parent, const CommandContext& context)
     auto args = std::make_shared<IndexArgs>();
     CLI::App* command = parent.add_subcommand("index", "Add folders to the library and index their photos");
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    addNumberFormatOption(*command, args->dtype);
     command->add_option("--model", args->model, "Embedding model folder (remembered for the library)")
         ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "One JSON object per progress event, then a summary object");

@@ -25,6 +25,7 @@ constexpr long long kMaxSearchLimit = 1000000;
 struct SearchArgs {
     std::string library;
     std::string model;
+    std::string dtype = "auto";
     int limit = 20;
     std::optional<double> minScore;
     std::string sort = "score";
@@ -96,7 +97,7 @@ SearchQuery toQuery(const SearchArgs& args)
 int runSearch(const SearchArgs& args, ModelHost& models)
 {
     Library library = Library::openForReading(libraryDir(args.library));
-    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Search);
+    auto embedder = loadLibraryEmbedder(models, library, args.model, ModelUse::Search, args.dtype);
     SearchService service(library, *embedder);
     const auto hits = service.search(toQuery(args));
     if (args.json) {
@@ -122,6 +123,7 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
     auto args = std::make_shared<SearchArgs>();
     CLI::App* command = parent.add_subcommand("search", "Find photos by text, by a photo, or both");
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
+    addNumberFormatOption(*command, args->dtype);
     command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
         ->check(CLI::ExistingDirectory);
     command->add_option("--limit", args->limit, "How many photos")->check(wholeNumber(1, kMaxSearchLimit));

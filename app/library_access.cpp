@@ -11,8 +11,8 @@ std::filesystem::path libraryDir(const std::string& option)
     return option.empty() ? Library::defaultDir() : std::filesystem::path(option);
 }
 
-std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(
-    ModelHost& models, const Library& library, const std::string& modelOption, ModelUse use)
+std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(ModelHost& models, const Library& library,
+    const std::string& modelOption, ModelUse use, const std::string& dtype)
 {
     std::filesystem::path model = modelOption;
     if (use == ModelUse::Search) {
@@ -27,7 +27,18 @@ std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(
     }
     PICTOR_CHECK(!model.empty(), "no embedding model chosen for the library at ", library.dir().string(),
         ": pass --model DIR (a Hugging Face CLIP folder)");
-    return models.worker().run(JobPriority::Interactive, [&] { return models.embedder(model, {}); });
+    EmbedderOptions options;
+    options.dtype = dtype;
+    return models.worker().run(JobPriority::Interactive, [&] { return models.embedder(model, options); });
+}
+
+void addNumberFormatOption(CLI::App& command, std::string& dtype)
+{
+    command
+        .add_option("--dtype", dtype,
+            "Number format of the model's matrix products: auto (bfloat16 where the CPU has it natively, "
+            "else float32), float32 or bfloat16")
+        ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
 }
 
 std::string jsonText(const nlohmann::json& value, int indent)

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/embedder.h"
@@ -20,8 +21,12 @@ enum class ModelUse { Index, Search };
 // Index: --model DIR, else the model the library was last indexed with (indexing with --model is how a
 // library changes model). Search: Library::searchModelDir, the window's rule (a note on stderr says so when
 // it is not --model). An error says how to choose one when there is none.
-std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(
-    ModelHost& models, const Library& library, const std::string& modelOption, ModelUse use);
+// `dtype`: the number format (--dtype: auto, float32, bfloat16).
+std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(ModelHost& models, const Library& library,
+    const std::string& modelOption, ModelUse use, const std::string& dtype = "auto");
+
+// --dtype on the commands that embed: the number format of the search model's matrix products.
+void addNumberFormatOption(CLI::App& command, std::string& dtype);
 
 // JSON text for --json output. File names need not be UTF-8 (JSON strings must be): invalid bytes
 // become U+FFFD instead of aborting the output; the catalog keeps the exact bytes.

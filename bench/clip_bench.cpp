@@ -1,6 +1,8 @@
 // CLIP speed in the real ViT-B/32 shapes (random weights made in memory; nothing is downloaded).
 // Prints one JSON line per measurement: image-encode images/s at batch 1/8/32 and text-encode ms/query,
-// for each thread count. Usage: clip_bench [--threads 1,2] [--device cpu|cuda] [--seconds S]
+// for each thread count. Usage: clip_bench [--threads 1,2] [--device cpu|cuda] [--dtype
+// auto|float32|bfloat16]
+// [--seconds S]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +21,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
     std::vector<int> threads {1, 2};
     std::string device = "cpu";
+    std::string dtype = "float32";
     double seconds = 3.0; // minimum measuring time per figure
 };
 
@@ -34,6 +37,8 @@ Options parseOptions(int argc, char** argv)
                 options.threads.push_back(std::stoi(item));
         } else if (key == "--device") {
             options.device = value;
+        } else if (key == "--dtype") {
+            options.dtype = value;
         } else if (key == "--seconds") {
             options.seconds = std::stod(value);
         }
@@ -68,7 +73,8 @@ double timePerCall(Step step, double seconds, const pictor::nn::ComputeDevice& d
 int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
-    const auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
+    auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
+    pictor::nn::applyDtypeChoice(device, options.dtype);
     const auto config = pictor::clip::ClipConfig::vitB32();
     const auto model = pictor::clip::ClipModel::withRandomWeights(config, device, 1234);
     c10::InferenceMode guard;
@@ -78,8 +84,7 @@ int main(int argc, char** argv)
     for (int threads : options.threads) {
         pictor::nn::setCpuThreads(threads);
         for (int batch : {1, 8, 32}) {
-            const at::Tensor pixels = at::randn({batch, 3, config.vision.imageSize, config.vision.imageSize})
-                                          .to(device.device, device.dtype);
+            const at::Tensor pixels = at::randn({batch, 3, config.vision.imageSize, config.vision.imageSize});
             const double seconds = timePerCall([&] { model->encodeImages(pixels); }, options.seconds, device);
             std::printf("{\"bench\":\"image_encode\",\"threads\":%d,\"batch\":%d,\"images_per_s\":%.2f,\"ms_"
                         "per_batch\":"

@@ -32,6 +32,7 @@ struct EmbedderOptions {
     int cpuThreads = 0; // 0: every core
     // Inputs per forward pass. On CPU batch 8 beats 32 (bench/clip_bench, ViT-B/32: 16 vs 10 images/s).
     int maxBatch = 8;
+    std::string dtype = "auto"; // auto (nn::chooseNumberFormat), float32, bfloat16 or float16 (CUDA)
 };
 
 class ImageTextEmbedder {
@@ -44,6 +45,8 @@ public:
     virtual int dimension() const = 0;
     virtual const ImagePreprocessConfig& preprocessing() const = 0;
     virtual std::string deviceDescription() const = 0; // "CPU float32", "CUDA:0 float16"
+    // Why that number format ("native on this CPU (AVX512_BF16)", "as asked"); empty when not said.
+    virtual std::string numberFormatReason() const { return {}; }
     virtual float logitScale() const = 0; // exp() of the checkpoint's logit_scale
 
     // Projected embeddings before L2 normalisation, float32, one row per input.

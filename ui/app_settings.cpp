@@ -106,6 +106,16 @@ void AppSettings::setDevice(const QString& device)
     store().setValue("compute/device", device);
 }
 
+QString AppSettings::numberFormat() const
+{
+    const QString format = store().value("compute/numberFormat", "auto").toString();
+    return format == "float32" || format == "bfloat16" ? format : QStringLiteral("auto");
+}
+void AppSettings::setNumberFormat(const QString& format)
+{
+    store().setValue("compute/numberFormat", format);
+}
+
 int AppSettings::cpuThreads() const
 {
     return qMax(0, store().value("compute/cpuThreads", 0).toInt());

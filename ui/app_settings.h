@@ -50,6 +50,10 @@ public:
     void addRecentPrompt(const QString& prompt);
     QString device() const; // "auto", "cpu" or "cuda"
     void setDevice(const QString& device);
+    // The models' number format: "auto" (bfloat16 where the CPU computes it natively and the model's
+    // quality gate allows it, else float32), "float32" or "bfloat16".
+    QString numberFormat() const;
+    void setNumberFormat(const QString& format);
     int cpuThreads() const; // 0: every core
     void setCpuThreads(int threads);
     // The memory models may take before the least recently used idle ones are unloaded, in GB (10^9 bytes);

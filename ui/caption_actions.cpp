@@ -68,9 +68,11 @@ CaptionActions::CaptionActions(FeatureHost& window)
     });
 }
 
-void CaptionActions::setModel(const QString& dir, const QString& device, int cpuThreads)
+void CaptionActions::setModel(
+    const QString& dir, const QString& device, int cpuThreads, const QString& numberFormat)
 {
-    chat_->setModel(dir.toStdString(), VisionChatOptions {device.toStdString(), cpuThreads});
+    chat_->setModel(
+        dir.toStdString(), VisionChatOptions {device.toStdString(), cpuThreads, numberFormat.toStdString()});
 }
 
 void CaptionActions::addPhotoActions(QMenu* menu, int row)

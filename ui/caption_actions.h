@@ -31,7 +31,8 @@ public:
     QLabel* statusLabel() const { return label_; }
     QAction* captionAllAction() const { return captionAll_; }
 
-    void setModel(const QString& dir, const QString& device, int cpuThreads);
+    void setModel(const QString& dir, const QString& device, int cpuThreads,
+        const QString& numberFormat = QStringLiteral("auto"));
     // Caption and Ask about this photo… for a row (Caption takes the selection when the row is in it).
     void addPhotoActions(QMenu* menu, int row);
     // A background job: the photos without a caption from the model (all of them when `ids` is empty).

@@ -272,10 +272,11 @@ void CreatePanel::resetAdvanced()
     decoderGuidance_->setValue(kDecoderGuidance);
 }
 
-void CreatePanel::setModel(const QString& dir, const QString& device, int cpuThreads)
+void CreatePanel::setModel(
+    const QString& dir, const QString& device, int cpuThreads, const QString& numberFormat)
 {
     modelDir_ = dir.toStdString();
-    engine_->setModel(modelDir_, {device.toStdString(), "auto", cpuThreads});
+    engine_->setModel(modelDir_, {device.toStdString(), numberFormat.toStdString(), cpuThreads});
     if (runId_ == 0) {
         generate_->setEnabled(!dir.isEmpty());
         models_->setVisible(dir.isEmpty());

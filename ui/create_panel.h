@@ -40,7 +40,8 @@ public:
     explicit CreatePanel(FeatureHost& window);
 
     // GUI thread: the unCLIP pipeline folder (empty: none; the panel says how to choose one).
-    void setModel(const QString& dir, const QString& device, int cpuThreads);
+    void setModel(const QString& dir, const QString& device, int cpuThreads,
+        const QString& numberFormat = QStringLiteral("auto"));
     QDockWidget* dock() const { return dock_; }
     GenerationEngine* engine() const { return engine_; }
     int resultCount() const { return static_cast<int>(results_.size()); }

@@ -549,6 +549,7 @@ void MainWindow::applySettings()
     engine_->setLibraryDir(libraryDir_);
     EmbedderOptions options;
     options.device = settings_.device().toStdString();
+    options.dtype = settings_.numberFormat().toStdString();
     options.cpuThreads = settings_.cpuThreads();
     engine_->setModel(settings_.modelDir().toStdString(), options);
     const auto gigabytes = [](int gb, std::uint64_t automatic) {
@@ -558,8 +559,10 @@ void MainWindow::applySettings()
     host_->setBudget(gigabytes(settings_.gpuMemoryGB(), ModelHost::defaultGpuBudget()), MemoryPlace::Gpu);
     host_->setIdleTime(std::chrono::minutes(settings_.modelIdleMinutes()));
     showModelMemory();
-    captions_->setModel(settings_.captionModelDir(), settings_.device(), settings_.cpuThreads());
-    create_->setModel(settings_.generationModelDir(), settings_.device(), settings_.cpuThreads());
+    captions_->setModel(
+        settings_.captionModelDir(), settings_.device(), settings_.cpuThreads(), settings_.numberFormat());
+    create_->setModel(
+        settings_.generationModelDir(), settings_.device(), settings_.cpuThreads(), settings_.numberFormat());
     create_->setOutputFolder(settings_.generatedDir());
     jobs_->setLibraryDir(libraryDir_);
     jobs_->setScanOptions(settings_.excludedPatterns());

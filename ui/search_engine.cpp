@@ -17,11 +17,16 @@ constexpr const char* kNoModel
       "with config.json, model.safetensors, vocab.json, merges.txt and preprocessor_config.json). The "
       "README's \"Getting real model weights\" says more.";
 
+// "clip-vit-base-patch32 (clip, clip-0123…) · CPU bfloat16: native on this CPU (AVX512_BF16)".
 QString describe(const ImageTextEmbedder& model, const std::filesystem::path& dir)
 {
-    return QStringLiteral("%1 (%2, %3) · %4")
-        .arg(QString::fromStdString(modelDisplayName(dir)), QString::fromStdString(model.family()),
-            QString::fromStdString(model.modelId()), QString::fromStdString(model.deviceDescription()));
+    QString status
+        = QStringLiteral("%1 (%2, %3) · %4")
+              .arg(QString::fromStdString(modelDisplayName(dir)), QString::fromStdString(model.family()),
+                  QString::fromStdString(model.modelId()), QString::fromStdString(model.deviceDescription()));
+    if (const std::string reason = model.numberFormatReason(); !reason.empty())
+        status += QStringLiteral(": ") + QString::fromStdString(reason);
+    return status;
 }
 
 bool samePath(const std::filesystem::path& a, const std::filesystem::path& b)

@@ -44,6 +44,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       generationModelDir_(new QLineEdit(this)),
       generatedDir_(new QLineEdit(this)),
       device_(new QComboBox(this)),
+      numberFormat_(new QComboBox(this)),
       threads_(new QSpinBox(this)),
       modelMemory_(new QSpinBox(this)),
       gpuMemory_(new QSpinBox(this)),
@@ -78,6 +79,15 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
     device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
     form->addRow(tr("Device"), device_);
+    numberFormat_->setObjectName(QStringLiteral("numberFormat"));
+    numberFormat_->addItem(
+        tr("Automatic (bfloat16 where this CPU computes it natively)"), QStringLiteral("auto"));
+    numberFormat_->addItem(tr("float32"), QStringLiteral("float32"));
+    numberFormat_->addItem(tr("bfloat16"), QStringLiteral("bfloat16"));
+    numberFormat_->setToolTip(
+        tr("The number format of the models' matrix products. Automatic picks bfloat16 "
+           "only for models whose quality it keeps; the status bar says what was chosen."));
+    form->addRow(tr("Number format"), numberFormat_);
     threads_->setObjectName(QStringLiteral("cpuThreads"));
     threads_->setRange(0, 256);
     threads_->setSpecialValueText(tr("all cores (%1)").arg(QThread::idealThreadCount()));
@@ -136,6 +146,7 @@ void SettingsDialog::load(const AppSettings& settings)
     generationModelDir_->setText(settings.generationModelDir());
     generatedDir_->setText(settings.generatedDir());
     device_->setCurrentIndex(qMax(0, device_->findData(settings.device())));
+    numberFormat_->setCurrentIndex(qMax(0, numberFormat_->findData(settings.numberFormat())));
     threads_->setValue(settings.cpuThreads());
     modelMemory_->setValue(settings.modelMemoryGB());
     gpuMemory_->setValue(settings.gpuMemoryGB());
@@ -154,6 +165,7 @@ void SettingsDialog::save(AppSettings& settings) const
     settings.setGenerationModelDir(generationModelDir_->text().trimmed());
     settings.setGeneratedDir(generatedDir_->text().trimmed());
     settings.setDevice(device_->currentData().toString());
+    settings.setNumberFormat(numberFormat_->currentData().toString());
     settings.setCpuThreads(threads_->value());
     settings.setModelMemoryGB(modelMemory_->value());
     settings.setGpuMemoryGB(gpuMemory_->value());

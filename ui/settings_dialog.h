@@ -28,6 +28,7 @@ private:
     QLineEdit* generationModelDir_;
     QLineEdit* generatedDir_;
     QComboBox* device_;
+    QComboBox* numberFormat_;
     QSpinBox* threads_;
     QSpinBox* modelMemory_;
     QSpinBox* gpuMemory_;

@@ -32,8 +32,8 @@ ComputeDevice resolveDevice(DeviceChoice choice)
     if (choice == DeviceChoice::Cuda)
         PICTOR_CHECK(cuda, "CUDA was requested but this LibTorch has no CUDA support or no GPU is present");
     if (choice != DeviceChoice::Cpu && cuda)
-        return {at::Device(at::kCUDA, 0), at::kHalf};
-    return {at::kCPU, at::kFloat};
+        return {at::Device(at::kCUDA, 0), at::kHalf, "the GPU's format"};
+    return {at::kCPU, at::kFloat, "float32"};
 }
 
 void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
@@ -50,6 +50,23 @@ void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
         compute.dtype = at::kHalf;
     } else
         PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16 or float16)");
+}
+
+void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, bool familyAllowsCpuBfloat16)
+{
+    if (asked != "auto") {
+        applyDtypeChoice(compute, asked);
+        compute.formatReason = "as asked";
+    } else if (compute.device.is_cuda()) {
+        compute.formatReason = "the GPU's format";
+    } else if (!familyAllowsCpuBfloat16) {
+        compute.formatReason = "this model's CPU format";
+    } else if (cpuHasFastBfloat16()) {
+        compute.dtype = at::kBFloat16;
+        compute.formatReason = "native on this CPU (AVX512_BF16)";
+    } else {
+        compute.formatReason = "this CPU has no native bfloat16";
+    }
 }
 
 bool cpuHasFastBfloat16()

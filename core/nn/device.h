@@ -15,6 +15,7 @@ DeviceChoice parseDeviceChoice(const std::string& text);
 struct ComputeDevice {
     at::Device device = at::kCPU;
     at::ScalarType dtype = at::kFloat;
+    std::string formatReason; // why this number format, for a person ("native on this CPU (AVX512_BF16)")
     std::string describe() const; // "CPU float32", "CUDA:0 float16"
 };
 
@@ -25,6 +26,12 @@ ComputeDevice resolveDevice(DeviceChoice choice);
 // Applies a number format asked for by name: "float32", "bfloat16", "float16" (or f32, bf16, f16); "auto"
 // leaves `compute` as it is (each family decides what auto means). float16 runs only on CUDA.
 void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype);
+
+// The number format of a model family on this machine, picked at run time (one binary for every x86-64
+// CPU): "auto" is bfloat16 on a CPU that computes it natively when the family allows it (its quality gate
+// passed: tests/parity), float32 on other CPUs, the device's default on CUDA; a format named ("float32",
+// "bfloat16", "float16") is used as asked. Sets compute.dtype and compute.formatReason.
+void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, bool familyAllowsCpuBfloat16);
 
 // Whether this CPU computes bfloat16 natively (AVX512_BF16, which also comes with AMX), checked at run time:
 // the build machine says nothing about the user's. Where it does, LibTorch's bfloat16 convolutions and

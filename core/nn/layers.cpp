@@ -61,6 +61,13 @@ void LayerNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)
 
 at::Tensor LayerNorm::forward(const at::Tensor& x) const
 {
+    // bfloat16 weights on the CPU: the statistics in float32 (8 bits of mantissa lose the variance of wide
+    // activations; LibTorch's bfloat16 kernel is also slower), the result in the input's format (a
+    // float32 residual stream stays float32).
+    if (weight.scalar_type() == at::kBFloat16 && x.is_cpu())
+        return at::layer_norm(
+            x.to(at::kFloat), {weight.size(0)}, weight.to(at::kFloat), bias.to(at::kFloat), eps)
+            .to(x.scalar_type());
     return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
 }
 
@@ -125,8 +132,16 @@ at::Tensor SelfAttention::forward(
     const at::Tensor key_states = split_heads(k_proj.forward(hidden_states));
     const at::Tensor value_states = split_heads(v_proj.forward(hidden_states));
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-    at::Tensor attn_output
-        = scaledDotProductAttention(query_states, key_states, value_states, additiveMask, scale);
+    // bfloat16 on the CPU: scores, softmax and the weighted sum in float32. For short sequences (a ViT's
+    // 50 tokens, a query's 10) they are a small part of the time and most of bfloat16's error.
+    const bool wider = query_states.scalar_type() == at::kBFloat16 && query_states.is_cpu();
+    auto widened = [&](const at::Tensor& t) { return wider ? t.to(at::kFloat) : t; };
+    std::optional<at::Tensor> mask = additiveMask;
+    if (wider && mask)
+        mask = mask->to(at::kFloat);
+    at::Tensor attn_output = scaledDotProductAttention(
+        widened(query_states), widened(key_states), widened(value_states), mask, scale)
+                                 .to(query_states.scalar_type());
     attn_output = attn_output.transpose(1, 2).reshape({batch, tokens, heads * head_dim});
     return out_proj.forward(attn_output);
 }
@@ -140,15 +155,22 @@ void Mlp::declare(const Scope& scope, std::int64_t hidden, std::int64_t intermed
 
 at::Tensor Mlp::forward(const at::Tensor& x) const
 {
-    return fc2.forward(activate(fc1.forward(x), activation));
+    const at::Tensor hidden = fc1.forward(x);
+    if (hidden.scalar_type() == at::kBFloat16 && hidden.is_cpu()) // the activation's curve in float32
+        return fc2.forward(activate(hidden.to(at::kFloat), activation).to(at::kBFloat16));
+    return fc2.forward(activate(hidden, activation));
 }
 
 at::Tensor EncoderLayer::forward(
     const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
 {
-    at::Tensor residual = hidden_states;
-    at::Tensor x = residual + self_attn.forward(layer_norm1.forward(hidden_states), additiveMask);
-    return x + mlp.forward(layer_norm2.forward(x));
+    // The residual stream may be wider than the weights (float32 around bfloat16 matrix products: see
+    // keepResidualsInFloat32); each sublayer computes in the weights' format.
+    const at::ScalarType working = mlp.fc1.weight.scalar_type();
+    const at::ScalarType stream = hidden_states.scalar_type();
+    at::Tensor x = hidden_states
+        + self_attn.forward(layer_norm1.forward(hidden_states).to(working), additiveMask).to(stream);
+    return x + mlp.forward(layer_norm2.forward(x).to(working)).to(stream);
 }
 
 void Encoder::declare(const Scope& scope, const EncoderConfig& config)

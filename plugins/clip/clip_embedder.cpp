@@ -6,11 +6,11 @@
 #include <c10/core/InferenceMode.h>
 
 #include "core/error.h"
+#include "core/model_id.h"
 #include "core/nn/device.h"
 #include "core/text/clip_tokenizer.h"
 #include "plugins/clip/clip_family.h"
 #include "plugins/clip/clip_model.h"
-#include "core/model_id.h"
 
 namespace pictor::clip {
 namespace {
@@ -39,7 +39,11 @@ public:
     ClipEmbedder(const std::filesystem::path& modelDir, const EmbedderOptions& options) : options_(options)
     {
         nn::setCpuThreads(options.cpuThreads);
-        model_ = ClipModel::load(modelDir, nn::resolveDevice(nn::parseDeviceChoice(options.device)));
+        nn::ComputeDevice compute = nn::resolveDevice(nn::parseDeviceChoice(options.device));
+        // CLIP allows bfloat16 matrix products on the CPU (norms and the softmax stay float32): its gate is
+        // tests/parity ClipNumberFormats (cosine to float32, retrieval on 2,000 photos).
+        nn::chooseNumberFormat(compute, options.dtype, true);
+        model_ = ClipModel::load(modelDir, compute);
         tokenizer_ = ClipTokenizer::fromFolder(modelDir);
         preprocess_ = loadPreprocessConfig(modelDir / "preprocessor_config.json");
         PICTOR_CHECK(tokenizer_->vocabSize() <= model_->config().text.vocabSize,
@@ -58,6 +62,7 @@ public:
     int dimension() const override { return static_cast<int>(model_->config().projectionDim); }
     const ImagePreprocessConfig& preprocessing() const override { return preprocess_; }
     std::string deviceDescription() const override { return model_->device().describe(); }
+    std::string numberFormatReason() const override { return model_->device().formatReason; }
     float logitScale() const override { return std::exp(model_->logitScale()); }
 
     EmbeddingMatrix embedTexts(const std::vector<std::string>& texts) override

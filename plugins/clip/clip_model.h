@@ -31,6 +31,9 @@ struct ClipTextTower {
     at::Tensor token_embedding, position_embedding;
     nn::Encoder encoder;
     nn::LayerNorm final_layer_norm;
+    // The residual stream and the outputs in float32 around bfloat16 matrix products (see
+    // ClipModel::applyMixedFormat); off, everything runs in the weights' format.
+    bool residualsInFloat32 = false;
 
     void declare(const nn::Scope& scope, const ClipTextConfig& textConfig); // scope: "text_model"
     // input_ids, attention_mask: [batch, tokens] int64.
@@ -45,6 +48,7 @@ struct ClipVisionTower {
     nn::Conv2d patch_embedding; // no bias
     nn::LayerNorm pre_layrnorm, post_layernorm; // sic: the upstream spelling
     nn::Encoder encoder;
+    bool residualsInFloat32 = false; // as ClipTextTower's
 
     void declare(const nn::Scope& scope, const ClipVisionConfig& visionConfig); // scope: "vision_model"
     // Embeddings + pre_layrnorm: the input of encoder layer 0. pixel_values: [batch, 3, H, W].
@@ -79,6 +83,8 @@ public:
     static const std::vector<std::string>& ignorableKeys();
 
 private:
+    static bool usesMixedFormat(const nn::ComputeDevice& device);
+    void applyMixedFormat(const nn::ParameterTable& table);
     ClipModel() = default;
     void declare(nn::ParameterTable& table);
 

@@ -28,7 +28,7 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
     nn::setCpuThreads(options.cpuThreads);
     std::shared_ptr<LlavaEngine> engine(new LlavaEngine());
     nn::ComputeDevice device = nn::resolveDevice(nn::parseDeviceChoice(options.device));
-    nn::applyDtypeChoice(device, options.dtype);
+    nn::chooseNumberFormat(device, options.dtype, false); // float32 on CPUs until the 8-bit work lands
     engine->impl_->model = LlavaModel::load(modelDir, device);
     engine->impl_->preprocess = loadPreprocessConfig(modelDir / "preprocessor_config.json");
     const auto& vision = engine->impl_->model->config().vision;

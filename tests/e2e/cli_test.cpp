@@ -104,8 +104,8 @@ TEST(Cli, EmbedMatchesTheReferenceEndToEnd)
     const auto texts = nlohmann::json::parse(readFile(cases() / "texts.json"));
     const auto images = nlohmann::json::parse(readFile(cases() / "images.json")).at("images");
     const auto output = test::scratchDir("embed") / "out.safetensors";
-    std::vector<std::string> args {
-        "embed", "--model", clipFixture().string(), "--device", "cpu", "--output", output.string()};
+    std::vector<std::string> args {"embed", "--model", clipFixture().string(), "--device", "cpu", "--dtype",
+        "float32", "--output", output.string()};
     for (const auto& text : texts)
         args.insert(args.end(), {"--text", text.get<std::string>()});
     for (const auto& image : images)
@@ -128,8 +128,9 @@ TEST(Cli, EmbedMatchesTheReferenceEndToEnd)
 TEST(Cli, EmbedFromPixelValuesMatchesTheReference)
 {
     const auto output = test::scratchDir("embed") / "pixels.safetensors";
-    const auto result = runPictor({"embed", "--model", clipFixture().string(), "--pixel-values",
-        (cases() / "expected_pixel_values.safetensors").string(), "--output", output.string()});
+    const auto result
+        = runPictor({"embed", "--model", clipFixture().string(), "--dtype", "float32", "--pixel-values",
+            (cases() / "expected_pixel_values.safetensors").string(), "--output", output.string()});
     ASSERT_EQ(result.status, 0) << result.err;
     const auto ours = SafetensorsFile::open(output);
     const auto expected = SafetensorsFile::open(cases() / "expected_image_embeds.safetensors");

@@ -428,7 +428,7 @@ void GuiModelsTest::useForSearchAndCaptionsSetTheModels()
 
     // A model the host holds says so, with where it runs.
     window->host()->worker().run(JobPriority::Interactive, [&] {
-        return window->host()->embedder(fixture("clip-tiny-a").toStdString(), {"cpu", 1, 8});
+        return window->host()->embedder(fixture("clip-tiny-a").toStdString(), {"cpu", 1, 8, "float32"});
     });
     dialog->refresh();
     QVERIFY(listed.size() == 4 || listed.wait(20'000));

@@ -376,6 +376,14 @@ void GuiTest::searchesLikeTheCli()
         return;
     MainWindow& window = *opened;
     QCOMPARE(window.galleryModel()->librarySize(), std::size_t(40));
+    // The status bar names the number format picked for this CPU, and why.
+    QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
+    QVERIFY(cpuinfo.open(QIODevice::ReadOnly));
+    const bool nativeBfloat16 = cpuinfo.readAll().contains(" avx512_bf16");
+    const QString modelStatus = window.findChild<QLabel*>(QStringLiteral("modelLabel"))->text();
+    QVERIFY2(modelStatus.contains(nativeBfloat16 ? QStringLiteral("CPU bfloat16: native on this CPU")
+                                                 : QStringLiteral("CPU float32: this CPU has no native bfloat16")),
+        qPrintable(modelStatus));
 
     const QStringList base {QStringLiteral("search"), QStringLiteral("--library"), library,
         QStringLiteral("--json"), QStringLiteral("--limit"), QStringLiteral("200")};
@@ -557,6 +565,7 @@ void GuiTest::settingsPersist()
         settings.setModelsDir(QStringLiteral("/srv/models"));
         settings.setModelDir(fixtureModel());
         settings.setDevice(QStringLiteral("cpu"));
+        settings.setNumberFormat(QStringLiteral("bfloat16"));
         settings.setCpuThreads(3);
         settings.setModelMemoryGB(6);
         settings.setModelIdleMinutes(3);
@@ -570,6 +579,7 @@ void GuiTest::settingsPersist()
     QCOMPARE(again.modelsDir(), QStringLiteral("/srv/models"));
     QCOMPARE(again.modelDir(), fixtureModel());
     QCOMPARE(again.device(), QStringLiteral("cpu"));
+    QCOMPARE(again.numberFormat(), QStringLiteral("bfloat16"));
     QCOMPARE(again.cpuThreads(), 3);
     QCOMPARE(again.modelMemoryGB(), 6);
     QCOMPARE(again.modelIdleMinutes(), 3);

@@ -23,7 +23,7 @@ namespace {
 using test::loadGolden;
 using test::tensorsWithin;
 
-const nn::ComputeDevice kCpu {at::kCPU, at::kFloat};
+const nn::ComputeDevice kCpu {at::kCPU, at::kFloat, "float32"};
 constexpr double kModuleTol = 1e-4; // per-module forwards: 1e-4 + 1e-4 |ref|
 constexpr double kSchedulerTol = 1e-5;
 constexpr double kPipelineTol = 1e-3; // end to end: intermediates 1e-3 + 1e-3 |ref|

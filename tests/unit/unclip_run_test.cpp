@@ -292,7 +292,7 @@ TEST(UnclipRun, Fp16VariantsAndShardedWeightsLoad)
     std::ofstream(root / "text_proj" / "diffusion_pytorch_model.safetensors.index.json")
         << nlohmann::json {{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump();
 
-    const nn::ComputeDevice cpu {at::kCPU, at::kFloat};
+    const nn::ComputeDevice cpu {at::kCPU, at::kFloat, "float32"};
     const auto golden = SafetensorsFile::open(pipeline() / "cases" / "decoder_t460.safetensors");
     auto in = [&](const char* name) { return nn::tensorFromView(golden->at(name)).clone(); };
     const unclip::UNet::Conditioning conditioning {
