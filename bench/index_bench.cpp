@@ -20,7 +20,7 @@
 //
 //   index_bench [--photos DIR | --n 40] [--threads 2] [--decode-threads 0] [--full-decode]
 //               [--catalog-size 100000] [--rescan-size 0] [--work DIR] [--keep] [--fixtures DIR] [--model
-//               DIR] [--seed 0]
+//               DIR] [--seed 0] [--dtype auto|float32|bfloat16]
 // --n 0 skips the photos and the index run (the model-only line then times 40 images).
 // --model DIR uses an existing model folder instead of writing the random ViT-B/32 one; --f16 writes
 // that one's weights as F16 (converted to float32 copies at load) instead of F32 (aliasing the mapping).
@@ -89,6 +89,7 @@ struct Options {
     fs::path fixtures;
     fs::path model; // an existing model folder instead of the generated ViT-B/32
     bool f16 = false; // write the generated weights as F16 instead of F32
+    std::string dtype = "auto"; // the embedder's number format (EmbedderOptions::dtype)
     std::uint64_t seed = 0;
 };
 
@@ -127,6 +128,8 @@ Options parseOptions(int argc, char** argv)
             options.model = value();
         else if (arg == "--f16")
             options.f16 = true;
+        else if (arg == "--dtype")
+            options.dtype = value();
         else if (arg == "--seed")
             options.seed = std::stoull(value());
         else
@@ -582,6 +585,7 @@ int run(const Options& options)
     embedderOptions.device = "cpu";
     embedderOptions.cpuThreads = options.threads;
     embedderOptions.maxBatch = 8;
+    embedderOptions.dtype = options.dtype;
     start = Clock::now();
     auto embedder = pictor::clip::loadClipEmbedder(modelDir, embedderOptions);
     const double loadSeconds = secondsSince(start);
@@ -600,7 +604,8 @@ int run(const Options& options)
                 ? std::string("ViT-B/32 shapes, random ") + (options.f16 ? "F16" : "F32") + " weights"
                 : options.model.string()},
         {"model_dir", modelDir.string()}, {"model_id", embedder->modelId()},
-        {"device", embedder->deviceDescription()}, {"threads", options.threads},
+        {"device", embedder->deviceDescription()}, {"number_format_reason", embedder->numberFormatReason()},
+        {"threads", options.threads},
         {"nproc", std::thread::hardware_concurrency()}, {"omp_wait_policy", omp ? omp : ""},
         {"seconds_write_model", round3(writeSeconds)}, {"seconds_load_model", round3(loadSeconds)},
         {"seconds_warmup_batch8", round3(warmSeconds)}, {"rss_after_load_mb", round3(currentRssMb())},
