@@ -172,7 +172,8 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     command
         ->add_option("--dtype", args->dtype,
-            "Number format: auto (float32 on the CPU), float32 or bfloat16; float16 on CUDA")
+            "Number format: auto (bfloat16 on CPUs that compute it natively, else float32), float32 or "
+            "bfloat16; float16 on CUDA")
         ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(wholeNumber(0, kMaxThreads));

@@ -605,11 +605,11 @@ int run(const Options& options)
                 : options.model.string()},
         {"model_dir", modelDir.string()}, {"model_id", embedder->modelId()},
         {"device", embedder->deviceDescription()}, {"number_format_reason", embedder->numberFormatReason()},
-        {"threads", options.threads},
-        {"nproc", std::thread::hardware_concurrency()}, {"omp_wait_policy", omp ? omp : ""},
-        {"seconds_write_model", round3(writeSeconds)}, {"seconds_load_model", round3(loadSeconds)},
-        {"seconds_warmup_batch8", round3(warmSeconds)}, {"rss_after_load_mb", round3(currentRssMb())},
-        {"peak_rss_after_warmup_mb", round3(peakRssMb())}, {"load_avg_1m", loadAverage()}});
+        {"threads", options.threads}, {"nproc", std::thread::hardware_concurrency()},
+        {"omp_wait_policy", omp ? omp : ""}, {"seconds_write_model", round3(writeSeconds)},
+        {"seconds_load_model", round3(loadSeconds)}, {"seconds_warmup_batch8", round3(warmSeconds)},
+        {"rss_after_load_mb", round3(currentRssMb())}, {"peak_rss_after_warmup_mb", round3(peakRssMb())},
+        {"load_avg_1m", loadAverage()}});
 
     // Photos.
     fs::path photos = options.photos;

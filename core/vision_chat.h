@@ -20,7 +20,8 @@ namespace pictor {
 struct VisionChatOptions {
     std::string device = "auto"; // auto, cpu or cuda
     int cpuThreads = 0; // 0: every core
-    std::string dtype = "auto"; // auto (the device's default), float32, bfloat16 or float16 (CUDA)
+    std::string dtype = "auto"; // auto (nn::chooseNumberFormat: bfloat16 on CPUs that compute it natively),
+                                // float32, bfloat16, float16 (CUDA)
 };
 
 // One earlier turn of a conversation.

@@ -262,11 +262,12 @@ std::shared_ptr<Model> acquireModel(ModelHost& host, const char* kind, const cha
 std::shared_ptr<ImageTextEmbedder> ModelHost::embedder(
     const std::filesystem::path& dir, const EmbedderOptions& options)
 {
-    const std::string settings = options.device + "/" + options.dtype + "/" + std::to_string(options.cpuThreads)
-        + "/" + std::to_string(options.maxBatch);
+    const std::string settings = options.device + "/" + options.dtype + "/"
+        + std::to_string(options.cpuThreads) + "/" + std::to_string(options.maxBatch);
     const MemoryPlace place = placeFor(options.device);
     return acquireModel<ImageTextEmbedder>(*this, "embedding", "embedding", dir, settings,
-        estimateBytes(dir, wantsHalf(place, options.dtype)), place, [&] { return registry().loadEmbedder(dir, options); });
+        estimateBytes(dir, wantsHalf(place, options.dtype)), place,
+        [&] { return registry().loadEmbedder(dir, options); });
 }
 
 std::shared_ptr<VisionChat> ModelHost::visionChat(

@@ -28,7 +28,10 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
     nn::setCpuThreads(options.cpuThreads);
     std::shared_ptr<LlavaEngine> engine(new LlavaEngine());
     nn::ComputeDevice device = nn::resolveDevice(nn::parseDeviceChoice(options.device));
-    nn::chooseNumberFormat(device, options.dtype, false); // float32 on CPUs until the 8-bit work lands
+    // bfloat16 on CPUs that compute it natively: its gate is tests/parity LlavaNumberFormats (the top token
+    // agrees with float32 at >= 95 % of the fixtures' positions); norms, attention and activations stay
+    // float32 inside the shared blocks.
+    nn::chooseNumberFormat(device, options.dtype, true);
     engine->impl_->model = LlavaModel::load(modelDir, device);
     engine->impl_->preprocess = loadPreprocessConfig(modelDir / "preprocessor_config.json");
     const auto& vision = engine->impl_->model->config().vision;

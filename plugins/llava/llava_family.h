@@ -19,7 +19,7 @@ namespace pictor::llava {
 
 struct LlavaOptions {
     std::string device = "auto"; // auto, cpu or cuda
-    std::string dtype = "auto"; // auto (float32 on the CPU, float16 on CUDA), float32, bfloat16, float16
+    std::string dtype = "auto"; // auto (nn::chooseNumberFormat), float32, bfloat16, float16 (CUDA)
     int cpuThreads = 0; // 0: every core
     // Positions per prefill chunk when a prompt is appended in steps (beginAppend / appendStep).
     std::int64_t prefillChunk = 32;

@@ -4,9 +4,9 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/model_id.h"
 #include "core/nn/binder.h"
 #include "plugins/clip/clip_model.h"
-#include "core/model_id.h"
 #include "plugins/llava/llava_names.h"
 #include "plugins/llava/llava_stepwise.h"
 #include "plugins/llava/siglip_vision.h"

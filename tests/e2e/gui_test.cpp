@@ -381,8 +381,9 @@ void GuiTest::searchesLikeTheCli()
     QVERIFY(cpuinfo.open(QIODevice::ReadOnly));
     const bool nativeBfloat16 = cpuinfo.readAll().contains(" avx512_bf16");
     const QString modelStatus = window.findChild<QLabel*>(QStringLiteral("modelLabel"))->text();
-    QVERIFY2(modelStatus.contains(nativeBfloat16 ? QStringLiteral("CPU bfloat16: native on this CPU")
-                                                 : QStringLiteral("CPU float32: this CPU has no native bfloat16")),
+    QVERIFY2(
+        modelStatus.contains(nativeBfloat16 ? QStringLiteral("CPU bfloat16: native on this CPU")
+                                            : QStringLiteral("CPU float32: this CPU has no native bfloat16")),
         qPrintable(modelStatus));
 
     const QStringList base {QStringLiteral("search"), QStringLiteral("--library"), library,
