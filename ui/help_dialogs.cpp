@@ -36,7 +36,7 @@ QString shortcutsText()
         {"Enter / double-click", "Open the photo"},
         {"Left / Right", "Previous / next photo in the viewer"},
         {"Esc", "Close the viewer; clear the search"},
-        {"T (in a photo's menu)", "Add a tag"},
+        {"T", "Tag the selected photos, or the photo in the viewer"},
         {"Ctrl+G", "Create (pictures from words)"},
         {"Ctrl+,", "Settings"},
         {"Ctrl+Q", "Quit"},

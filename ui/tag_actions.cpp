@@ -4,6 +4,7 @@
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QMenu>
+#include <QShortcut>
 #include <set>
 
 #include "indexer/catalog.h"
@@ -20,6 +21,24 @@ namespace {
 TagActions::TagActions(FeatureHost& window) : QObject(window.windowWidget()), window_(window)
 {
     window.addPhotoMenuActions([this](QMenu* menu, int row) { addPhotoActions(menu, row); });
+    // T tags the photo in the viewer, else the selection (a text field keeps its letters: Qt gives
+    // typing precedence over one-key shortcuts).
+    auto* shortcut = new QShortcut(QKeySequence(Qt::Key_T), window.windowWidget());
+    shortcut->setObjectName(QStringLiteral("tagShortcut"));
+    connect(shortcut, &QShortcut::activated, this, [this] {
+        const int viewed = window_.viewerRow();
+        std::vector<std::int64_t> ids;
+        if (viewed >= 0) {
+            ids = {window_.photoAt(viewed).id}; // the photo shown, not a selection behind the viewer
+        } else {
+            for (const int row : window_.selectedRows())
+                if (const qint64 id = window_.photoAt(row).id; id > 0)
+                    ids.push_back(id);
+        }
+        std::erase_if(ids, [](std::int64_t id) { return id <= 0; });
+        if (!ids.empty())
+            askAndAdd(ids);
+    });
 }
 
 std::vector<std::int64_t> TagActions::photosFor(int row) const

@@ -1325,6 +1325,30 @@ void GuiTest::tagsFromTheContextMenuAreListedAndFilter()
         QStringLiteral("Beach"), Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(left.size(), 1);
     QCOMPARE(left.front()->text(1), QStringLiteral("1"));
+
+    // The keyboard: T tags the photo shown in the viewer.
+    window->filterBar()->setTag({});
+    QTRY_COMPARE(window->galleryModel()->rowCount(), 4); // all photos again
+    window->openViewer(3);
+    const qint64 viewed = window->photoAt(3).id;
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&*window));
+    QTest::keyClick(window->viewer(), Qt::Key_T);
+    auto shownDialog = [&]() -> QInputDialog* {
+        for (auto* asked : window->findChildren<QInputDialog*>(QStringLiteral("addTagDialog")))
+            if (asked->isVisible())
+                return asked;
+        return nullptr;
+    };
+    QTRY_VERIFY((dialog = shownDialog()) != nullptr);
+    dialog->setTextValue(QStringLiteral("Sea"));
+    dialog->accept();
+    waitForIndexing(*window);
+    const auto sea
+        = window->sidebar()->tree()->findItems(QStringLiteral("Sea"), Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(sea.size(), 1);
+    QCOMPARE(sea.front()->text(1), QStringLiteral("1"));
+    QCOMPARE(window->photoAt(window->viewerRow()).id, viewed);
 }
 
 // View › Duplicates groups a copy with its original, best first, and "Keep best" removes the other from
