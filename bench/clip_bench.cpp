@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
     std::vector<int> threads {1, 2};
     std::string device = "cpu";
-    std::string dtype = "float32";
+    std::string dtype = "auto"; // nn::chooseNumberFormat, as the app picks it
     double seconds = 3.0; // minimum measuring time per figure
 };
 
@@ -74,7 +74,7 @@ int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
     auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
-    pictor::nn::applyDtypeChoice(device, options.dtype);
+    pictor::nn::chooseNumberFormat(device, options.dtype, true);
     const auto config = pictor::clip::ClipConfig::vitB32();
     const auto model = pictor::clip::ClipModel::withRandomWeights(config, device, 1234);
     c10::InferenceMode guard;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace pictor {
 namespace {
@@ -99,8 +100,8 @@ std::int64_t applyAutoTag(Catalog& catalog, const std::string& modelId, const st
             break; // best first
         if (std::binary_search(exclusions.begin(), exclusions.end(), score.photoId))
             continue;
-        catalog.addAutoTag(score.photoId, tag, source, score.score, threshold);
-        ++tagged;
+        if (catalog.addAutoTag(score.photoId, tag, source, score.score, threshold))
+            ++tagged;
     }
     transaction.commit();
     return tagged;
@@ -117,22 +118,37 @@ NewPhotoAutoTagger::NewPhotoAutoTagger(const Catalog& catalog, std::string model
     }
 }
 
+void NewPhotoAutoTagger::prepare(std::size_t dimension)
+{
+    for (auto it = rules_.begin(); it != rules_.end();) {
+        try {
+            if (it->vector.empty())
+                it->vector = embedTexts_({it->rule.tag, it->rule.prompts});
+            PICTOR_CHECK(it->vector.size() == dimension, "its prompts give ", it->vector.size(),
+                " values, the photos' embeddings ", dimension);
+            ++it;
+        } catch (const std::exception& e) {
+            // A rule that cannot be applied must not stop the indexing: it is left out of this run.
+            PICTOR_LOG_WARN("the zero-shot rule for '", it->rule.tag, "' is not applied: ", e.what());
+            it = rules_.erase(it);
+        }
+    }
+}
+
 int NewPhotoAutoTagger::tag(Catalog& catalog, std::int64_t photoId, std::span<const float> unitEmbedding)
 {
     int given = 0;
     for (Rule& rule : rules_) {
-        if (rule.vector.empty())
-            rule.vector = embedTexts_({rule.rule.tag, rule.rule.prompts});
-        PICTOR_CHECK(rule.vector.size() == unitEmbedding.size(), "the tag '", rule.rule.tag, "' has ",
-            rule.vector.size(), " values, the photo's embedding ", unitEmbedding.size());
+        if (rule.vector.size() != unitEmbedding.size())
+            continue; // prepare() was not called for this dimension
         double score = 0;
         for (std::size_t i = 0; i < unitEmbedding.size(); ++i)
             score += static_cast<double>(unitEmbedding[i]) * rule.vector[i];
         if (score < rule.rule.threshold
             || std::binary_search(rule.exclusions.begin(), rule.exclusions.end(), photoId))
             continue;
-        catalog.addAutoTag(photoId, rule.rule.tag, autoTagSource(modelId_), score, rule.rule.threshold);
-        ++given;
+        if (catalog.addAutoTag(photoId, rule.rule.tag, autoTagSource(modelId_), score, rule.rule.threshold))
+            ++given;
     }
     return given;
 }

@@ -46,16 +46,19 @@ std::int64_t applyAutoTag(Catalog& catalog, const std::string& modelId, const st
     const std::vector<PhotoScore>& scores, double threshold);
 
 // The zero-shot rules of one model applied to the photos an index run embeds, so new photos get their
-// tags as they arrive. The prompts are embedded once, at the first photo (a run with nothing new embeds
-// no text); `embedTexts` runs that (on the compute worker, in the index job).
+// tags as they arrive. The prompts are embedded once, before the first batch with photos (a run with
+// nothing new embeds no text); `embedTexts` runs that (on the compute worker, in the index job).
 class NewPhotoAutoTagger {
 public:
     using TextEmbedding = std::function<std::vector<float>(const TagDefinition&)>;
     NewPhotoAutoTagger(const Catalog& catalog, std::string modelId, TextEmbedding embedTexts);
 
     bool empty() const { return rules_.empty(); }
-    // Within the caller's transaction: tags the photo by every rule its unit embedding meets; returns how
-    // many tags it got.
+    // Embeds the rules' prompts (once), outside any transaction: a rule that fails, or whose vectors are
+    // not `dimension` long, is logged and left out; it never stops the indexing.
+    void prepare(std::size_t dimension);
+    // Within the caller's transaction, after prepare(): tags the photo by every rule its unit embedding
+    // meets; returns how many tags it got.
     int tag(Catalog& catalog, std::int64_t photoId, std::span<const float> unitEmbedding);
 
 private:

@@ -266,7 +266,8 @@ public:
     // letter case takes that one's spelling. Idempotent. Empty tags are an error.
     void addTag(std::int64_t photoId, std::string_view tag, std::string_view source);
     // A zero-shot tag: `source` is "auto:<model id>"; replaces that source's earlier score for the photo.
-    void addAutoTag(
+    // False when the photo is no longer in the catalog.
+    bool addAutoTag(
         std::int64_t photoId, std::string_view tag, std::string_view source, double score, double threshold);
     // Removes `tag` given by `source` from every photo (before a zero-shot tag is applied again); returns how
     // many photos lost it.

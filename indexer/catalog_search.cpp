@@ -330,21 +330,25 @@ std::vector<TagRecord> Catalog::tags(std::int64_t photoId) const
     return out;
 }
 
-void Catalog::addAutoTag(
+bool Catalog::addAutoTag(
     std::int64_t photoId, std::string_view tag, std::string_view source, double score, double threshold)
 {
     impl_->checkWritable();
     auto& db = impl_->db;
     Savepoint savepoint(db);
     const std::string normal = storedSpelling(db, tag);
-    db.query(
-          "INSERT INTO tags(photo_id, tag, source, created_at, score, threshold) VALUES (?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT(photo_id, tag, source) DO UPDATE SET score = excluded.score, threshold = "
-          "excluded.threshold")
+    // A photo removed since it was scored (the window's preview may be minutes old) is skipped.
+    db.query("INSERT INTO tags(photo_id, tag, source, created_at, score, threshold) SELECT ?1, ?2, ?3, ?4, "
+             "?5, ?6 "
+             "WHERE EXISTS (SELECT 1 FROM photos WHERE id = ?1) ON CONFLICT(photo_id, tag, source) DO UPDATE "
+             "SET score = excluded.score, threshold = excluded.threshold")
         .bindAll(photoId, normal, source, unixNow(), score, threshold)
         .run();
-    impl_->refreshSearchText(photoId);
+    const bool added = db.changes() > 0;
+    if (added)
+        impl_->refreshSearchText(photoId);
     savepoint.release();
+    return added;
 }
 
 std::int64_t Catalog::removeTagFromAll(std::string_view tag, std::string_view source)

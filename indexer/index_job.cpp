@@ -479,6 +479,8 @@ private:
             embeddings = options_.worker ? options_.worker->run(JobPriority::Bulk, embed) : embed();
         }
         normalizeRows(embeddings); // the catalog and the index hold unit vectors: inner product = cosine
+        if (!good.empty())
+            autoTagger_.prepare(static_cast<std::size_t>(embeddings.dim));
         Catalog::Transaction transaction(catalog_);
         for (std::size_t i = 0; i < good.size(); ++i) {
             const std::int64_t id = catalog_.upsertPhoto(good[i]->record);

@@ -4,7 +4,6 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QHBoxLayout>
-#include <QImageReader>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -19,6 +18,7 @@
 #include "ui/catalog_reader.h"
 #include "ui/chat_engine.h"
 #include "ui/photo_context.h"
+#include "ui/photo_image.h"
 
 namespace pictor::ui {
 namespace {
@@ -134,12 +134,7 @@ void AskPanel::setPhoto(const QString& path, qint64 photoId, const std::filesyst
     const quint64 request = ++request_;
     QtConcurrent::run([path, photoId, libraryDir] {
         PhotoInfo info;
-        QImageReader reader(path);
-        reader.setAutoTransform(true);
-        const QSize size = reader.size();
-        if (size.isValid())
-            reader.setScaledSize(size.scaled(kPreviewSize, kPreviewSize, Qt::KeepAspectRatio));
-        info.preview = reader.read();
+        info.preview = readPhotoImage(path, QSize(kPreviewSize, kPreviewSize));
         if (photoId > 0) {
             try {
                 if (const auto details = CatalogReader::details(libraryDir, photoId))

@@ -190,11 +190,17 @@ void AutoTagDialog::setDefinition(const QString& tag, const QStringList& prompts
 
 void AutoTagDialog::setThreshold(double threshold)
 {
-    threshold_->setValue(static_cast<int>(std::lround(threshold * kSliderSteps)));
+    const int value = static_cast<int>(std::lround(std::clamp(threshold, -1.0, 1.0) * kSliderSteps));
+    threshold_->setRange(std::min(threshold_->minimum(), value), std::max(threshold_->maximum(), value));
+    exactThreshold_ = threshold;
+    threshold_->setValue(value);
+    showCount();
 }
 
 double AutoTagDialog::threshold() const
 {
+    if (exactThreshold_ && threshold_->value() == std::lround(*exactThreshold_ * kSliderSteps))
+        return *exactThreshold_;
     return threshold_->value() / static_cast<double>(kSliderSteps);
 }
 
@@ -242,6 +248,9 @@ void AutoTagDialog::score()
                 self->scores_ = std::move(result.second);
                 self->scoredDefinition_ = wanted;
                 self->apply_->setEnabled(!self->scores_.empty());
+                if (self->scores_.empty())
+                    self->status_->setText(tr("No photo is indexed with the search model yet: index the "
+                                              "library first."));
                 self->showCount();
                 self->showPreview();
                 emit self->scored();

@@ -7,6 +7,7 @@
 
 #include <QDialog>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,7 @@ private:
     QPushButton* apply_;
     QTimer* rescore_;
     QTimer* repreview_;
+    std::optional<double> exactThreshold_; // a rule's, kept until the slider moves (it has 0.001 steps)
     quint64 scoreRequest_ = 0;
     quint64 previewRequest_ = 0;
 };

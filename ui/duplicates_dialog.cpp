@@ -3,7 +3,6 @@
 #include <QFile>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QImageReader>
 #include <QLabel>
 #include <QLocale>
 #include <QMessageBox>
@@ -16,6 +15,7 @@
 
 #include "indexer/library.h"
 #include "ui/indexing_jobs.h"
+#include "ui/photo_image.h"
 #include "ui/search_engine.h"
 
 namespace pictor::ui {
@@ -32,12 +32,7 @@ QString describe(const PhotoRecord& photo)
 // Decoded off the GUI thread (a photo can be 100 megapixels); scaled while decoding where the format can.
 QImage preview(const std::filesystem::path& file, QSize box)
 {
-    QImageReader reader(QString::fromStdString(file.string()));
-    reader.setAutoTransform(true);
-    const QSize size = reader.size().scaled(box, Qt::KeepAspectRatio);
-    if (size.isValid())
-        reader.setScaledSize(size);
-    return reader.read();
+    return readPhotoImage(QString::fromStdString(file.string()), box);
 }
 
 } // namespace

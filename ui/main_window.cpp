@@ -243,7 +243,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
         if (keep)
             tags_->add({id}, tag); // a person's tag replaces the model's
         else
-            tags_->remove({id}, tag); // remembered: the model does not give it back
+            tags_->remove({id}, tag); // a zero-shot tag taken away is remembered: no later run gives it back
     });
     connect(viewer_, &PhotoViewer::photoLinkActivated, this, [this](qint64 id) {
         for (int row = 0; row < model_->rowCount(); ++row)
@@ -266,7 +266,6 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     connect(welcome_, &WelcomePage::chooseModelRequested, this, &MainWindow::chooseModelFolder);
     connect(welcome_, &WelcomePage::modelDownloaded, this, &MainWindow::useEmbeddingModel);
     connect(engine_.get(), &SearchEngine::modelMissing, modelNeededBar_, &QWidget::setVisible);
-    connect(welcome_, &WelcomePage::modelDownloaded, this, &MainWindow::useEmbeddingModel);
     connect(sidebar_, &LibrarySidebar::foldersDropped, this, &MainWindow::addFolders);
     connect(sidebar_, &LibrarySidebar::removeFolderRequested, this, [this](const QString& folder) {
         const auto answer = QMessageBox::question(this, tr("Remove folder"),

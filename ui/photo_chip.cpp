@@ -2,12 +2,13 @@
 
 #include <QHBoxLayout>
 #include <QImage>
-#include <QImageReader>
 #include <QLabel>
 #include <QPixmap>
 #include <QToolButton>
 
 #include <QtConcurrent/QtConcurrentRun>
+
+#include "ui/photo_image.h"
 
 namespace pictor::ui {
 
@@ -24,11 +25,7 @@ PhotoChip::PhotoChip(PhotoTerm term, QWidget* parent)
     layout->addWidget(image);
     // The preview is decoded on the thread pool; the chip only shows it.
     QtConcurrent::run([file = term_.file] {
-        QImageReader reader(QString::fromStdString(file.string()));
-        reader.setAutoTransform(true);
-        if (const QSize size = reader.size(); size.isValid())
-            reader.setScaledSize(size.scaled(22, 22, Qt::KeepAspectRatio));
-        return reader.read();
+        return readPhotoImage(QString::fromStdString(file.string()), QSize(22, 22));
     }).then(this, [image](const QImage& preview) { image->setPixmap(QPixmap::fromImage(preview)); });
     const QString name = QString::fromStdString(term_.file.filename().string());
     auto* label = new QLabel(fontMetrics().elidedText(name, Qt::ElideMiddle, 120), this);

@@ -5,7 +5,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
-#include <QImageReader>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLocale>
@@ -23,7 +22,7 @@
 #include "core/imageio/decode.h"
 #include "ui/catalog_reader.h"
 #include "ui/gallery_model.h"
-#include "ui/generation_engine.h"
+#include "ui/photo_image.h"
 
 namespace pictor::ui {
 namespace {
@@ -37,25 +36,6 @@ struct Loaded {
     QStringList rawFiles; // the RAW file of the same shot beside it (IMG_0001.CR2 for IMG_0001.JPG)
 };
 
-// Camera RAW files through LibRaw (Qt reads none of them); the others as Qt reads them.
-QImage readPhoto(const QString& path, QString& error)
-{
-    if (isRawFileName(path.toStdString())) {
-        try {
-            return toQImage(decodeImageFile(path.toStdString()).image);
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-            return {};
-        }
-    }
-    QImageReader reader(path);
-    reader.setAutoTransform(true);
-    QImage image = reader.read();
-    if (image.isNull())
-        error = reader.errorString();
-    return image;
-}
-
 // The scanner indexes a JPEG and the RAW of the same name beside it as one photo: name the RAW.
 QStringList rawFilesBeside(const QString& path)
 {
@@ -63,8 +43,7 @@ QStringList rawFilesBeside(const QString& path)
     if (isRawFileName(path.toStdString()))
         return {};
     QStringList raws;
-    for (const QString& name :
-        info.dir().entryList({info.completeBaseName() + QStringLiteral(".*")}, QDir::Files))
+    for (const QString& name : info.dir().entryList(QDir::Files)) // names compared, not as wildcards
         if (isRawFileName(name.toStdString())
             && QFileInfo(name).completeBaseName().compare(info.completeBaseName(), Qt::CaseInsensitive) == 0)
             raws.append(name);
@@ -159,17 +138,18 @@ QString detailsHtml(const QString& path, const Loaded& loaded)
             captions.isEmpty() ? QObject::tr("none") : captions.join(QStringLiteral("<br>")));
         QStringList tags;
         for (const auto& tag : loaded.details->tags) {
+            const QString link = QString::fromUtf8(QUrl::toPercentEncoding(QString::fromStdString(tag.tag)));
             if (!tag.source.starts_with("auto:")) {
-                tags.append(escaped(tag.tag));
+                tags.append(QObject::tr("%1 <a href='tag-remove:%2'>remove</a>").arg(escaped(tag.tag), link));
                 continue;
             }
-            // The model's: marked, with its score, for the person to confirm or take back.
-            const QString link = QString::fromUtf8(QUrl::toPercentEncoding(QString::fromStdString(tag.tag)));
-            tags.append(QObject::tr("%1 <i>(auto, %2)</i> <a href='tag-confirm:%3'>confirm</a> · "
-                                    "<a href='tag-remove:%3'>remove</a>")
-                            .arg(escaped(tag.tag))
-                            .arg(tag.score.value_or(0), 0, 'f', 3)
-                            .arg(link));
+            // The model's: marked with the model, its score and the threshold it passed, for the person
+            // to confirm or take back.
+            tags.append(QObject::tr("%1 <i>(auto: %2, %3 ≥ %4)</i> <a href='tag-confirm:%5'>confirm</a> · "
+                                    "<a href='tag-remove:%5'>remove</a>")
+                            .arg(escaped(tag.tag), escaped(tag.source.substr(5)),
+                                QString::number(tag.score.value_or(0), 'f', 3),
+                                QString::number(tag.threshold.value_or(0), 'f', 3), link));
         }
         row(QObject::tr("Tags"), tags.isEmpty() ? QObject::tr("none") : tags.join(QStringLiteral(", ")));
         if (const auto& generation = loaded.details->generation)
@@ -319,7 +299,7 @@ void PhotoViewer::load()
     const quint64 request = ++request_;
     QtConcurrent::run([path = path_, id, library = libraryDir_] {
         Loaded loaded;
-        loaded.image = readPhoto(path, loaded.error);
+        loaded.image = readPhotoImage(path, {}, &loaded.error);
         loaded.fileSize = QFileInfo(path).size();
         loaded.rawFiles = rawFilesBeside(path);
         try {

@@ -39,7 +39,7 @@ signals:
     void closeRequested();
     void rowChanged(int row);
     void photoLinkActivated(qint64 id); // a link in the info panel (a generated picture's source, ...)
-    // The person's answer to a zero-shot tag shown in the info panel: keep it as theirs, or take it away.
+    // A tag's link in the info panel: keep a zero-shot tag as the person's, or take a tag away.
     void autoTagAnswered(qint64 photoId, const QString& tag, bool keep);
 
 protected:

@@ -131,9 +131,11 @@ RawImage decodeRaw(std::span<const std::uint8_t> bytes, int minShortEdge, std::i
     check(raw->open_buffer(const_cast<std::uint8_t*>(bytes.data()), bytes.size()), "reading the file");
 
     RawImage result;
-    result.sensorWidth = raw->imgdata.sizes.raw_width;
-    result.sensorHeight = raw->imgdata.sizes.raw_height;
-    const std::int64_t pixels = std::int64_t {result.sensorWidth} * result.sensorHeight;
+    // The image area (without the sensor's masked border), before orientation.
+    result.sensorWidth = raw->imgdata.sizes.width;
+    result.sensorHeight = raw->imgdata.sizes.height;
+    const std::int64_t pixels
+        = std::int64_t {raw->imgdata.sizes.raw_width} * raw->imgdata.sizes.raw_height; // what unpack holds
     PICTOR_CHECK(pixels > 0, "cannot decode camera RAW (no image in the file)");
     PICTOR_CHECK(pixels <= maxPixels, "image too large: ", result.sensorWidth, "x", result.sensorHeight,
         " = ", pixels, " pixels, over the limit of ", maxPixels);

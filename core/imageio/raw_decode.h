@@ -19,7 +19,7 @@ struct RawImage {
     // yet turned upright.
     std::vector<std::uint8_t> previewJpeg;
     RgbImage image;
-    int sensorWidth = 0; // the raw image as the sensor recorded it, before orientation
+    int sensorWidth = 0; // the image area the sensor recorded (no masked border), before orientation
     int sensorHeight = 0;
     int orientation = 1; // EXIF-style 1..8 (LibRaw's reading of the file's), for the caller to apply
     std::string cameraMake; // LibRaw's reading, for files whose EXIF exiv2 cannot parse (CR3)

@@ -29,8 +29,8 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
     std::shared_ptr<LlavaEngine> engine(new LlavaEngine());
     nn::ComputeDevice device = nn::resolveDevice(nn::parseDeviceChoice(options.device));
     // bfloat16 on CPUs that compute it natively: its gate is tests/parity LlavaNumberFormats (the top token
-    // agrees with float32 at >= 95 % of the fixtures' positions); norms, attention and activations stay
-    // float32 inside the shared blocks.
+    // agrees with float32 at >= 95 % of the fixtures' positions). The vision tower's encoder blocks keep
+    // norms, attention and activations in float32; the language model, RMSNorm's statistics.
     nn::chooseNumberFormat(device, options.dtype, true);
     engine->impl_->model = LlavaModel::load(modelDir, device);
     engine->impl_->preprocess = loadPreprocessConfig(modelDir / "preprocessor_config.json");

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "indexer/auto_tags.h"
 #include "indexer/catalog.h"
 #include "indexer/catalog_schema.h"
 #include "indexer/catalog_sqlite.h"
@@ -1218,6 +1219,36 @@ TEST(CatalogTags, ThePersonsWordOverZeroShotTagsAndTheRulesKept)
     ASSERT_EQ(catalog.autoTagRules().size(), 1u);
     catalog.deletePhotos(std::vector<std::int64_t> {a, b});
     EXPECT_TRUE(catalog.autoTagExclusions("sky").empty()) << "rejections go with their photo";
+}
+
+// The rules that tag new photos while they are indexed: a rule whose prompts cannot be embedded (or that
+// has another dimension) is left out of the run instead of stopping it; a photo gone since it was scored
+// is skipped, not an error.
+TEST(CatalogTags, RulesForNewPhotosNeverStopTheIndexing)
+{
+    Library library("catalog-auto-tag-rules");
+    auto& catalog = library.catalog;
+    const auto photo = catalog.upsertPhoto(makePhoto(library.root, library.photos() / "a.jpg"));
+    catalog.saveAutoTagRule({"sky", {"a photo of the sky"}, "clip-1", 0.1, 0});
+    catalog.saveAutoTagRule({"broken", {"no text model"}, "clip-1", 0.1, 0});
+    catalog.saveAutoTagRule({"other model", {"a dog"}, "clip-2", 0.1, 0});
+    int embedded = 0;
+    NewPhotoAutoTagger tagger(catalog, "clip-1", [&](const TagDefinition& definition) {
+        ++embedded;
+        if (definition.tag == "broken")
+            throw Error("the text tower failed");
+        return std::vector<float> {1, 0, 0};
+    });
+    EXPECT_FALSE(tagger.empty());
+    tagger.prepare(3);
+    tagger.prepare(3); // embedded once
+    EXPECT_EQ(embedded, 2) << "the other model's rule is not this run's";
+    const std::vector<float> unit {0.6F, 0.8F, 0};
+    EXPECT_EQ(tagger.tag(catalog, photo, unit), 1);
+    ASSERT_EQ(catalog.tags(photo).size(), 1u);
+    EXPECT_EQ(catalog.tags(photo)[0].source, "auto:clip-1");
+    EXPECT_NEAR(*catalog.tags(photo)[0].score, 0.6, 1e-6);
+    EXPECT_FALSE(catalog.addAutoTag(photo + 100, "sky", "auto:clip-1", 0.5, 0.1)) << "no such photo";
 }
 
 // --- failures, jobs, counts, integrity
