@@ -125,10 +125,7 @@ CommandRun addAutotagCommand(CLI::App& parent, const CommandContext& context)
     auto args = std::make_shared<AutotagArgs>();
     CLI::App* command
         = parent.add_subcommand("autotag", "Tag photos by prompts (zero-shot, with the search model)");
-    command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
-    addNumberFormatOption(*command, args->dtype);
-    command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
-        ->check(CLI::ExistingDirectory);
+    addSearchModelOptions(*command, args->library, args->model, args->dtype);
     command
         ->add_option("--tag", args->tags,
             "TAG or TAG=PROMPT;PROMPT...: the tag and the prompts whose mean defines it (repeatable)")

@@ -68,10 +68,7 @@ CommandRun addDuplicatesCommand(CLI::App& parent, const CommandContext& context)
     auto args = std::make_shared<DuplicatesArgs>();
     CLI::App* command
         = parent.add_subcommand("duplicates", "List exact copies and near-duplicates, best first");
-    command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
-    addNumberFormatOption(*command, args->dtype);
-    command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
-        ->check(CLI::ExistingDirectory);
+    addSearchModelOptions(*command, args->library, args->model, args->dtype);
     command->add_option("--threshold", args->threshold, "Cosine similarity of near-duplicates (default 0.95)")
         ->check(CLI::Range(0.5, 1.0));
     command->add_flag(

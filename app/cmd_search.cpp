@@ -122,10 +122,7 @@ CommandRun addSearchCommand(CLI::App& parent, const CommandContext& context)
 {
     auto args = std::make_shared<SearchArgs>();
     CLI::App* command = parent.add_subcommand("search", "Find photos by text, by a photo, or both");
-    command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");
-    addNumberFormatOption(*command, args->dtype);
-    command->add_option("--model", args->model, "Embedding model folder (default: the library's)")
-        ->check(CLI::ExistingDirectory);
+    addSearchModelOptions(*command, args->library, args->model, args->dtype);
     command->add_option("--limit", args->limit, "How many photos")->check(wholeNumber(1, kMaxSearchLimit));
     command->add_option(
         "--min-score", args->minScore, "Leave out photos scoring below this cosine similarity");

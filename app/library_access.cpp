@@ -41,6 +41,14 @@ void addNumberFormatOption(CLI::App& command, std::string& dtype)
         ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
 }
 
+void addSearchModelOptions(CLI::App& command, std::string& library, std::string& model, std::string& dtype)
+{
+    command.add_option("--library", library, "Library folder (default: the XDG data folder)");
+    command.add_option("--model", model, "Embedding model folder (default: the library's)")
+        ->check(CLI::ExistingDirectory);
+    addNumberFormatOption(command, dtype);
+}
+
 std::string jsonText(const nlohmann::json& value, int indent)
 {
     return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);

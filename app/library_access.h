@@ -27,6 +27,9 @@ std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(ModelHost& models, const 
 
 // --dtype on the commands that embed: the number format of the search model's matrix products.
 void addNumberFormatOption(CLI::App& command, std::string& dtype);
+// --library, --model (default: the library's search model) and --dtype of the commands that read a library
+// with its search model (search, autotag, duplicates).
+void addSearchModelOptions(CLI::App& command, std::string& library, std::string& model, std::string& dtype);
 
 // JSON text for --json output. File names need not be UTF-8 (JSON strings must be): invalid bytes
 // become U+FFFD instead of aborting the output; the catalog keeps the exact bytes.

@@ -160,6 +160,8 @@ AutoTagDialog::AutoTagDialog(
     });
     connect(forget_, &QPushButton::clicked, this, &AutoTagDialog::forgetSelectedRule);
     connect(apply_, &QPushButton::clicked, this, &AutoTagDialog::apply);
+    // Apply and Forget are jobs of the queue; the rules are listed again when any job ends.
+    connect(&window_.jobQueue(), &IndexingJobs::jobFinished, this, &AutoTagDialog::refreshRules);
     connect(close, &QPushButton::clicked, this, &QDialog::reject);
     showCount();
     resize(760, 640);
@@ -326,8 +328,7 @@ void AutoTagDialog::apply()
     const double limit = threshold();
     const bool follow = follow_->isChecked();
     const std::vector<PhotoScore> scores = scores_;
-    QPointer<AutoTagDialog> self(this);
-    const int job = window_.jobQueue().enqueueWork(tr("Auto tag '%1'").arg(QString::fromStdString(tag)),
+    window_.jobQueue().enqueueWork(tr("Auto tag '%1'").arg(QString::fromStdString(tag)),
         [tag, prompts, modelId, limit, follow, scores](
             Library& library, const std::atomic<bool>&, const std::function<void(const IndexProgress&)>&) {
             const std::int64_t tagged = applyAutoTag(library.catalog(), modelId, tag, scores, limit);
@@ -337,10 +338,6 @@ void AutoTagDialog::apply()
                 tr("tagged %n photo(s) '%1'", nullptr, static_cast<int>(tagged))
                     .arg(QString::fromStdString(tag))};
         });
-    connect(&window_.jobQueue(), &IndexingJobs::jobFinished, this, [self, job](int id) {
-        if (self && id == job)
-            self->refreshRules();
-    });
 }
 
 void AutoTagDialog::refreshRules()
@@ -378,18 +375,13 @@ void AutoTagDialog::forgetSelectedRule()
     if (!item)
         return;
     const std::string tag = item->text(0).toStdString();
-    QPointer<AutoTagDialog> self(this);
-    const int job = window_.jobQueue().enqueueWork(tr("Forget the auto tag rule '%1'").arg(item->text(0)),
+    window_.jobQueue().enqueueWork(tr("Forget the auto tag rule '%1'").arg(item->text(0)),
         [tag](Library& library, const std::atomic<bool>&, const std::function<void(const IndexProgress&)>&) {
             library.catalog().removeAutoTagRule(tag);
             return JobOutcome {false,
                 tr("new photos no longer get '%1'; the photos tagged keep it")
                     .arg(QString::fromStdString(tag))};
         });
-    connect(&window_.jobQueue(), &IndexingJobs::jobFinished, this, [self, job](int id) {
-        if (self && id == job)
-            self->refreshRules();
-    });
 }
 
 } // namespace pictor::ui

@@ -23,6 +23,18 @@ Activation activationFromName(const std::string& name)
         "' (supported: quick_gelu, gelu, gelu_pytorch_tanh, gelu_new, gelu_fast, silu, swish, relu)");
 }
 
+namespace {
+
+// bfloat16 on the CPU: statistics, attention and activations are computed in float32 around the
+// bfloat16 matrix products (8 bits of mantissa lose them; LibTorch 1.13's bfloat16 kernels for them are
+// also slower than converting).
+bool widensOnCpu(const at::Tensor& t)
+{
+    return t.scalar_type() == at::kBFloat16 && t.is_cpu();
+}
+
+} // namespace
+
 at::Tensor activate(const at::Tensor& x, Activation activation)
 {
     switch (activation) {
@@ -61,10 +73,8 @@ void LayerNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)
 
 at::Tensor LayerNorm::forward(const at::Tensor& x) const
 {
-    // bfloat16 weights on the CPU: the statistics in float32 (8 bits of mantissa lose the variance of wide
-    // activations; LibTorch's bfloat16 kernel is also slower), the result in the input's format (a
-    // float32 residual stream stays float32).
-    if (weight.scalar_type() == at::kBFloat16 && x.is_cpu())
+    // The result in the input's format: a float32 residual stream stays float32.
+    if (widensOnCpu(weight) && x.is_cpu())
         return at::layer_norm(
             x.to(at::kFloat), {weight.size(0)}, weight.to(at::kFloat), bias.to(at::kFloat), eps)
             .to(x.scalar_type());
@@ -132,9 +142,9 @@ at::Tensor SelfAttention::forward(
     const at::Tensor key_states = split_heads(k_proj.forward(hidden_states));
     const at::Tensor value_states = split_heads(v_proj.forward(hidden_states));
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-    // bfloat16 on the CPU: scores, softmax and the weighted sum in float32. For short sequences (a ViT's
-    // 50 tokens, a query's 10) they are a small part of the time and most of bfloat16's error.
-    const bool wider = query_states.scalar_type() == at::kBFloat16 && query_states.is_cpu();
+    // Scores, softmax and the weighted sum: for short sequences (a ViT's 50 tokens, a query's 10) a small
+    // part of the time and most of bfloat16's error.
+    const bool wider = widensOnCpu(query_states);
     auto widened = [&](const at::Tensor& t) { return wider ? t.to(at::kFloat) : t; };
     std::optional<at::Tensor> mask = additiveMask;
     if (wider && mask)
@@ -156,7 +166,7 @@ void Mlp::declare(const Scope& scope, std::int64_t hidden, std::int64_t intermed
 at::Tensor Mlp::forward(const at::Tensor& x) const
 {
     const at::Tensor hidden = fc1.forward(x);
-    if (hidden.scalar_type() == at::kBFloat16 && hidden.is_cpu()) // the activation's curve in float32
+    if (widensOnCpu(hidden)) // the activation's curve
         return fc2.forward(activate(hidden.to(at::kFloat), activation).to(at::kBFloat16));
     return fc2.forward(activate(hidden, activation));
 }

@@ -56,7 +56,7 @@
 
 #include "app/model_module.h"
 #include "indexer/library.h"
-#include "tests/support/dng_writer.h"
+#include "tests/support/crafted_images.h"
 #include "tests/support/paths.h"
 #include "tests/support/wrapped_embedder.h"
 #include "ui/app_settings.h"

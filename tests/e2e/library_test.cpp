@@ -33,7 +33,6 @@
 #include "indexer/library_lock.h"
 #include "indexer/thumbnail_cache.h"
 #include "tests/support/crafted_images.h"
-#include "tests/support/dng_writer.h"
 #include "tests/support/paths.h"
 
 namespace pictor {

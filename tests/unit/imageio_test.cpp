@@ -22,7 +22,6 @@
 #include "core/imageio/jpeg_decode.h"
 #include "core/log.h"
 #include "tests/support/crafted_images.h"
-#include "tests/support/dng_writer.h"
 #include "tests/support/paths.h"
 
 namespace pictor {
