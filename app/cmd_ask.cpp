@@ -7,6 +7,7 @@
 
 #include "app/cli_checks.h"
 #include "app/commands.h"
+#include "app/library_access.h"
 #include "app/stop_request.h"
 #include "core/error.h"
 #include "core/imageio/decode.h"
@@ -87,11 +88,7 @@ CommandRun addAskCommand(CLI::App& parent, const CommandContext& context)
     command->add_flag("--greedy", args->greedy, "Always take the most likely token (deterministic)");
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-    command
-        ->add_option("--dtype", args->dtype,
-            "Number format: auto (bfloat16 on CPUs that compute it natively, else float32), float32 or "
-            "bfloat16; float16 on CUDA")
-        ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
+    addChatNumberFormatOption(*command, args->dtype);
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(wholeNumber(0, kMaxThreads));
     command->add_option("QUESTION", args->question, "The question")->required();

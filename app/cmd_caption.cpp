@@ -170,11 +170,7 @@ CommandRun addCaptionCommand(CLI::App& parent, const CommandContext& context)
         ->check(wholeNumber(1, 32768));
     command->add_option("--device", args->device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-    command
-        ->add_option("--dtype", args->dtype,
-            "Number format: auto (bfloat16 on CPUs that compute it natively, else float32), float32 or "
-            "bfloat16; float16 on CUDA")
-        ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
+    addChatNumberFormatOption(*command, args->dtype);
     command->add_option("--threads", args->threads, "CPU threads (0 = all cores)")
         ->check(wholeNumber(0, kMaxThreads));
     command->add_option("--library", args->library, "Library folder (default: the XDG data folder)");

@@ -41,6 +41,16 @@ void addNumberFormatOption(CLI::App& command, std::string& dtype)
         ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
 }
 
+void addChatNumberFormatOption(CLI::App& command, std::string& dtype)
+{
+    command
+        .add_option("--dtype", dtype,
+            "Number format: auto (bfloat16 on CPUs that compute it natively, else float32; the language "
+            "model's weights in 8 bits on CPUs with AVX2 or AVX-512 VNNI), float32, bfloat16, int8 (8-bit "
+            "weights, the rest as auto); float16 on CUDA")
+        ->check(CLI::IsMember({"auto", "float32", "bfloat16", "int8", "float16"}));
+}
+
 void addSearchModelOptions(CLI::App& command, std::string& library, std::string& model, std::string& dtype)
 {
     command.add_option("--library", library, "Library folder (default: the XDG data folder)");

@@ -27,6 +27,8 @@ std::shared_ptr<ImageTextEmbedder> loadLibraryEmbedder(ModelHost& models, const 
 
 // --dtype on the commands that embed: the number format of the search model's matrix products.
 void addNumberFormatOption(CLI::App& command, std::string& dtype);
+// --dtype of the commands that run a language model (caption, ask): also int8, 8-bit weights.
+void addChatNumberFormatOption(CLI::App& command, std::string& dtype);
 // --library, --model (default: the library's search model) and --dtype of the commands that read a library
 // with its search model (search, autotag, duplicates).
 void addSearchModelOptions(CLI::App& command, std::string& library, std::string& model, std::string& dtype);

@@ -74,7 +74,7 @@ int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
     auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
-    pictor::nn::chooseNumberFormat(device, options.dtype, true);
+    pictor::nn::chooseNumberFormat(device, options.dtype, {.bfloat16 = true});
     const auto config = pictor::clip::ClipConfig::vitB32();
     const auto model = pictor::clip::ClipModel::withRandomWeights(config, device, 1234);
     c10::InferenceMode guard;

@@ -8,8 +8,9 @@
 // With --folder DIR the weights are written there first (config.json + sharded safetensors in
 // --checkpoint-dtype, default f16 like the published checkpoint) and loaded the way a real model is
 // (mapped, converted to the working dtype), so the RSS figures include what loading leaves behind.
-// --dtype sets the working dtype (default: the device's, float32 on CPU); the 7B model needs bf16 to fit.
-// Usage: llava_bench [--shapes interleave-qwen-0.5b|llava-1.5-7b] [--dtype f32|bf16|f16]
+// --dtype sets the number format (default: the device's, float32 on CPU; auto: as the app picks it; int8:
+// the language model's weights in 8-bit blocks); the 7B model needs bf16 or int8 to fit.
+// Usage: llava_bench [--shapes interleave-qwen-0.5b|llava-1.5-7b] [--dtype f32|bf16|f16|int8|auto]
 //                    [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
 //                    [--prefill-chunks 32,64] [--only all|steps]
 //                    [--folder DIR [--checkpoint-dtype f16|bf16|f32]]
@@ -156,7 +157,7 @@ LlavaConfig llava15_7b()
 }
 
 // The prompt around one image and `text` random ids, in the chat template of the shapes' family.
-std::vector<std::int64_t> promptIds(const LlavaConfig& config, const at::Tensor& text)
+std::vector<std::int64_t> promptIds(const LlavaConfig& config, const at::Tensor& text, bool withImage = true)
 {
     const bool llama = config.text.modelType == "llama";
     // llava-1.5: "USER: <image>\n" + text + " ASSISTANT:"; ChatML: <|im_start|>user\n<image>\n + text +
@@ -164,6 +165,8 @@ std::vector<std::int64_t> promptIds(const LlavaConfig& config, const at::Tensor&
     std::vector<std::int64_t> ids = llama
         ? std::vector<std::int64_t> {1, 3148, 1001, 29901, 29871, config.imageTokenIndex, 29871, 13}
         : std::vector<std::int64_t> {151644, 872, 198, config.imageTokenIndex, 198};
+    if (!withImage)
+        ids.erase(std::find(ids.begin(), ids.end(), config.imageTokenIndex));
     ids.insert(ids.end(), text.data_ptr<std::int64_t>(), text.data_ptr<std::int64_t>() + text.numel());
     if (llama)
         ids.insert(ids.end(), {319, 1799, 9047, 13566, 29901});
@@ -268,10 +271,14 @@ int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
     auto device = pictor::nn::resolveDevice(pictor::nn::parseDeviceChoice(options.device));
-    if (!options.dtype.empty())
-        device.dtype = options.dtype == "bf16" ? at::kBFloat16
-            : options.dtype == "f16"           ? at::kHalf
-                                               : at::kFloat;
+    if (!options.dtype.empty()) {
+        // As the app picks it (plugins/llava/llava_family.cpp), short names too.
+        const std::string format = options.dtype == "bf16" ? "bfloat16"
+            : options.dtype == "f16"                       ? "float16"
+            : options.dtype == "f32"                       ? "float32"
+                                                           : options.dtype;
+        pictor::nn::chooseNumberFormat(device, format, {.bfloat16 = true, .weights8Bit = true});
+    }
     const bool llava7b = options.shapes == "llava-1.5-7b";
     const LlavaConfig config = llava7b ? llava15_7b() : interleaveQwen05b();
     std::int64_t parameters = 0;
@@ -297,12 +304,13 @@ int main(int argc, char** argv)
                     "\"rss_mib\":%.0f}\n",
             options.checkpointDtype.c_str(), seconds(start), peakRssMiB(), currentRssMiB());
     }
-    std::printf("{\"model\":\"%s shapes, random weights\",\"device\":\"%s\",\"parameters\":%lld,"
-                "\"weights_mib\":%.0f,\"tokens_per_image\":%lld,\"seconds_to_build\":%.1f}\n",
+    std::printf(
+        "{\"model\":\"%s shapes, random weights\",\"device\":\"%s\",\"format_reason\":\"%s\","
+        "\"parameters\":%lld,\"weights_mib\":%.0f,\"tokens_per_image\":%lld,\"seconds_to_build\":%.1f}\n",
         llava7b ? "llava-1.5-7b (CLIP ViT-L/14 336px + Llama-2-7B)"
                 : "llava-interleave-qwen-0.5b (SigLIP so400m 384px 26 layers + Qwen2-0.5B)",
-        device.describe().c_str(), static_cast<long long>(parameters), weightsMiB,
-        static_cast<long long>(config.tokensPerImage()), seconds(start));
+        device.describe().c_str(), device.formatReason.c_str(), static_cast<long long>(parameters),
+        weightsMiB, static_cast<long long>(config.tokensPerImage()), seconds(start));
     std::fflush(stdout);
 
     c10::InferenceMode guard;
@@ -366,6 +374,21 @@ int main(int argc, char** argv)
             "{\"bench\":\"decode\",\"threads\":%d,\"context\":%lld,\"tokens\":%.0f,\"ms_per_token\":%.1f,"
             "\"tokens_per_s\":%.2f}\n",
             threads, static_cast<long long>(ids.size()), fed, decode * 1e3 / fed, fed / decode);
+        std::fflush(stdout);
+
+        // The same after a text-only prompt: what llama-bench's tg figures (from an empty context) measure.
+        const std::vector<std::int64_t> textIds = promptIds(config, text, false);
+        pictor::llava::LlavaSession textSession(model);
+        const at::Tensor textLogits
+            = textSession.prefill(at::tensor(textIds).view({1, static_cast<std::int64_t>(textIds.size())}));
+        start = Clock::now();
+        const auto textResult = textSession.generate(textLogits, generation);
+        const double textDecode = seconds(start);
+        const auto textFed = static_cast<double>(textResult.tokens.size()) - 1;
+        std::printf("{\"bench\":\"decode_after_text\",\"threads\":%d,\"context\":%lld,\"tokens\":%.0f,"
+                    "\"ms_per_token\":%.1f,\"tokens_per_s\":%.2f}\n",
+            threads, static_cast<long long>(textIds.size()), textFed, textDecode * 1e3 / textFed,
+            textFed / textDecode);
         std::fflush(stdout);
     }
     const double peak = peakRssMiB();

@@ -1,8 +1,12 @@
 # Finds every third-party dependency. The engine needs only LibTorch, nlohmann-json and ICU;
 # the rest (OpenCV, Qt, FAISS, SQLite, exiv2, CLI11) only when the whole product is built.
 
-# OpenMP must be found before FAISS (FAISS's config expects the OpenMP targets).
-if(NOT PICTOR_ENGINE_ONLY)
+# OpenMP must be found before FAISS (FAISS's config expects the OpenMP targets). The engine wants it too:
+# at::parallel_for (ATen built with OpenMP) runs its loop in the caller's translation unit. An engine build
+# without it (clang without libomp: the fuzzers) runs those loops on one thread.
+if(PICTOR_ENGINE_ONLY)
+  find_package(OpenMP)
+else()
   find_package(OpenMP REQUIRED)
 endif()
 

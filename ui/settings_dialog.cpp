@@ -80,13 +80,16 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
     form->addRow(tr("Device"), device_);
     numberFormat_->setObjectName(QStringLiteral("numberFormat"));
-    numberFormat_->addItem(
-        tr("Automatic (bfloat16 where this CPU computes it natively)"), QStringLiteral("auto"));
+    numberFormat_->addItem(tr("Automatic (bfloat16 where this CPU computes it natively, 8-bit weights for "
+                              "captions and questions)"),
+        QStringLiteral("auto"));
     numberFormat_->addItem(tr("float32"), QStringLiteral("float32"));
     numberFormat_->addItem(tr("bfloat16"), QStringLiteral("bfloat16"));
     numberFormat_->setToolTip(
         tr("The number format of the models' matrix products. Automatic picks bfloat16 "
-           "only for models whose quality it keeps; the status bar says what was chosen."));
+           "only for models whose quality it keeps, and keeps the language model of captions and "
+           "questions in 8 bits on CPUs with AVX2 or VNNI; the status bar says what was chosen. "
+           "float32 or bfloat16 use that format everywhere, without 8-bit weights."));
     form->addRow(tr("Number format"), numberFormat_);
     threads_->setObjectName(QStringLiteral("cpuThreads"));
     threads_->setRange(0, 256);

@@ -14,8 +14,44 @@ void RmsNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)
     scope.param("weight", {dim}, weight);
 }
 
+namespace {
+
+// RMSNorm of a few rows on the CPU as one loop: decoding runs it twice per layer per token, where the
+// eight LibTorch operations of the general path cost more than the arithmetic. Same steps: statistics and
+// scaling in float32, rounded to the input's format, then multiplied by the weight in that format.
+template <typename Number> at::Tensor rmsNormRows(const at::Tensor& x, const at::Tensor& weight, double eps)
+{
+    const std::int64_t width = x.size(-1), rows = x.numel() / width;
+    at::Tensor result = at::empty_like(x);
+    const Number* source = x.data_ptr<Number>();
+    const Number* scale = weight.data_ptr<Number>();
+    Number* destination = result.data_ptr<Number>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const Number* row = source + r * width;
+        double sumOfSquares = 0; // a 4096-wide row summed in order: float would drift
+        for (std::int64_t i = 0; i < width; ++i)
+            sumOfSquares += double(float(row[i]) * float(row[i]));
+        const float inverse = 1.0f / std::sqrt(float(sumOfSquares / double(width)) + float(eps));
+        for (std::int64_t i = 0; i < width; ++i)
+            destination[r * width + i] = Number(float(scale[i]) * float(Number(float(row[i]) * inverse)));
+    }
+    return result;
+}
+
+constexpr std::int64_t kRmsNormLoopRows = 8;
+
+} // namespace
+
 at::Tensor RmsNorm::forward(const at::Tensor& hidden_states) const
 {
+    const bool fewRows = hidden_states.numel() <= kRmsNormLoopRows * hidden_states.size(-1);
+    if (fewRows && hidden_states.is_cpu() && hidden_states.is_contiguous() && weight.is_contiguous()
+        && weight.scalar_type() == hidden_states.scalar_type()) {
+        if (hidden_states.scalar_type() == at::kBFloat16)
+            return rmsNormRows<c10::BFloat16>(hidden_states, weight, eps);
+        if (hidden_states.scalar_type() == at::kFloat)
+            return rmsNormRows<float>(hidden_states, weight, eps);
+    }
     const at::Tensor x = hidden_states.to(at::kFloat);
     const at::Tensor variance = x.pow(2).mean(-1, /*keepdim=*/true);
     return weight * (x * at::rsqrt(variance + eps)).to(hidden_states.scalar_type());
@@ -34,8 +70,42 @@ std::pair<at::Tensor, at::Tensor> RotaryEmbedding::cosSin(
     return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
+namespace {
+
+// applyRotary for one position as one loop (decoding: twice per layer per token), rounding where the
+// LibTorch operations of the general path round: x * cos and rotate_half(x) * sin, then their sum.
+template <typename Number>
+at::Tensor rotateOnePosition(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
+{
+    const std::int64_t width = x.size(-1), half = width / 2, rows = x.numel() / width;
+    at::Tensor result = at::empty(x.sizes(), x.options());
+    const Number* source = x.data_ptr<Number>();
+    const Number* c = cos.data_ptr<Number>();
+    const Number* s = sin.data_ptr<Number>();
+    Number* destination = result.data_ptr<Number>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const Number* row = source + r * width;
+        for (std::int64_t i = 0; i < width; ++i) {
+            const float rotated = i < half ? -float(row[i + half]) : float(row[i - half]);
+            destination[r * width + i]
+                = Number(float(Number(float(row[i]) * float(c[i]))) + float(Number(rotated * float(s[i]))));
+        }
+    }
+    return result;
+}
+
+} // namespace
+
 at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
 {
+    if (x.size(-2) == 1 && x.is_cpu() && x.is_contiguous() && cos.numel() == x.size(-1)
+        && sin.numel() == x.size(-1) && cos.is_contiguous() && sin.is_contiguous()
+        && cos.scalar_type() == x.scalar_type() && sin.scalar_type() == x.scalar_type()) {
+        if (x.scalar_type() == at::kBFloat16)
+            return rotateOnePosition<c10::BFloat16>(x, cos, sin);
+        if (x.scalar_type() == at::kFloat)
+            return rotateOnePosition<float>(x, cos, sin);
+    }
     const auto half = x.size(-1) / 2;
     const at::Tensor rotated = at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
     return x * cos + rotated * sin;
@@ -84,12 +154,23 @@ at::Tensor GroupedQueryAttention::forward(const at::Tensor& hidden_states, const
 {
     const auto batch = hidden_states.size(0);
     const auto tokens = hidden_states.size(1);
+    at::Tensor queries, keys, values;
+    if (qkv_proj8.weight8.defined()) {
+        const at::Tensor qkv = qkv_proj8.forward(hidden_states);
+        queries = qkv.narrow(-1, 0, heads * headDim);
+        keys = qkv.narrow(-1, heads * headDim, kvHeads * headDim);
+        values = qkv.narrow(-1, (heads + kvHeads) * headDim, kvHeads * headDim);
+    } else {
+        queries = q_proj.forward(hidden_states);
+        keys = k_proj.forward(hidden_states);
+        values = v_proj.forward(hidden_states);
+    }
     auto split_heads = [&](const at::Tensor& x, std::int64_t n) {
-        return x.view({batch, tokens, n, headDim}).transpose(1, 2);
+        return x.reshape({batch, tokens, n, headDim}).transpose(1, 2);
     };
-    at::Tensor query_states = applyRotary(split_heads(q_proj.forward(hidden_states), heads), cos, sin);
-    at::Tensor key_states = applyRotary(split_heads(k_proj.forward(hidden_states), kvHeads), cos, sin);
-    at::Tensor value_states = split_heads(v_proj.forward(hidden_states), kvHeads);
+    at::Tensor query_states = applyRotary(split_heads(queries, heads), cos, sin);
+    at::Tensor key_states = applyRotary(split_heads(keys, kvHeads), cos, sin);
+    at::Tensor value_states = split_heads(values, kvHeads);
 
     const std::int64_t total = past + tokens;
     PICTOR_CHECK(
@@ -132,7 +213,55 @@ void GatedMlp::declare(const Scope& scope, const DecoderConfig& config)
 
 at::Tensor GatedMlp::forward(const at::Tensor& x) const
 {
+    if (gate_up_proj8.weight8.defined()) {
+        const at::Tensor gateUp = gate_up_proj8.forward(x);
+        const std::int64_t half = gateUp.size(-1) / 2;
+        return down_proj.forward(
+            activate(gateUp.narrow(-1, 0, half), activation) * gateUp.narrow(-1, half, half));
+    }
     return down_proj.forward(activate(gate_proj.forward(x), activation) * up_proj.forward(x));
+}
+
+namespace {
+
+// Stacks the projections' weights (and biases) into `stacked` and quantizes it; the originals are
+// released. Nothing changes when the stack does not fit 8-bit blocks.
+bool stackIn8Bit(Linear& stacked, std::initializer_list<Linear*> parts)
+{
+    std::vector<at::Tensor> weights, biases;
+    for (const Linear* part : parts) {
+        weights.push_back(part->weight);
+        if (part->bias.defined())
+            biases.push_back(part->bias);
+    }
+    PICTOR_CHECK(biases.empty() || biases.size() == weights.size(),
+        "stacked projections: some have a bias, "
+        "some not");
+    stacked.weight = at::cat(weights, 0);
+    stacked.bias = biases.empty() ? at::Tensor() : at::cat(biases, 0);
+    if (!stacked.quantizeTo8Bit()) {
+        stacked = Linear();
+        return false;
+    }
+    for (Linear* part : parts) {
+        part->weight = at::Tensor();
+        part->bias = at::Tensor();
+    }
+    return true;
+}
+
+} // namespace
+
+int GroupedQueryAttention::quantizeTo8Bit()
+{
+    const int stacked = stackIn8Bit(qkv_proj8, {&q_proj, &k_proj, &v_proj}) ? 3 : 0;
+    return stacked + (o_proj.quantizeTo8Bit() ? 1 : 0);
+}
+
+int GatedMlp::quantizeTo8Bit()
+{
+    const int stacked = stackIn8Bit(gate_up_proj8, {&gate_proj, &up_proj}) ? 2 : 0;
+    return stacked + (down_proj.quantizeTo8Bit() ? 1 : 0);
 }
 
 void DecoderLayer::declare(const Scope& scope, const DecoderConfig& config)
@@ -202,7 +331,23 @@ at::Tensor CausalDecoder::forward(const at::Tensor& inputs_embeds, KvCache& cach
 
 at::Tensor CausalDecoder::logits(const at::Tensor& hidden) const
 {
+    if (lm_head8.defined())
+        return lm_head8.linear(hidden, at::Tensor());
     return at::linear(hidden, lm_head);
+}
+
+int CausalDecoder::quantizeTo8Bit()
+{
+    int quantized = 0;
+    for (DecoderLayer& layer : layers)
+        quantized += layer.self_attn.quantizeTo8Bit() + layer.mlp.quantizeTo8Bit();
+    if (Q8Weight::fits(lm_head)) {
+        // A tied head keeps embed_tokens for the lookups; only the head's products read the 8-bit copy.
+        lm_head8 = Q8Weight::quantize(lm_head);
+        lm_head = at::Tensor();
+        ++quantized;
+    }
+    return quantized;
 }
 
 at::Tensor chunkCausalMask(std::int64_t past, std::int64_t tokens, const at::TensorOptions& options)

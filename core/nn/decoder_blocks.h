@@ -65,8 +65,11 @@ struct DecoderConfig {
 // q/k/v/o projections with num_kv_heads <= num_heads; query head h reads KV head h / (heads / kv_heads).
 struct GroupedQueryAttention {
     Linear q_proj, k_proj, v_proj, o_proj;
+    // q, k and v stacked in 8 bits (quantizeTo8Bit): one product per token instead of three.
+    Linear qkv_proj8;
     std::int64_t heads = 0, kvHeads = 0, headDim = 0;
     void declare(const Scope& scope, const DecoderConfig& config);
+    int quantizeTo8Bit(); // returns the matrices quantized
     // hidden_states [batch, tokens, hidden] at positions [past, past + tokens). Writes this chunk's keys
     // and values into the cache tensors at `past` and attends to everything up to past + tokens
     // (causally within the chunk).
@@ -77,8 +80,10 @@ struct GroupedQueryAttention {
 // down(act(gate(x)) * up(x)).
 struct GatedMlp {
     Linear gate_proj, up_proj, down_proj;
+    Linear gate_up_proj8; // gate and up stacked in 8 bits (quantizeTo8Bit)
     Activation activation = Activation::Silu;
     void declare(const Scope& scope, const DecoderConfig& config);
+    int quantizeTo8Bit();
     at::Tensor forward(const at::Tensor& x) const;
 };
 
@@ -101,7 +106,8 @@ struct CausalDecoder {
     at::Tensor embed_tokens; // [vocab, hidden]
     std::vector<DecoderLayer> layers;
     RmsNorm norm;
-    at::Tensor lm_head; // [vocab, hidden]; aliases embed_tokens when tied
+    at::Tensor lm_head; // [vocab, hidden]; aliases embed_tokens when tied; undefined once quantized
+    Q8Weight lm_head8; // the lm_head in 8 bits (quantizeTo8Bit)
 
     void declare(const Scope& model, const Scope& lmHead, const DecoderConfig& decoderConfig,
         std::int64_t vocab, bool tieWordEmbeddings);
@@ -112,6 +118,9 @@ struct CausalDecoder {
     // appends to the cache and returns the final-normed hidden states of the last position [batch, hidden].
     at::Tensor forward(const at::Tensor& inputs_embeds, KvCache& cache) const;
     at::Tensor logits(const at::Tensor& hidden) const; // [..., hidden] -> [..., vocab]
+    // Every projection of the layers and the lm_head to 8-bit weights (on the CPU); the embeddings, norms
+    // and the KV cache keep the working format. Returns how many matrices were quantized.
+    int quantizeTo8Bit();
 
     RotaryEmbedding rotary;
 };

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "kernels/q8_0.h"
 
 namespace pictor::nn {
 
@@ -23,7 +24,11 @@ std::string ComputeDevice::describe() const
 {
     std::string name
         = device.is_cuda() ? "CUDA:" + std::to_string(device.has_index() ? device.index() : 0) : "CPU";
-    return name + " " + (dtype == at::kHalf ? "float16" : dtype == at::kBFloat16 ? "bfloat16" : "float32");
+    return name + " "
+        + (dtype == at::kHalf            ? "float16"
+                : dtype == at::kBFloat16 ? "bfloat16"
+                                         : "float32")
+        + (weights8Bit ? " with 8-bit weights" : "");
 }
 
 ComputeDevice resolveDevice(DeviceChoice choice)
@@ -48,24 +53,58 @@ void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
         PICTOR_CHECK(
             compute.device.is_cuda(), "float16 runs only on CUDA; use float32 or bfloat16 on the CPU");
         compute.dtype = at::kHalf;
-    } else
-        PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16 or float16)");
+    } else if (dtype == "int8")
+        PICTOR_FAIL("8-bit weights are for the language models of captions and questions, not this model");
+    else
+        PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16, float16 or int8)");
 }
 
-void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, bool familyAllowsCpuBfloat16)
+namespace {
+
+void chooseActivationFormat(ComputeDevice& compute, bool allowsBfloat16)
 {
-    if (asked != "auto") {
-        applyDtypeChoice(compute, asked);
-        compute.formatReason = "as asked";
-    } else if (compute.device.is_cuda()) {
+    if (compute.device.is_cuda()) {
         compute.formatReason = "the GPU's format";
-    } else if (!familyAllowsCpuBfloat16) {
+    } else if (!allowsBfloat16) {
         compute.formatReason = "this model's CPU format";
     } else if (cpuHasFastBfloat16()) {
         compute.dtype = at::kBFloat16;
         compute.formatReason = "native on this CPU (AVX512_BF16)";
     } else {
         compute.formatReason = "this CPU has no native bfloat16";
+    }
+}
+
+std::string weights8BitReason()
+{
+    return std::string("8-bit weights, ") + kernels::q8KernelName(kernels::bestQ8Kernel()) + " kernel";
+}
+
+} // namespace
+
+void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, CpuFormatsAllowed allowed)
+{
+    compute.weights8Bit = false;
+    if (asked == "int8") {
+        PICTOR_CHECK(allowed.weights8Bit,
+            "8-bit weights are for the language models of captions and questions, not this model");
+        PICTOR_CHECK(compute.device.is_cpu(), "8-bit weights run on the CPU; use float16 on the GPU");
+        chooseActivationFormat(compute, allowed.bfloat16);
+        compute.weights8Bit = true;
+        compute.formatReason = "as asked (" + weights8BitReason() + "; " + compute.formatReason + ")";
+        return;
+    }
+    if (asked != "auto") {
+        applyDtypeChoice(compute, asked);
+        compute.formatReason = "as asked";
+        return;
+    }
+    chooseActivationFormat(compute, allowed.bfloat16);
+    // Without AVX2 only the plain C++ kernel is left, slower than the float formats' matrix products.
+    if (allowed.weights8Bit && compute.device.is_cpu()
+        && kernels::bestQ8Kernel() != kernels::Q8Kernel::Reference) {
+        compute.weights8Bit = true;
+        compute.formatReason = weights8BitReason() + "; " + compute.formatReason;
     }
 }
 

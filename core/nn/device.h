@@ -16,7 +16,10 @@ struct ComputeDevice {
     at::Device device = at::kCPU;
     at::ScalarType dtype = at::kFloat;
     std::string formatReason; // why this number format, for a person ("native on this CPU (AVX512_BF16)")
-    std::string describe() const; // "CPU float32", "CUDA:0 float16"
+    // The language model's matrices in 8-bit blocks (Q8_0-like, core/nn/quantized_linear.h) on the CPU;
+    // dtype is then the format of everything else (activations, embeddings, norms, the KV cache).
+    bool weights8Bit = false;
+    std::string describe() const; // "CPU float32", "CUDA:0 float16", "CPU bfloat16 with 8-bit weights"
 };
 
 // Auto picks CUDA when LibTorch was built with it and a GPU is present; asking for CUDA without one
@@ -24,14 +27,23 @@ struct ComputeDevice {
 ComputeDevice resolveDevice(DeviceChoice choice);
 
 // Applies a number format asked for by name: "float32", "bfloat16", "float16" (or f32, bf16, f16); "auto"
-// leaves `compute` as it is (each family decides what auto means). float16 runs only on CUDA.
+// leaves `compute` as it is (each family decides what auto means). float16 runs only on CUDA. "int8"
+// (8-bit weights) is chooseNumberFormat's, for the families that allow it.
 void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype);
 
+// What a model family's quality gates (tests/parity) allow on the CPU.
+struct CpuFormatsAllowed {
+    bool bfloat16 = false;
+    bool weights8Bit = false; // decoding language models: 8-bit weight blocks
+};
+
 // The number format of a model family on this machine, picked at run time (one binary for every x86-64
-// CPU): "auto" is bfloat16 on a CPU that computes it natively when the family allows it (its quality gate
-// passed: tests/parity), float32 on other CPUs, the device's default on CUDA; a format named ("float32",
-// "bfloat16", "float16") is used as asked. Sets compute.dtype and compute.formatReason.
-void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, bool familyAllowsCpuBfloat16);
+// CPU): "auto" is bfloat16 on a CPU that computes it natively when the family allows it, float32 on other
+// CPUs, the device's default on CUDA; with 8-bit weights besides where the family allows them and the CPU
+// has a fast kernel for them (AVX2 or AVX-512 VNNI). A format named ("float32", "bfloat16", "float16",
+// "int8") is used as asked; "int8" keeps auto's format for everything but the weights. Sets compute.dtype,
+// compute.weights8Bit and compute.formatReason.
+void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, CpuFormatsAllowed allowed);
 
 // Whether this CPU computes bfloat16 natively (AVX512_BF16, which also comes with AMX), checked at run time:
 // the build machine says nothing about the user's. Where it does, LibTorch's bfloat16 convolutions and

@@ -61,7 +61,18 @@ void Linear::declare(const Scope& scope, std::int64_t in, std::int64_t out, bool
 
 at::Tensor Linear::forward(const at::Tensor& x) const
 {
+    if (weight8.defined())
+        return weight8.linear(x, bias);
     return at::linear(x, weight, bias);
+}
+
+bool Linear::quantizeTo8Bit()
+{
+    if (!Q8Weight::fits(weight))
+        return false;
+    weight8 = Q8Weight::quantize(weight);
+    weight = at::Tensor();
+    return true;
 }
 
 void LayerNorm::declare(const Scope& scope, std::int64_t dim, double epsilon)

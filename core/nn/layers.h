@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "core/nn/parameters.h"
+#include "core/nn/quantized_linear.h"
 
 namespace pictor::nn {
 
@@ -20,10 +21,14 @@ Activation activationFromName(const std::string& name);
 at::Tensor activate(const at::Tensor& x, Activation activation);
 
 struct Linear {
-    at::Tensor weight; // [out, in]
+    at::Tensor weight; // [out, in]; undefined once quantized
     at::Tensor bias; // [out] or undefined
+    Q8Weight weight8; // the weight in 8 bits (quantizeTo8Bit), or undefined
     void declare(const Scope& scope, std::int64_t in, std::int64_t out, bool withBias = true);
     at::Tensor forward(const at::Tensor& x) const;
+    // Replaces the weight with its 8-bit blocks when it fits them (rows of whole 32-value blocks, on the
+    // CPU); returns whether it did.
+    bool quantizeTo8Bit();
 };
 
 struct LayerNorm {

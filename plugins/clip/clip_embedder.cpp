@@ -42,7 +42,7 @@ public:
         nn::ComputeDevice compute = nn::resolveDevice(nn::parseDeviceChoice(options.device));
         // CLIP allows bfloat16 matrix products on the CPU (norms and the softmax stay float32): its gate is
         // tests/parity ClipNumberFormats (cosine to float32, retrieval on 2,000 photos).
-        nn::chooseNumberFormat(compute, options.dtype, true);
+        nn::chooseNumberFormat(compute, options.dtype, {.bfloat16 = true});
         model_ = ClipModel::load(modelDir, compute);
         tokenizer_ = ClipTokenizer::fromFolder(modelDir);
         preprocess_ = loadPreprocessConfig(modelDir / "preprocessor_config.json");

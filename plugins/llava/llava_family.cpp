@@ -28,10 +28,11 @@ std::shared_ptr<const LlavaEngine> LlavaEngine::load(
     nn::setCpuThreads(options.cpuThreads);
     std::shared_ptr<LlavaEngine> engine(new LlavaEngine());
     nn::ComputeDevice device = nn::resolveDevice(nn::parseDeviceChoice(options.device));
-    // bfloat16 on CPUs that compute it natively: its gate is tests/parity LlavaNumberFormats (the top token
-    // agrees with float32 at >= 95 % of the fixtures' positions). The vision tower's encoder blocks keep
-    // norms, attention and activations in float32; the language model, RMSNorm's statistics.
-    nn::chooseNumberFormat(device, options.dtype, true);
+    // bfloat16 on CPUs that compute it natively, and 8-bit weights for the language model on CPUs with
+    // AVX2 or VNNI: their gates are tests/parity LlavaNumberFormats (the top token agrees with float32 at
+    // >= 95 % of the fixtures' positions). The vision tower's encoder blocks keep norms, attention and
+    // activations in float32; the language model, RMSNorm's statistics.
+    nn::chooseNumberFormat(device, options.dtype, {.bfloat16 = true, .weights8Bit = true});
     engine->impl_->model = LlavaModel::load(modelDir, device);
     engine->impl_->preprocess = loadPreprocessConfig(modelDir / "preprocessor_config.json");
     const auto& vision = engine->impl_->model->config().vision;

@@ -120,6 +120,7 @@ std::shared_ptr<const LlavaModel> LlavaModel::load(
         options.ignorableKeys.push_back(std::string(names.lmHead) + ".weight");
     const nn::BindReport report = nn::bindParameters(table, model->checkpoint_, options);
     model->language_model_.tieWeights();
+    model->quantizeIfAsked();
     model->modelId_ = computeModelId("llava", modelDir / "config.json", model->checkpoint_);
     if (report.zeroCopy == 0)
         model->checkpoint_ = Checkpoint();
@@ -141,7 +142,18 @@ std::shared_ptr<const LlavaModel> LlavaModel::withRandomWeights(
     for (const nn::ParameterSlot& slot : table.slots())
         *slot.tensor = (at::randn(slot.shape) * 0.02).to(device.device, device.dtype);
     model->language_model_.tieWeights();
+    model->quantizeIfAsked();
     return model;
+}
+
+void LlavaModel::quantizeIfAsked()
+{
+    if (!device_.weights8Bit)
+        return;
+    // Only the language model: decoding reads all of it per token. The vision tower and the projector
+    // run once per image, batched, where bfloat16's matrix products are faster.
+    const int matrices = language_model_.quantizeTo8Bit();
+    PICTOR_LOG_INFO("[llava] ", matrices, " language model matrices in 8-bit blocks");
 }
 
 std::vector<std::pair<std::string, std::vector<std::int64_t>>> LlavaModel::parameterShapes(

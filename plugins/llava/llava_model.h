@@ -66,6 +66,7 @@ private:
     LlavaModel() = default;
     void declare(nn::ParameterTable& table, const char* visionTower, const char* projector,
         const char* languageModel, const char* lmHead);
+    void quantizeIfAsked(); // the language model's matrices to 8 bits when device_.weights8Bit
 
     LlavaConfig config_;
     nn::ComputeDevice device_;

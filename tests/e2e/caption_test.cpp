@@ -30,11 +30,20 @@ namespace pictor {
 namespace {
 
 // Whether this CPU computes bfloat16 natively (what the models' automatic format follows).
-bool cpuHasNativeBfloat16()
+bool cpuHas(const std::string& flag)
 {
     std::ifstream cpuinfo("/proc/cpuinfo");
     const std::string text((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
-    return text.find(" avx512_bf16") != std::string::npos;
+    return text.find(" " + flag + " ") != std::string::npos
+        || text.find(" " + flag + "\n") != std::string::npos;
+}
+
+// What auto picks for LLaVA: bfloat16 where the CPU computes it natively, and 8-bit weights for the
+// language model where it has AVX2 (the 8-bit kernels' least instruction set).
+std::string autoLlavaFormat()
+{
+    return std::string(cpuHas("avx512_bf16") ? "CPU bfloat16" : "CPU float32")
+        + (cpuHas("avx2") ? " with 8-bit weights" : "");
 }
 
 struct RunResult {
@@ -251,8 +260,7 @@ TEST(CaptionCli, CaptionsFilesAsJson)
         const auto json = nlohmann::json::parse(line);
         EXPECT_TRUE(json["model_id"].get<std::string>().starts_with("llava-"));
         EXPECT_TRUE(json.contains("caption"));
-        EXPECT_EQ(json["device"], cpuHasNativeBfloat16() ? "CPU bfloat16" : "CPU float32")
-            << "the CPU's format unless asked";
+        EXPECT_EQ(json["device"], autoLlavaFormat()) << "the CPU's format unless asked";
     }
     EXPECT_EQ(count, 2);
 }
@@ -266,7 +274,13 @@ TEST(CaptionCli, TheNumberFormatCanBeChosen)
     const RunResult bf16 = runPictor(
         {"caption", "--model", llava.string(), "--json", "--max-tokens", "4", "--dtype", "bfloat16", image});
     ASSERT_EQ(bf16.status, 0) << bf16.err;
-    EXPECT_EQ(nlohmann::json::parse(bf16.out)["device"], "CPU bfloat16");
+    EXPECT_EQ(nlohmann::json::parse(bf16.out)["device"], "CPU bfloat16")
+        << "no 8-bit weights when a format is named";
+    const RunResult int8 = runPictor(
+        {"caption", "--model", llava.string(), "--json", "--max-tokens", "4", "--dtype", "int8", image});
+    ASSERT_EQ(int8.status, 0) << int8.err;
+    EXPECT_NE(nlohmann::json::parse(int8.out)["device"].get<std::string>().find("with 8-bit weights"),
+        std::string::npos);
     const RunResult f16
         = runPictor({"caption", "--model", llava.string(), "--device", "cpu", "--dtype", "float16", image});
     EXPECT_NE(f16.status, 0);

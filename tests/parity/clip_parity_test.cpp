@@ -114,7 +114,7 @@ protected:
     static std::unique_ptr<clip::ClipModel> load(const std::string& dtype)
     {
         nn::ComputeDevice compute = nn::resolveDevice(nn::DeviceChoice::Cpu);
-        nn::chooseNumberFormat(compute, dtype, true);
+        nn::chooseNumberFormat(compute, dtype, {.bfloat16 = true});
         return clip::ClipModel::load(test::fixtureDir("clip-tiny-a"), compute);
     }
     static std::shared_ptr<const SafetensorsFile> golden(const std::string& file)
@@ -196,18 +196,19 @@ TEST_F(ClipNumberFormats, Bfloat16KeepsTheEmbeddingsAndTheRanking)
 TEST_F(ClipNumberFormats, AutoIsBfloat16OnlyWhereTheCpuComputesItNatively)
 {
     nn::ComputeDevice compute = nn::resolveDevice(nn::DeviceChoice::Cpu);
-    nn::chooseNumberFormat(compute, "auto", true);
+    nn::chooseNumberFormat(compute, "auto", {.bfloat16 = true});
     EXPECT_EQ(compute.dtype, nn::cpuHasFastBfloat16() ? at::kBFloat16 : at::kFloat) << compute.formatReason;
     EXPECT_EQ(compute.formatReason,
         nn::cpuHasFastBfloat16() ? "native on this CPU (AVX512_BF16)" : "this CPU has no native bfloat16");
     nn::ComputeDevice notAllowed = nn::resolveDevice(nn::DeviceChoice::Cpu);
-    nn::chooseNumberFormat(notAllowed, "auto", false);
+    nn::chooseNumberFormat(notAllowed, "auto", {});
     EXPECT_EQ(notAllowed.dtype, at::kFloat);
     nn::ComputeDevice asked = nn::resolveDevice(nn::DeviceChoice::Cpu);
-    nn::chooseNumberFormat(asked, "float32", true);
+    nn::chooseNumberFormat(asked, "float32", {.bfloat16 = true});
     EXPECT_EQ(asked.dtype, at::kFloat);
     EXPECT_EQ(asked.formatReason, "as asked");
-    EXPECT_THROW(nn::chooseNumberFormat(asked, "float16", true), Error) << "float16 runs only on CUDA";
+    EXPECT_THROW(nn::chooseNumberFormat(asked, "float16", {.bfloat16 = true}), Error)
+        << "float16 runs only on CUDA";
 }
 
 } // namespace

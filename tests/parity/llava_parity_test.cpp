@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_file.h"
+#include "kernels/q8_0.h"
 #include "plugins/llava/llava_family.h"
 #include "plugins/llava/llava_model.h"
 #include "plugins/llava/llava_stepwise.h"
@@ -357,19 +358,22 @@ TEST(LlavaConfig, FixturesReadAsTheirReadmesDescribe)
 namespace pictor {
 namespace {
 
-// The gate of LLaVA's bfloat16 format: teacher-forced on every case's golden continuation, the top-1 id of
-// bfloat16 logits agrees with float32's at >= 95 % of the positions (prefill and each decode step), and
-// each case's 20 greedy bfloat16 tokens are reported against the golden ones (match, or the first
-// divergence).
-TEST(LlavaNumberFormats, Bfloat16AgreesWithFloat32OnTheTopToken)
+// The gates of LLaVA's CPU formats: teacher-forced on every case's golden continuation, the top-1 id of
+// the format's logits agrees with float32's at >= 95 % of the positions (prefill and each decode step),
+// and each case's 20 greedy tokens in the format are reported against the golden ones (match, or the
+// first divergence). Returns the agreement.
+double topTokenAgreement(const std::string& format, nn::CpuFormatsAllowed allowed)
 {
     c10::InferenceMode inferenceMode;
     std::int64_t positions = 0, agreeing = 0;
     for (const std::string fixture : {"llava-tiny-llama", "llava-tiny-qwen2"}) {
         nn::ComputeDevice compute = nn::resolveDevice(nn::DeviceChoice::Cpu);
-        nn::chooseNumberFormat(compute, "bfloat16", false);
-        const std::shared_ptr<const llava::LlavaModel> bf16
+        nn::chooseNumberFormat(compute, format, allowed);
+        const std::shared_ptr<const llava::LlavaModel> other
             = llava::LlavaModel::load(test::fixtureDir(fixture), compute);
+        EXPECT_EQ(other->languageModel().lm_head8.defined(), compute.weights8Bit)
+            << "the language model is in 8 bits exactly when the format says so";
+        EXPECT_EQ(other->languageModel().layers[0].mlp.gate_up_proj8.weight8.defined(), compute.weights8Bit);
         const auto f32 = fixtureModel(fixture);
         const nlohmann::json cases = readJsonFile(test::fixtureDir(fixture) / "cases.json");
         for (const auto& entry : cases.at("cases")) {
@@ -379,9 +383,10 @@ TEST(LlavaNumberFormats, Bfloat16AgreesWithFloat32OnTheTopToken)
             const at::Tensor ids = loadGolden(*golden, "input_ids");
             const bool images = golden->find("pixel_values") != nullptr;
             const at::Tensor pixels = images ? loadGolden(*golden, "pixel_values") : at::Tensor();
-            llava::LlavaSession a(f32), b(bf16);
+            llava::LlavaSession a(f32), b(other);
             at::Tensor la = a.prefill(ids, images ? f32->encodeImages(pixels).image_features : at::Tensor());
-            at::Tensor lb = b.prefill(ids, images ? bf16->encodeImages(pixels).image_features : at::Tensor());
+            at::Tensor lb
+                = b.prefill(ids, images ? other->encodeImages(pixels).image_features : at::Tensor());
             const auto goldenIds = asVector(loadGolden(*golden, "generated_ids"));
             for (std::size_t step = 0; step < goldenIds.size(); ++step) {
                 ++positions;
@@ -394,24 +399,62 @@ TEST(LlavaNumberFormats, Bfloat16AgreesWithFloat32OnTheTopToken)
                     lb = b.decode(goldenIds[step]);
                 }
             }
-            llava::LlavaSession greedy(bf16);
+            llava::LlavaSession greedy(other);
             const at::Tensor first
-                = greedy.prefill(ids, images ? bf16->encodeImages(pixels).image_features : at::Tensor());
+                = greedy.prefill(ids, images ? other->encodeImages(pixels).image_features : at::Tensor());
             nn::GenerationOptions options;
             options.maxNewTokens = 20;
             const auto tokens = greedy.generate(first, options).tokens;
             std::size_t same = 0;
             while (same < tokens.size() && same < goldenIds.size() && tokens[same] == goldenIds[same])
                 ++same;
-            std::printf("  %s/%s: bfloat16 greedy %s\n", fixture.c_str(), name.c_str(),
+            std::printf("  %s/%s: %s greedy %s\n", fixture.c_str(), name.c_str(), compute.describe().c_str(),
                 same == goldenIds.size() ? "matches the 20 golden tokens"
                                          : ("first differs at token " + std::to_string(same)).c_str());
         }
     }
     const double agreement = static_cast<double>(agreeing) / static_cast<double>(positions);
-    std::printf("bfloat16 top-1 agrees with float32 at %.4f of %lld positions\n", agreement,
+    std::printf("%s: top-1 agrees with float32 at %.4f of %lld positions\n", format.c_str(), agreement,
         static_cast<long long>(positions));
-    EXPECT_GE(agreement, 0.95);
+    return agreement;
+}
+
+TEST(LlavaNumberFormats, Bfloat16AgreesWithFloat32OnTheTopToken)
+{
+    EXPECT_GE(topTokenAgreement("bfloat16", {}), 0.95);
+}
+
+// 8-bit weights with the other numbers in float32 (a CPU without native bfloat16) ...
+TEST(LlavaNumberFormats, EightBitWeightsAgreeWithFloat32OnTheTopToken)
+{
+    EXPECT_GE(topTokenAgreement("int8", {.bfloat16 = false, .weights8Bit = true}), 0.95);
+}
+
+// ... and in bfloat16 where the CPU computes it natively (what auto picks there).
+TEST(LlavaNumberFormats, EightBitWeightsWithBfloat16AgreeWithFloat32OnTheTopToken)
+{
+    if (!nn::cpuHasFastBfloat16())
+        GTEST_SKIP() << "auto keeps float32 beside 8-bit weights on this CPU";
+    EXPECT_GE(topTokenAgreement("int8", {.bfloat16 = true, .weights8Bit = true}), 0.95);
+}
+
+TEST(LlavaNumberFormats, AutoPicksEightBitWeightsOnlyOnTheCpuWithAFastKernel)
+{
+    nn::ComputeDevice compute = nn::resolveDevice(nn::DeviceChoice::Cpu);
+    nn::chooseNumberFormat(compute, "auto", {.bfloat16 = true, .weights8Bit = true});
+    EXPECT_EQ(compute.weights8Bit, kernels::bestQ8Kernel() != kernels::Q8Kernel::Reference);
+    EXPECT_EQ(compute.dtype, nn::cpuHasFastBfloat16() ? at::kBFloat16 : at::kFloat);
+    if (compute.weights8Bit) {
+        EXPECT_NE(compute.formatReason.find("8-bit weights"), std::string::npos) << compute.formatReason;
+        EXPECT_NE(compute.describe().find("with 8-bit weights"), std::string::npos);
+    }
+    nn::ComputeDevice floats = nn::resolveDevice(nn::DeviceChoice::Cpu);
+    nn::chooseNumberFormat(floats, "float32", {.bfloat16 = true, .weights8Bit = true});
+    EXPECT_FALSE(floats.weights8Bit) << "a format asked for by name has no 8-bit weights";
+    nn::ComputeDevice clip = nn::resolveDevice(nn::DeviceChoice::Cpu);
+    nn::chooseNumberFormat(clip, "auto", {.bfloat16 = true});
+    EXPECT_FALSE(clip.weights8Bit) << "a family without the gate never gets them";
+    EXPECT_THROW(nn::chooseNumberFormat(clip, "int8", {.bfloat16 = true}), Error);
 }
 
 } // namespace

@@ -114,9 +114,98 @@ TEST_P(DecoderLayouts, OnePassChunksAndDecodingMatchTheReference)
     EXPECT_GE(pieces.capacity(), 9);
 }
 
+// 8-bit weights: q/k/v and gate/up stacked into one product each, the rest one by one (down_proj's 48-wide
+// rows are not whole 32-value blocks and stay float). A prompt runs through the expanded weights, a decoded
+// token through the 8-bit kernel; both stay close to the float reference.
+TEST_P(DecoderLayouts, EightBitWeightsStayCloseToTheReference)
+{
+    c10::InferenceMode guard;
+    const auto [heads, kvHeads, bias] = GetParam();
+    RandomDecoder model(smallConfig(heads, kvHeads, bias), 64, 11);
+    const at::Tensor ids = at::randint(0, 64, {1, nn::kQ8KernelMaxTokens + 2}, at::kLong);
+    const at::Tensor expected = referenceLogits(model.decoder, ids);
+    const std::int64_t tokens = ids.size(1);
+
+    EXPECT_EQ(model.decoder.quantizeTo8Bit(), 2 * (3 + 1 + 2) + 1);
+    EXPECT_TRUE(model.decoder.layers[0].self_attn.qkv_proj8.weight8.defined());
+    EXPECT_FALSE(model.decoder.layers[0].self_attn.q_proj.weight.defined())
+        << "the float weights are released";
+    EXPECT_TRUE(model.decoder.layers[0].mlp.down_proj.weight.defined());
+    auto relativeError
+        = [](const at::Tensor& a, const at::Tensor& b) { return ((a - b).norm() / b.norm()).item<double>(); };
+    nn::KvCache whole;
+    const at::Tensor onePass
+        = model.decoder.logits(model.decoder.forward(model.decoder.embed(ids), whole))[0];
+    // Each product's 8-bit rounding costs about 1 % here, compounded over two layers: 2.5 % at most seen.
+    EXPECT_LT(relativeError(onePass, expected), 0.04);
+
+    nn::KvCache pieces;
+    model.decoder.forward(model.decoder.embed(ids.slice(1, 0, tokens - 1)), pieces);
+    const at::Tensor decoded = model.decoder.logits(
+        model.decoder.forward(model.decoder.embed(ids.slice(1, tokens - 1)), pieces))[0];
+    EXPECT_LT(relativeError(decoded, expected), 0.04);
+    EXPECT_LT(relativeError(decoded, onePass), 1e-3) << "the same 8-bit weights, inputs rounded to 16 bits";
+}
+
+// A tied lm_head (Qwen2-0.5B's) gets its own 8-bit copy; embed_tokens stays for the lookups.
+TEST(DecoderBlocks, ATiedHeadIsQuantizedAndTheEmbeddingsKept)
+{
+    c10::InferenceMode guard;
+    nn::ParameterTable table;
+    nn::CausalDecoder decoder;
+    decoder.declare(
+        nn::Scope(table, "model"), nn::Scope(table, "lm_head"), smallConfig(4, 2, false), 64, true);
+    at::manual_seed(5);
+    for (const nn::ParameterSlot& slot : table.slots())
+        *slot.tensor = at::randn(slot.shape) * 0.3 + (slot.shape.size() == 1 ? 1.0 : 0.0);
+    decoder.tieWeights();
+    const at::Tensor ids = at::randint(0, 64, {1, 5}, at::kLong);
+    nn::KvCache floatCache;
+    const at::Tensor expected = decoder.logits(decoder.forward(decoder.embed(ids), floatCache))[0];
+    const at::Tensor embeddings = decoder.embed_tokens.clone();
+
+    decoder.quantizeTo8Bit();
+    EXPECT_TRUE(decoder.lm_head8.defined());
+    EXPECT_FALSE(decoder.lm_head.defined());
+    ASSERT_TRUE(decoder.embed_tokens.defined());
+    EXPECT_TRUE(at::equal(decoder.embed_tokens, embeddings)) << "the lookups read the float embeddings";
+    nn::KvCache cache;
+    const at::Tensor logits = decoder.logits(decoder.forward(decoder.embed(ids), cache))[0];
+    EXPECT_LT(((logits - expected).norm() / expected.norm()).item<double>(), 0.04);
+}
+
 INSTANTIATE_TEST_SUITE_P(HeadLayouts, DecoderLayouts,
     testing::Values(std::make_tuple(4, 4, false), std::make_tuple(4, 2, true), std::make_tuple(4, 1, false),
         std::make_tuple(8, 2, true)));
+
+// Decoding's one-loop RMSNorm (a few rows) and rotation (one position) against the general formulas, in
+// both formats: the same rounding steps, so at most a unit in the last place apart.
+TEST(DecoderBlocks, OnePositionLoopsMatchTheGeneralPath)
+{
+    c10::InferenceMode guard;
+    at::manual_seed(3);
+    for (const at::ScalarType type : {at::kFloat, at::kBFloat16}) {
+        nn::RmsNorm norm;
+        norm.eps = 1e-6;
+        norm.weight = (at::rand({64}) + 0.5).to(type);
+        const at::Tensor x = (at::randn({1, 2, 64}) * 3).to(type);
+        const at::Tensor loop = norm.forward(x); // two rows: the loop's (it takes up to eight)
+        const at::Tensor f = x.to(at::kFloat);
+        const at::Tensor formula = norm.weight * (f * at::rsqrt(f.pow(2).mean(-1, true) + norm.eps)).to(type);
+        const double ulp = type == at::kFloat ? 1e-6 : 1.0 / 128;
+        EXPECT_TRUE(at::allclose(loop.to(at::kFloat), formula.to(at::kFloat), ulp, 1e-6)) << type;
+
+        nn::RotaryEmbedding rotary;
+        rotary.headDim = 64;
+        const at::Tensor heads = (at::randn({1, 4, 2, 64})).to(type);
+        const auto [cos, sin] = rotary.cosSin(5, 2, type, at::kCPU);
+        const at::Tensor both = nn::applyRotary(heads, cos, sin); // general: two positions
+        const at::Tensor second = nn::applyRotary(heads.narrow(2, 1, 1).contiguous(),
+            cos.narrow(0, 1, 1).contiguous(), sin.narrow(0, 1, 1).contiguous());
+        EXPECT_TRUE(at::allclose(second.to(at::kFloat), both.narrow(2, 1, 1).to(at::kFloat), ulp, 1e-6))
+            << type;
+    }
+}
 
 TEST(DecoderBlocks, ChunkCausalMaskAfterHistory)
 {
