@@ -226,27 +226,15 @@ namespace {
 
 // Stacks the projections' weights (and biases) into `stacked` and quantizes it; the originals are
 // released. Nothing changes when the stack does not fit 8-bit blocks.
-bool stackIn8Bit(Linear& stacked, std::initializer_list<Linear*> parts)
+bool stackIn8Bit(Linear& stacked, const std::vector<Linear*>& parts)
 {
-    std::vector<at::Tensor> weights, biases;
-    for (const Linear* part : parts) {
-        weights.push_back(part->weight);
-        if (part->bias.defined())
-            biases.push_back(part->bias);
-    }
-    PICTOR_CHECK(biases.empty() || biases.size() == weights.size(),
-        "stacked projections: some have a bias, "
-        "some not");
-    stacked.weight = at::cat(weights, 0);
-    stacked.bias = biases.empty() ? at::Tensor() : at::cat(biases, 0);
+    stacked = stackLinears(std::vector<const Linear*>(parts.begin(), parts.end()));
     if (!stacked.quantizeTo8Bit()) {
         stacked = Linear();
         return false;
     }
-    for (Linear* part : parts) {
-        part->weight = at::Tensor();
-        part->bias = at::Tensor();
-    }
+    for (Linear* part : parts)
+        *part = Linear();
     return true;
 }
 

@@ -140,29 +140,63 @@ void SelfAttention::declare(const Scope& scope, std::int64_t hidden, std::int64_
     out_proj.declare(scope / "out_proj", hidden, hidden);
 }
 
+Linear stackLinears(const std::vector<const Linear*>& parts)
+{
+    std::vector<at::Tensor> weights, biases;
+    for (const Linear* part : parts) {
+        weights.push_back(part->weight);
+        if (part->bias.defined())
+            biases.push_back(part->bias);
+    }
+    PICTOR_CHECK(
+        biases.empty() || biases.size() == weights.size(), "stacked projections: some have a bias, some not");
+    Linear stacked;
+    stacked.weight = at::cat(weights, 0);
+    if (!biases.empty())
+        stacked.bias = at::cat(biases, 0);
+    return stacked;
+}
+
+void SelfAttention::stackProjections()
+{
+    qkv_proj = stackLinears({&q_proj, &k_proj, &v_proj});
+    for (Linear* part : {&q_proj, &k_proj, &v_proj})
+        *part = Linear();
+}
+
 at::Tensor SelfAttention::forward(
     const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const
 {
     const auto batch = hidden_states.size(0);
     const auto tokens = hidden_states.size(1);
-    const auto head_dim = hidden_states.size(2) / heads;
-    auto split_heads = [&](const at::Tensor& x) {
-        return x.view({batch, tokens, heads, head_dim}).transpose(1, 2);
-    };
-    const at::Tensor query_states = split_heads(q_proj.forward(hidden_states));
-    const at::Tensor key_states = split_heads(k_proj.forward(hidden_states));
-    const at::Tensor value_states = split_heads(v_proj.forward(hidden_states));
-    const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    const auto hidden = hidden_states.size(2);
+    const auto head_dim = hidden / heads;
+    const at::ScalarType working
+        = qkv_proj.weight.defined() ? qkv_proj.weight.scalar_type() : q_proj.weight.scalar_type();
     // Scores, softmax and the weighted sum: for short sequences (a ViT's 50 tokens, a query's 10) a small
     // part of the time and most of bfloat16's error.
-    const bool wider = widensOnCpu(query_states);
+    const bool wider = working == at::kBFloat16 && hidden_states.is_cpu();
     auto widened = [&](const at::Tensor& t) { return wider ? t.to(at::kFloat) : t; };
+    auto split_heads = [&](const at::Tensor& x) {
+        return x.reshape({batch, tokens, heads, head_dim}).transpose(1, 2);
+    };
+    at::Tensor query_states, key_states, value_states;
+    if (qkv_proj.weight.defined()) {
+        const at::Tensor qkv = widened(qkv_proj.forward(hidden_states)); // one conversion for the three
+        query_states = split_heads(qkv.narrow(-1, 0, hidden));
+        key_states = split_heads(qkv.narrow(-1, hidden, hidden));
+        value_states = split_heads(qkv.narrow(-1, 2 * hidden, hidden));
+    } else {
+        query_states = split_heads(widened(q_proj.forward(hidden_states)));
+        key_states = split_heads(widened(k_proj.forward(hidden_states)));
+        value_states = split_heads(widened(v_proj.forward(hidden_states)));
+    }
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
     std::optional<at::Tensor> mask = additiveMask;
     if (wider && mask)
         mask = mask->to(at::kFloat);
-    at::Tensor attn_output = scaledDotProductAttention(
-        widened(query_states), widened(key_states), widened(value_states), mask, scale)
-                                 .to(query_states.scalar_type());
+    at::Tensor attn_output
+        = scaledDotProductAttention(query_states, key_states, value_states, mask, scale).to(working);
     attn_output = attn_output.transpose(1, 2).reshape({batch, tokens, heads * head_dim});
     return out_proj.forward(attn_output);
 }

@@ -62,10 +62,17 @@ struct GroupNorm {
 };
 
 // Multi-head self-attention with separate q/k/v/out projections (CLIP, SigLIP).
+// One Linear whose output is the parts' outputs side by side (weights and biases stacked): one matrix
+// product instead of several, larger and so closer to the machine's peak. The parts are left as they are.
+Linear stackLinears(const std::vector<const Linear*>& parts);
+
 struct SelfAttention {
     Linear q_proj, k_proj, v_proj, out_proj;
+    Linear qkv_proj; // q, k and v stacked (stackProjections), or undefined
     std::int64_t heads = 1;
     void declare(const Scope& scope, std::int64_t hidden, std::int64_t numHeads);
+    // Replaces q/k/v with one stacked product (their weights are released).
+    void stackProjections();
     // hidden_states [batch, tokens, hidden]; additiveMask broadcastable to [batch, heads, tokens, tokens].
     at::Tensor forward(const at::Tensor& hidden_states, const std::optional<at::Tensor>& additiveMask) const;
 };

@@ -1,6 +1,6 @@
-// The diffusion building blocks of core/nn on their own: what each block must do beyond the parity tests'
-// numbers (resampling inside the ResNet block, masked context tokens, causal prior attention, the
-// scheduler's learned variance and guidance layout).
+// The building blocks of core/nn on their own: what each block must do beyond the parity tests' numbers
+// (resampling inside the ResNet block, masked context tokens, causal prior attention, the scheduler's
+// learned variance and guidance layout, self-attention with stacked projections).
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
@@ -113,6 +113,32 @@ TEST_F(DiffusionBlocks, LearnedVarianceSpansTheTwoBounds)
     EXPECT_LT(middle, high);
     EXPECT_NEAR(middle, std::sqrt(low * high), 1e-6); // log-linear between beta_tilde and beta
     EXPECT_THROW(scheduler.step(at::zeros({1, 1, 1, 1}), 500, 460, sample, {}), Error); // no variance half
+}
+
+// Stacked q/k/v (one product, as CLIP's image tower runs in bfloat16) give the attention of the three,
+// with and without biases' effect on every head, in float32 and in bfloat16 on the CPU.
+TEST(SharedBlocks, StackedProjectionsAttendLikeTheThree)
+{
+    c10::InferenceMode guard;
+    at::manual_seed(9);
+    for (const at::ScalarType type : {at::kFloat, at::kBFloat16}) {
+        SelfAttention separate;
+        separate.heads = 4;
+        for (Linear* l : {&separate.q_proj, &separate.k_proj, &separate.v_proj, &separate.out_proj}) {
+            l->weight = (at::randn({32, 32}) * 0.2).to(type);
+            l->bias = at::randn({32}).to(type);
+        }
+        SelfAttention stacked = separate;
+        stacked.stackProjections();
+        EXPECT_FALSE(stacked.q_proj.weight.defined());
+        ASSERT_EQ(stacked.qkv_proj.weight.sizes(), (at::IntArrayRef {96, 32}));
+        const at::Tensor x = at::randn({2, 7, 32}).to(type);
+        const at::Tensor expected = separate.forward(x, std::nullopt).to(at::kFloat);
+        const at::Tensor actual = stacked.forward(x, std::nullopt).to(at::kFloat);
+        const double tolerance = type == at::kFloat ? 1e-5 : 2e-2;
+        EXPECT_TRUE(at::allclose(actual, expected, tolerance, tolerance))
+            << type << ": " << (actual - expected).abs().max().item<float>();
+    }
 }
 
 } // namespace
