@@ -8,6 +8,25 @@
 
 namespace pictor {
 
+namespace {
+thread_local int modelThreadCap = 0;
+}
+
+ModelThreadCap::ModelThreadCap(int threads) : previous_(modelThreadCap)
+{
+    modelThreadCap = threads;
+}
+
+ModelThreadCap::~ModelThreadCap()
+{
+    modelThreadCap = previous_;
+}
+
+int ModelThreadCap::current()
+{
+    return modelThreadCap;
+}
+
 EmbeddingMatrix ImageTextEmbedder::embedImages(const std::vector<RgbImage>& images)
 {
     const ImagePreprocessConfig& config = preprocessing();

@@ -35,6 +35,21 @@ struct EmbedderOptions {
     std::string dtype = "auto"; // auto (nn::chooseNumberFormat), float32, bfloat16 or float16 (CUDA)
 };
 
+// The most CPU threads a model's matrix products may use on the calling thread while this guard lives
+// (0: no cap beyond the settings'). Indexing gives the image model part of the cores and its decoders the
+// rest (indexer/index_job.cpp), so the model's idle threads do not spin on the cores the decoders need.
+class ModelThreadCap {
+public:
+    explicit ModelThreadCap(int threads);
+    ~ModelThreadCap();
+    ModelThreadCap(const ModelThreadCap&) = delete;
+    ModelThreadCap& operator=(const ModelThreadCap&) = delete;
+    static int current();
+
+private:
+    int previous_;
+};
+
 class ImageTextEmbedder {
 public:
     virtual ~ImageTextEmbedder() = default;

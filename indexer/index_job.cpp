@@ -28,6 +28,22 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kBatchSize = 8; // the embedder's best CPU batch (bench/clip_bench)
 
+} // namespace
+
+CoreSplit splitCores(const IndexOptions& options, const std::string& deviceDescription)
+{
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.decodeThreads > 0)
+        return {options.decodeThreads, 0};
+    if (deviceDescription.starts_with("CPU bfloat16") && cores >= 2) {
+        const int model = cores / 2;
+        return {cores - model, model};
+    }
+    return {cores, 0};
+}
+
+namespace {
+
 struct WorkItem {
     std::filesystem::path path;
     std::int64_t rootId = 0;
@@ -418,9 +434,9 @@ public:
 
     void embedAll(const std::vector<WorkItem>& items, IndexSummary& summary)
     {
-        const int threads = options_.decodeThreads > 0
-            ? options_.decodeThreads
-            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        const CoreSplit split = splitCores(options_, embedder_.deviceDescription());
+        modelThreads_ = split.modelThreads;
+        const int threads = split.decodeThreads;
         BoundedQueue queue(static_cast<std::size_t>(kBatchSize * 3));
         queue.setProducers(threads);
         std::atomic<std::size_t> next {0};
@@ -474,8 +490,10 @@ private:
         }
         EmbeddingMatrix embeddings;
         if (!good.empty()) {
-            auto embed
-                = [&] { return embedder_.embedPixelValues(pixels.data(), static_cast<int>(good.size())); };
+            auto embed = [&] {
+                const ModelThreadCap cap(modelThreads_);
+                return embedder_.embedPixelValues(pixels.data(), static_cast<int>(good.size()));
+            };
             embeddings = options_.worker ? options_.worker->run(JobPriority::Bulk, embed) : embed();
         }
         normalizeRows(embeddings); // the catalog and the index hold unit vectors: inner product = cosine
@@ -525,6 +543,7 @@ private:
     NewPhotoAutoTagger autoTagger_;
     Clock::time_point start_;
     std::int64_t total_ = 0, done_ = 0, failed_ = 0;
+    int modelThreads_ = 0; // the model's cap while it embeds this run's photos (splitCores)
 };
 
 void reportPhase(const IndexOptions& options, IndexProgress::Phase phase)

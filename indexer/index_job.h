@@ -29,6 +29,20 @@ struct IndexProgress {
     double etaSeconds = 0;
 };
 
+struct IndexOptions;
+
+// How an index run shares the CPU between decoding photos and the image model. A model in bfloat16 on the
+// CPU costs about what decoding costs per photo (ViT-B/32: ~31 core-ms, a 12 MP JPEG at 1/8 scale ~30),
+// so each gets half of the cores: with every core each, the model's idle OpenMP threads spin on the cores
+// the decoders need (index_bench, 2 cores, four alternating runs: 22.7 images/s on average shared, 25.5
+// split). A float32 model (three times decoding's cost) or one on the GPU keeps every core for both, as
+// do decode threads the caller names. modelThreads 0: no cap.
+struct CoreSplit {
+    int decodeThreads = 1;
+    int modelThreads = 0;
+};
+CoreSplit splitCores(const IndexOptions& options, const std::string& deviceDescription);
+
 struct IndexOptions {
     ScanOptions scan;
     int decodeThreads = 0; // 0: one per core

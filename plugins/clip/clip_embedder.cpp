@@ -85,6 +85,7 @@ public:
     EmbeddingMatrix embedPixelValues(const float* pixelValues, int count) override
     {
         c10::InferenceMode guard;
+        const nn::CpuThreadLimit threads(ModelThreadCap::current());
         EmbeddingMatrix result;
         result.dim = dimension();
         const auto side = model_->config().vision.imageSize;

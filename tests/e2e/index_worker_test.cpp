@@ -41,6 +41,43 @@ void writePhotos(const std::filesystem::path& dir, int count)
     }
 }
 
+// A bfloat16 model on the CPU costs about what decoding does: the run gives each half of the cores, and
+// every image batch runs under the model's cap. A float32 model, or decode threads named by the caller,
+// keep every core for both (no cap).
+TEST(IndexWithWorker, DecodingAndABfloat16ModelShareTheCores)
+{
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const IndexOptions automatic;
+    const CoreSplit bf16 = splitCores(automatic, "CPU bfloat16");
+    if (cores >= 2) {
+        EXPECT_EQ(bf16.modelThreads, cores / 2);
+        EXPECT_EQ(bf16.decodeThreads + bf16.modelThreads, cores);
+    }
+    EXPECT_EQ(splitCores(automatic, "CPU float32").modelThreads, 0);
+    EXPECT_EQ(splitCores(automatic, "CPU float32").decodeThreads, cores);
+    EXPECT_EQ(splitCores(automatic, "CUDA:0 float16").modelThreads, 0);
+    IndexOptions named;
+    named.decodeThreads = 3;
+    EXPECT_EQ(splitCores(named, "CPU bfloat16").decodeThreads, 3);
+    EXPECT_EQ(splitCores(named, "CPU bfloat16").modelThreads, 0);
+
+    const auto photos = test::scratchDir("split-photos");
+    writePhotos(photos, 20);
+    auto model = clip::loadClipEmbedder(test::fixtureDir("clip-tiny-a"), {});
+    WrappedEmbedder bfloat16(*model, std::chrono::milliseconds(0));
+    bfloat16.pretendDevice("CPU bfloat16");
+    Library library = Library::openForWriting(test::scratchDir("split-library"));
+    ComputeWorker worker;
+    IndexOptions options;
+    options.worker = &worker;
+    const IndexSummary summary = indexLibrary(library, bfloat16, {photos}, options);
+    EXPECT_EQ(summary.indexed, 20);
+    ASSERT_FALSE(bfloat16.threadCaps().empty());
+    for (const int cap : bfloat16.threadCaps())
+        EXPECT_EQ(cap, bf16.modelThreads) << "every batch runs under the model's share";
+    EXPECT_EQ(ModelThreadCap::current(), 0) << "the cap ends with the batch";
+}
+
 TEST(IndexWithWorker, AQueryDuringIndexingWaitsAtMostOneBatch)
 {
     const auto photos = test::scratchDir("worker-photos");
