@@ -41,10 +41,11 @@ ComputeDevice resolveDevice(DeviceChoice choice)
     return {at::kCPU, at::kFloat, "float32"};
 }
 
-void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
+namespace {
+
+// A format asked for by name ("int8" is chooseNumberFormat's). float16 runs only on CUDA.
+void applyNamedFormat(ComputeDevice& compute, const std::string& dtype)
 {
-    if (dtype == "auto")
-        return;
     if (dtype == "float32" || dtype == "fp32" || dtype == "f32")
         compute.dtype = at::kFloat;
     else if (dtype == "bfloat16" || dtype == "bf16")
@@ -53,13 +54,9 @@ void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype)
         PICTOR_CHECK(
             compute.device.is_cuda(), "float16 runs only on CUDA; use float32 or bfloat16 on the CPU");
         compute.dtype = at::kHalf;
-    } else if (dtype == "int8")
-        PICTOR_FAIL("8-bit weights are for the language models of captions and questions, not this model");
-    else
+    } else
         PICTOR_FAIL("unknown number format '", dtype, "' (use auto, float32, bfloat16, float16 or int8)");
 }
-
-namespace {
 
 void chooseActivationFormat(ComputeDevice& compute, bool allowsBfloat16)
 {
@@ -95,7 +92,7 @@ void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, CpuFor
         return;
     }
     if (asked != "auto") {
-        applyDtypeChoice(compute, asked);
+        applyNamedFormat(compute, asked);
         compute.formatReason = "as asked";
         return;
     }

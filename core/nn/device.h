@@ -26,11 +26,6 @@ struct ComputeDevice {
 // is an error that says why.
 ComputeDevice resolveDevice(DeviceChoice choice);
 
-// Applies a number format asked for by name: "float32", "bfloat16", "float16" (or f32, bf16, f16); "auto"
-// leaves `compute` as it is (each family decides what auto means). float16 runs only on CUDA. "int8"
-// (8-bit weights) is chooseNumberFormat's, for the families that allow it.
-void applyDtypeChoice(ComputeDevice& compute, const std::string& dtype);
-
 // What a model family's quality gates (tests/parity) allow on the CPU.
 struct CpuFormatsAllowed {
     bool bfloat16 = false;
@@ -41,7 +36,8 @@ struct CpuFormatsAllowed {
 // CPU): "auto" is bfloat16 on a CPU that computes it natively when the family allows it, float32 on other
 // CPUs, the device's default on CUDA; with 8-bit weights besides where the family allows them and the CPU
 // has a fast kernel for them (AVX2 or AVX-512 VNNI). A format named ("float32", "bfloat16", "float16",
-// "int8") is used as asked; "int8" keeps auto's format for everything but the weights. Sets compute.dtype,
+// "int8"; also f32, bf16, f16) is used as asked, float16 only on CUDA; "int8" keeps auto's format for
+// everything but the weights. Sets compute.dtype,
 // compute.weights8Bit and compute.formatReason.
 void chooseNumberFormat(ComputeDevice& compute, const std::string& asked, CpuFormatsAllowed allowed);
 

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,8 @@
 #include <tiffio.h>
 #include <webp/encode.h>
 #include <webp/mux.h>
+
+#include "core/error.h"
 
 namespace pictor::test {
 namespace {
@@ -73,8 +74,7 @@ void writeCmyk(const std::filesystem::path& file, int width, int height, int qua
     const std::function<std::array<std::uint8_t, 4>(int x, int y)>& colour)
 {
     std::FILE* out = std::fopen(file.c_str(), "wb");
-    if (!out)
-        throw std::runtime_error("writeCmykJpeg: cannot create " + file.string());
+    PICTOR_CHECK(out, "writeCmykJpeg: cannot create ", file.string());
     jpeg_compress_struct compress {};
     jpeg_error_mgr errors {};
     compress.err = jpeg_std_error(&errors);
@@ -99,7 +99,7 @@ void writeCmyk(const std::filesystem::path& file, int width, int height, int qua
     }
     jpeg_finish_compress(&compress);
     jpeg_destroy_compress(&compress);
-    std::fclose(out);
+    PICTOR_CHECK(std::fclose(out) == 0, "writeCmykJpeg: cannot finish ", file.string());
 }
 
 } // namespace
@@ -124,6 +124,7 @@ std::vector<std::uint8_t> animatedWebp(
     WebPAnimEncoderOptions options;
     WebPAnimEncoderOptionsInit(&options);
     WebPAnimEncoder* encoder = WebPAnimEncoderNew(width, height, &options);
+    PICTOR_CHECK(encoder, "animatedWebp: no encoder for ", width, "x", height);
     WebPConfig config;
     WebPConfigInit(&config);
     config.lossless = 1;
@@ -134,20 +135,21 @@ std::vector<std::uint8_t> animatedWebp(
         picture.use_argb = 1;
         picture.width = width;
         picture.height = height;
-        WebPPictureAlloc(&picture);
+        PICTOR_CHECK(WebPPictureAlloc(&picture), "animatedWebp: no memory for a frame");
         const std::uint32_t argb
             = 0xFF000000u | std::uint32_t {colour[0]} << 16 | std::uint32_t {colour[1]} << 8 | colour[2];
         for (int i = 0; i < width * height; ++i)
             picture.argb[i] = argb;
-        if (!WebPAnimEncoderAdd(encoder, &picture, timestamp, &config))
-            throw std::runtime_error("animatedWebp: cannot add a frame");
+        PICTOR_CHECK(
+            WebPAnimEncoderAdd(encoder, &picture, timestamp, &config), "animatedWebp: cannot add a frame");
         WebPPictureFree(&picture);
         timestamp += 100;
     }
-    WebPAnimEncoderAdd(encoder, nullptr, timestamp, nullptr);
+    PICTOR_CHECK(
+        WebPAnimEncoderAdd(encoder, nullptr, timestamp, nullptr), "animatedWebp: cannot end the frames");
     WebPData data;
     WebPDataInit(&data);
-    WebPAnimEncoderAssemble(encoder, &data);
+    PICTOR_CHECK(WebPAnimEncoderAssemble(encoder, &data), "animatedWebp: cannot assemble the file");
     std::vector<std::uint8_t> bytes(data.bytes, data.bytes + data.size);
     WebPDataClear(&data);
     WebPAnimEncoderDelete(encoder);
@@ -206,8 +208,8 @@ void writeMosaic(TIFF* tiff, const DngContent& content)
             const bool blue = y % 2 == 1 && x % 2 == 1;
             row[static_cast<std::size_t>(x)] = content.mosaicRgb[red ? 0 : blue ? 2 : 1];
         }
-        if (TIFFWriteScanline(tiff, row.data(), static_cast<std::uint32_t>(y), 0) < 0)
-            throw std::runtime_error("libtiff could not write the mosaic");
+        PICTOR_CHECK(TIFFWriteScanline(tiff, row.data(), static_cast<std::uint32_t>(y), 0) >= 0,
+            "libtiff could not write the mosaic");
     }
 }
 
@@ -215,16 +217,16 @@ void writePreview(TIFF* tiff, const DngContent& content)
 {
     if (!content.previewJpeg.empty()) { // the whole JPEG stream as the strip, not libtiff's codec
         std::vector<std::uint8_t> jpeg = content.previewJpeg;
-        if (TIFFWriteRawStrip(tiff, 0, jpeg.data(), static_cast<tmsize_t>(jpeg.size())) < 0)
-            throw std::runtime_error("libtiff could not write the preview");
+        PICTOR_CHECK(TIFFWriteRawStrip(tiff, 0, jpeg.data(), static_cast<tmsize_t>(jpeg.size())) >= 0,
+            "libtiff could not write the preview");
         return;
     }
     std::vector<std::uint8_t> row;
     for (int x = 0; x < content.previewWidth; ++x)
         row.insert(row.end(), content.previewRgb->begin(), content.previewRgb->end());
     for (int y = 0; y < content.previewHeight; ++y)
-        if (TIFFWriteScanline(tiff, row.data(), static_cast<std::uint32_t>(y), 0) < 0)
-            throw std::runtime_error("libtiff could not write the preview");
+        PICTOR_CHECK(TIFFWriteScanline(tiff, row.data(), static_cast<std::uint32_t>(y), 0) >= 0,
+            "libtiff could not write the preview");
 }
 
 } // namespace
@@ -232,8 +234,7 @@ void writePreview(TIFF* tiff, const DngContent& content)
 void writeDng(const std::filesystem::path& file, const DngContent& content)
 {
     const std::unique_ptr<TIFF, void (*)(TIFF*)> tiff(TIFFOpen(file.c_str(), "w"), TIFFClose);
-    if (!tiff)
-        throw std::runtime_error("libtiff could not create " + file.string());
+    PICTOR_CHECK(tiff, "libtiff could not create ", file.string());
     if (content.previewRgb || !content.previewJpeg.empty()) {
         // IFD 0: the preview, pointing at one SubIFD that libtiff writes next: the raw data.
         setImageTags(
@@ -242,15 +243,14 @@ void writeDng(const std::filesystem::path& file, const DngContent& content)
         std::uint64_t subIfd[1] = {0};
         TIFFSetField(tiff.get(), TIFFTAG_SUBIFD, 1, subIfd);
         writePreview(tiff.get(), content);
-        TIFFWriteDirectory(tiff.get());
+        PICTOR_CHECK(TIFFWriteDirectory(tiff.get()), "libtiff could not write the preview's directory");
         setImageTags(tiff.get(), content.width, content.height, false);
     } else {
         setImageTags(tiff.get(), content.width, content.height, false);
         setCameraTags(tiff.get(), content.orientation);
     }
     writeMosaic(tiff.get(), content);
-    if (!TIFFWriteDirectory(tiff.get()))
-        throw std::runtime_error("libtiff could not finish " + file.string());
+    PICTOR_CHECK(TIFFWriteDirectory(tiff.get()), "libtiff could not finish ", file.string());
 }
 
 } // namespace pictor::test
