@@ -369,12 +369,11 @@ json indexRun(pictor::ImageTextEmbedder& embedder, const fs::path& photos, const
     const double firstBatchWait
         = timed.calls > 0 ? std::chrono::duration<double>(timed.firstCall - embedStart).count() : 0;
     const double decodeWait = embedPhase - timed.modelSeconds - catalogSeconds;
-    const int decodeThreads = options.decodeThreads > 0
-        ? options.decodeThreads
-        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const pictor::CoreSplit split = pictor::splitCores(indexOptions, embedder.deviceDescription());
     return {{"event", "index"}, {"reduced_decode", !options.fullDecode}, {"threads", options.threads},
-        {"decode_threads", decodeThreads}, {"images", summary.indexed}, {"failed", summary.failures.size()},
-        {"seconds_total", round3(total)}, {"images_per_s", round3(summary.indexed / total)},
+        {"decode_threads", split.decodeThreads}, {"model_thread_cap", split.modelThreads},
+        {"images", summary.indexed}, {"failed", summary.failures.size()}, {"seconds_total", round3(total)},
+        {"images_per_s", round3(summary.indexed / total)},
         {"indexing_phase_images_per_s", round3(summary.imagesPerSecond)},
         {"seconds_prepare", round3(prepare)}, {"seconds_indexing_phase", round3(embedPhase)},
         {"seconds_first_batch_wait", round3(firstBatchWait)}, {"seconds_decode_wait", round3(decodeWait)},
