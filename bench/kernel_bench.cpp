@@ -1,16 +1,22 @@
 // The kernels' workbench with timings (JSON lines): the 8-bit matrix-vector kernels of decoding on one and
 // two threads against their plain C++ reference, in the shapes of Qwen2-0.5B's projections and lm_head
-// (weight bytes read per second: decoding is bound by them); then each CUDA kernel against its CPU reference
+// (weight bytes read per second: decoding is bound by them); the vision towers' one-pass bfloat16 kernels
+// (activation, stacked attention, residual add + layer norm) on one thread in CLIP ViT-B/32's shapes at
+// batch 8, each instruction set against the reference; then each CUDA kernel against its CPU reference
 // when this build has CUDA and a GPU.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "kernels/gated_activation.h"
 #include "kernels/kernels.h"
 #include "kernels/q8_0.h"
+#include "kernels/residual_layer_norm.h"
+#include "kernels/stacked_attention.h"
 
 namespace {
 
@@ -70,6 +76,67 @@ void benchQ8(std::int64_t rows, std::int64_t cols, std::int64_t tokens, int thre
     }
 }
 
+// Milliseconds per call of `run`, over enough calls to take about 0.3 s.
+template <typename Run> double millisecondsPerCall(Run run)
+{
+    run();
+    int calls = 0;
+    const auto start = std::chrono::steady_clock::now();
+    double seconds = 0;
+    while (seconds < 0.3) {
+        run();
+        ++calls;
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    return seconds / calls * 1e3;
+}
+
+void benchVectorKernels()
+{
+    using pictor::kernels::VectorKernel;
+    std::mt19937 generator(2);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const auto bfloat16Numbers = [&](std::int64_t count) {
+        std::vector<std::uint16_t> numbers(static_cast<std::size_t>(count));
+        for (std::uint16_t& n : numbers) {
+            const float x = normal(generator);
+            std::uint32_t bits;
+            std::memcpy(&bits, &x, sizeof bits);
+            n = static_cast<std::uint16_t>(bits >> 16);
+        }
+        return numbers;
+    };
+    // ViT-B/32, batch 8: 400 rows of 768, the MLP's 3072, 12 heads of 64 over 50 tokens.
+    const std::int64_t rows = 400, width = 768, wide = 3072;
+    const std::vector<std::uint16_t> mlpHidden = bfloat16Numbers(rows * wide),
+                                     qkv = bfloat16Numbers(rows * 3 * width),
+                                     update = bfloat16Numbers(rows * width);
+    std::vector<std::uint16_t> out(mlpHidden.size());
+    std::vector<float> stream(static_cast<std::size_t>(rows * width), 0.5f), gamma(width, 1.0f),
+        beta(width, 0.0f);
+    const pictor::kernels::StackedQkvShape shape {8, 50, 12, 64};
+    for (const VectorKernel kernel : {VectorKernel::Reference, VectorKernel::Avx2, VectorKernel::Avx512}) {
+        if (!pictor::kernels::vectorKernelRunsHere(kernel))
+            continue;
+        const double activation = millisecondsPerCall([&] {
+            pictor::kernels::gatedActivationBf16(
+                mlpHidden.data(), out.data(), rows * wide, {1.702f, 0.0f}, kernel);
+        });
+        const double attention = millisecondsPerCall([&] {
+            pictor::kernels::attendStackedBf16(
+                qkv.data(), out.data(), shape, 0.125f, 0, shape.pairs(), kernel);
+        });
+        const double norm = millisecondsPerCall([&] {
+            pictor::kernels::addAndLayerNormBf16(stream.data(), update.data(), gamma.data(), beta.data(),
+                1e-5f, out.data(), rows, width, kernel);
+        });
+        std::printf("{\"kernel\":\"vector\",\"isa\":\"%s\",\"threads\":1,\"quick_gelu_400x3072_ms\":%.3f,"
+                    "\"attention_8x50x12x64_ms\":%.3f,\"add_layer_norm_400x768_ms\":%.3f}\n",
+            pictor::kernels::vectorKernelName(kernel), activation, attention, norm);
+        std::fflush(stdout);
+    }
+}
+
 void benchCuda()
 {
     if (!pictor::kernels::cudaAvailable()) {
@@ -102,6 +169,7 @@ int main()
         benchQ8(151936, 896, 1, threads);
         benchQ8(4864, 896, 8, threads);
     }
+    benchVectorKernels();
     benchCuda();
     return 0;
 }

@@ -108,6 +108,9 @@ struct Encoder {
     // Runs the first `numLayers` layers (all when negative).
     at::Tensor forward(
         at::Tensor hidden_states, const std::optional<at::Tensor>& additiveMask, int numLayers = -1) const;
+
+private:
+    at::Tensor forwardWithFusedNorms(const at::Tensor& hidden_states, std::size_t count) const;
 };
 
 // Additive causal mask [1, 1, tokens, tokens]: 0 on and below the diagonal, -inf above.
