@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/vector_math.h"
@@ -27,25 +28,46 @@ struct PolynomialExp {
     float operator()(float t) const { return detail::expOfMinusAbs(t); }
 };
 
+// Query rows taken together: each key and value loaded from the cache serves all of them, and their
+// sums stay in registers (kRows vectors). A vector type of the target's width (16 floats for AVX-512, 8
+// for AVX2) says which dimension is the vector's: left to itself the compiler vectorized across the rows,
+// and a 16-float type on AVX2 was split badly.
+constexpr std::int64_t kRows = 4;
+template <int kWidth> struct VectorOf {
+    typedef float type __attribute__((vector_size(kWidth * sizeof(float))));
+};
+template <int kWidth> using Lanes = typename VectorOf<kWidth>::type;
+static_assert(sizeof(Lanes<16>) == 16 * sizeof(float) && sizeof(Lanes<4>) == 4 * sizeof(float));
+
+// By reference, not returned: a vector's calling convention differs between instruction sets.
+template <int kWidth> [[gnu::always_inline]] inline void loadLanes(Lanes<kWidth>& lanes, const float* source)
+{
+    std::memcpy(&lanes, source, sizeof lanes);
+}
+
+std::int64_t roundedUp(std::int64_t count, std::int64_t multiple)
+{
+    return (count + multiple - 1) / multiple * multiple;
+}
+
 // Always inlined, so each target below compiles it for its own instruction set.
-template <typename ExpFunction>
+template <typename ExpFunction, int kWidth>
 [[gnu::always_inline]] inline void attendPairs(const std::uint16_t* __restrict qkv,
     std::uint16_t* __restrict out, const StackedQkvShape& shape, float scale, std::int64_t pairBegin,
     std::int64_t pairEnd)
 {
     const std::int64_t tokens = shape.tokens, headDim = shape.headDim;
     const std::int64_t hidden = shape.heads * headDim, rowWidth = 3 * hidden;
-    const std::int64_t paddedTokens = (tokens + kLanes - 1) / kLanes * kLanes;
-    // keys transposed ([headDim, paddedTokens]: a query's scores are sums of rows scaled by its numbers),
-    // values [tokens, headDim], one query, its scores, its output.
+    const std::int64_t paddedTokens = roundedUp(tokens, kLanes), paddedDim = roundedUp(headDim, kLanes);
+    // Keys transposed ([headDim, paddedTokens]: scores are sums of key rows scaled by a query's numbers),
+    // values [tokens, paddedDim], zeros in the padding; kRows queries, their scores and output.
     std::vector<float> keys(static_cast<std::size_t>(headDim * paddedTokens), 0.0f);
-    std::vector<float> values(static_cast<std::size_t>(tokens * headDim));
-    std::vector<float> query(static_cast<std::size_t>(headDim)), output(query.size());
-    std::vector<float> scores(static_cast<std::size_t>(paddedTokens));
+    std::vector<float> values(static_cast<std::size_t>(tokens * paddedDim), 0.0f);
+    std::vector<float> queries(static_cast<std::size_t>(kRows * headDim));
+    std::vector<float> scores(static_cast<std::size_t>(kRows * paddedTokens));
     float* __restrict k = keys.data();
     float* __restrict v = values.data();
-    float* __restrict q = query.data();
-    float* __restrict o = output.data();
+    float* __restrict q = queries.data();
     float* __restrict s = scores.data();
     const ExpFunction exp;
 
@@ -58,47 +80,65 @@ template <typename ExpFunction>
             const std::uint16_t* valueRow = keyRow + hidden;
             for (std::int64_t d = 0; d < headDim; ++d) {
                 k[d * paddedTokens + t] = widenBf16(keyRow[d]);
-                v[t * headDim + d] = widenBf16(valueRow[d]);
+                v[t * paddedDim + d] = widenBf16(valueRow[d]);
             }
         }
-        for (std::int64_t i = 0; i < tokens; ++i) {
-            const std::uint16_t* queryRow = rows + i * rowWidth + head * headDim;
-            for (std::int64_t d = 0; d < headDim; ++d)
-                q[d] = widenBf16(queryRow[d]) * scale;
-            std::fill_n(s, paddedTokens, 0.0f);
-            for (std::int64_t d = 0; d < headDim; ++d) {
-                const float qd = q[d];
-                const float* keyColumn = k + d * paddedTokens;
-                for (std::int64_t t = 0; t < paddedTokens; ++t)
-                    s[t] += qd * keyColumn[t];
-            }
-            std::fill(s + tokens, s + paddedTokens, kNoWeight); // the padding's weights become 0
-            float lanes[kLanes];
-            std::copy_n(s, kLanes, lanes);
-            for (std::int64_t t = kLanes; t < paddedTokens; t += kLanes)
-                for (std::int64_t l = 0; l < kLanes; ++l)
-                    lanes[l] = std::max(lanes[l], s[t + l]);
-            const float largest = *std::max_element(lanes, lanes + kLanes);
-            for (std::int64_t t = 0; t < paddedTokens; ++t)
-                s[t] = exp(s[t] - largest);
-            std::fill_n(lanes, kLanes, 0.0f);
-            for (std::int64_t t = 0; t < paddedTokens; t += kLanes)
-                for (std::int64_t l = 0; l < kLanes; ++l)
-                    lanes[l] += s[t + l];
-            float total = 0.0f;
-            for (const float lane : lanes)
-                total += lane;
-            std::fill_n(o, headDim, 0.0f);
-            for (std::int64_t t = 0; t < tokens; ++t) {
-                const float weight = s[t];
-                const float* valueRow = v + t * headDim;
+        for (std::int64_t first = 0; first < tokens; first += kRows) {
+            const std::int64_t count = std::min(kRows, tokens - first); // the rest of q: zeros, not written
+            std::fill_n(q, kRows * headDim, 0.0f);
+            for (std::int64_t r = 0; r < count; ++r) {
+                const std::uint16_t* queryRow = rows + (first + r) * rowWidth + head * headDim;
                 for (std::int64_t d = 0; d < headDim; ++d)
-                    o[d] += weight * valueRow[d];
+                    q[r * headDim + d] = widenBf16(queryRow[d]) * scale;
             }
-            const float inverse = 1.0f / total;
-            std::uint16_t* outRow = outRows + i * hidden;
-            for (std::int64_t d = 0; d < headDim; ++d)
-                outRow[d] = narrowToBf16(o[d] * inverse);
+            for (std::int64_t t0 = 0; t0 < paddedTokens; t0 += kWidth) {
+                Lanes<kWidth> sums[kRows] = {};
+                for (std::int64_t d = 0; d < headDim; ++d) {
+                    Lanes<kWidth> keyLanes;
+                    loadLanes<kWidth>(keyLanes, k + d * paddedTokens + t0);
+                    for (std::int64_t r = 0; r < kRows; ++r)
+                        sums[r] += q[r * headDim + d] * keyLanes;
+                }
+                for (std::int64_t r = 0; r < kRows; ++r)
+                    std::memcpy(s + r * paddedTokens + t0, &sums[r], sizeof sums[r]);
+            }
+            float inverse[kRows];
+            for (std::int64_t r = 0; r < kRows; ++r) {
+                float* row = s + r * paddedTokens;
+                std::fill(row + tokens, row + paddedTokens, kNoWeight); // the padding's weights become 0
+                float lanes[kLanes];
+                std::copy_n(row, kLanes, lanes);
+                for (std::int64_t t = kLanes; t < paddedTokens; t += kLanes)
+                    for (std::int64_t l = 0; l < kLanes; ++l)
+                        lanes[l] = std::max(lanes[l], row[t + l]);
+                const float largest = *std::max_element(lanes, lanes + kLanes);
+                for (std::int64_t t = 0; t < paddedTokens; ++t)
+                    row[t] = exp(row[t] - largest);
+                std::fill_n(lanes, kLanes, 0.0f);
+                for (std::int64_t t = 0; t < paddedTokens; t += kLanes)
+                    for (std::int64_t l = 0; l < kLanes; ++l)
+                        lanes[l] += row[t + l];
+                float total = 0.0f;
+                for (const float lane : lanes)
+                    total += lane;
+                inverse[r] = 1.0f / total;
+            }
+            for (std::int64_t d0 = 0; d0 < paddedDim; d0 += kWidth) {
+                Lanes<kWidth> sums[kRows] = {};
+                for (std::int64_t t = 0; t < tokens; ++t) {
+                    Lanes<kWidth> valueLanes;
+                    loadLanes<kWidth>(valueLanes, v + t * paddedDim + d0);
+                    for (std::int64_t r = 0; r < kRows; ++r)
+                        sums[r] += s[r * paddedTokens + t] * valueLanes;
+                }
+                const std::int64_t width = std::min<std::int64_t>(kWidth, headDim - d0);
+                for (std::int64_t r = 0; r < count; ++r) {
+                    float lanes[kWidth];
+                    std::memcpy(lanes, &sums[r], sizeof lanes);
+                    for (std::int64_t l = 0; l < width; ++l)
+                        outRows[(first + r) * hidden + d0 + l] = narrowToBf16(lanes[l] * inverse[r]);
+                }
+            }
         }
     }
 }
@@ -107,14 +147,14 @@ template <typename ExpFunction>
 __attribute__((target("avx2,fma"))) void avx2Pairs(const std::uint16_t* qkv, std::uint16_t* out,
     const StackedQkvShape& shape, float scale, std::int64_t pairBegin, std::int64_t pairEnd)
 {
-    attendPairs<PolynomialExp>(qkv, out, shape, scale, pairBegin, pairEnd);
+    attendPairs<PolynomialExp, 8>(qkv, out, shape, scale, pairBegin, pairEnd);
 }
 
 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) void avx512Pairs(const std::uint16_t* qkv,
     std::uint16_t* out, const StackedQkvShape& shape, float scale, std::int64_t pairBegin,
     std::int64_t pairEnd)
 {
-    attendPairs<PolynomialExp>(qkv, out, shape, scale, pairBegin, pairEnd);
+    attendPairs<PolynomialExp, 16>(qkv, out, shape, scale, pairBegin, pairEnd);
 }
 #endif
 
@@ -133,7 +173,7 @@ void attendStackedBf16(const std::uint16_t* qkv, std::uint16_t* out, const Stack
         return;
 #endif
     default:
-        attendPairs<Exp>(qkv, out, shape, scale, pairBegin, pairEnd);
+        attendPairs<Exp, 4>(qkv, out, shape, scale, pairBegin, pairEnd);
         return;
     }
 }

@@ -19,6 +19,7 @@ public:
     ClipTower(const nn::Scope& scope, const clip::ClipVisionConfig& config) { tower_.declare(scope, config); }
     at::Tensor embed(const at::Tensor& pixel_values) const override { return tower_.embed(pixel_values); }
     const nn::Encoder& encoder() const override { return tower_.encoder; }
+    nn::Encoder& encoder() override { return tower_.encoder; }
 
 private:
     clip::ClipVisionTower tower_;
@@ -32,6 +33,7 @@ public:
     }
     at::Tensor embed(const at::Tensor& pixel_values) const override { return tower_.embed(pixel_values); }
     const nn::Encoder& encoder() const override { return tower_.encoder; }
+    nn::Encoder& encoder() override { return tower_.encoder; }
 
 private:
     SiglipVisionTower tower_;
@@ -121,6 +123,7 @@ std::shared_ptr<const LlavaModel> LlavaModel::load(
     const nn::BindReport report = nn::bindParameters(table, model->checkpoint_, options);
     model->language_model_.tieWeights();
     model->quantizeIfAsked();
+    model->stackVisionProjectionsInBfloat16();
     model->modelId_ = computeModelId("llava", modelDir / "config.json", model->checkpoint_);
     if (report.zeroCopy == 0)
         model->checkpoint_ = Checkpoint();
@@ -143,6 +146,7 @@ std::shared_ptr<const LlavaModel> LlavaModel::withRandomWeights(
         *slot.tensor = (at::randn(slot.shape) * 0.02).to(device.device, device.dtype);
     model->language_model_.tieWeights();
     model->quantizeIfAsked();
+    model->stackVisionProjectionsInBfloat16();
     return model;
 }
 
@@ -154,6 +158,16 @@ void LlavaModel::quantizeIfAsked()
     // run once per image, batched, where bfloat16's matrix products are faster.
     const int matrices = language_model_.quantizeTo8Bit();
     PICTOR_LOG_INFO("[llava] ", matrices, " language model matrices in 8-bit blocks");
+}
+
+void LlavaModel::stackVisionProjectionsInBfloat16()
+{
+    if (device_.dtype != at::kBFloat16 || !device_.device.is_cpu())
+        return;
+    // The vision tower's attention (unmasked) then runs in one pass per head (nn::attendStackedBfloat16):
+    // SigLIP so400m's 729 tokens in a third of LibTorch 1.13's time.
+    for (nn::EncoderLayer& layer : vision_tower_->encoder().layers)
+        layer.self_attn.stackProjections();
 }
 
 std::vector<std::pair<std::string, std::vector<std::int64_t>>> LlavaModel::parameterShapes(

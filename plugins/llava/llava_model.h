@@ -29,6 +29,7 @@ public:
     virtual ~VisionTower() = default;
     virtual at::Tensor embed(const at::Tensor& pixel_values) const = 0;
     virtual const nn::Encoder& encoder() const = 0;
+    virtual nn::Encoder& encoder() = 0;
 };
 
 class LlavaModel {
@@ -67,6 +68,7 @@ private:
     void declare(nn::ParameterTable& table, const char* visionTower, const char* projector,
         const char* languageModel, const char* lmHead);
     void quantizeIfAsked(); // the language model's matrices to 8 bits when device_.weights8Bit
+    void stackVisionProjectionsInBfloat16(); // one q/k/v product per vision layer for bfloat16 on the CPU
 
     LlavaConfig config_;
     nn::ComputeDevice device_;
