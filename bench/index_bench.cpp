@@ -25,9 +25,14 @@
 // --model DIR uses an existing model folder instead of writing the random ViT-B/32 one; --f16 writes
 // that one's weights as F16 (converted to float32 copies at load) instead of F32 (aliasing the mapping).
 //
-// For a fair comparison with ../shared/peers, index the peer's photos:
+// For a fair comparison with ../shared/peers, index the peer's photos, then run the peers on them in the
+// same minutes (2 threads each; each prints images/s and its model's images/s alone):
 //   /usr/bin/python3 ../shared/peers/make_photos.py 40 /tmp/bench-photos --seed 0
-//   index_bench --photos /tmp/bench-photos
+//   index_bench --photos /tmp/bench-photos --threads 2 --catalog-size 0
+//   node ../shared/peers/ort/index_peer_ort.mjs /tmp/bench-photos --threads 2   (Immich-style: sharp + ONNX
+//                                                  Runtime; install and model export: its README)
+//   /usr/bin/python3 ../shared/peers/index_peer_draft.py /tmp/bench-photos --threads 2   (reduced decode)
+//   /usr/bin/python3 ../shared/peers/index_peer.py /tmp/bench-photos --threads 2         (rclip-style)
 // (the built-in generator is similar but carries no EXIF). Peak RSS is this process's ru_maxrss: the
 // model folder is written by a forked child, so its buffers are not counted. The machine is often shared:
 // every line carries the 1-minute load average; compare runs made under the same load only.

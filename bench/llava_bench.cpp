@@ -14,6 +14,11 @@
 //                    [--threads 1,2] [--decode-tokens 16] [--text-tokens 32] [--device cpu|cuda]
 //                    [--prefill-chunks 32,64] [--only all|steps]
 //                    [--folder DIR [--checkpoint-dtype f16|bf16|f32]]
+// The peer: llama.cpp's llama-bench on a random GGUF in Qwen2-0.5B's shapes (../shared/peers/llamacpp:
+// building it and make_qwen2_gguf.py), in the same minutes: `llama-bench -m qwen2-0.5b-q8_0.gguf -t 2
+// -p 256 -n 32 -d 0,770` against `llava_bench --threads 2 --decode-tokens 32 --dtype int8`: its tg32
+// against decode_after_text, tg32 @ d770 against decode (after one image's 770 positions), and the BF16
+// file's pp256 against prefill.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
