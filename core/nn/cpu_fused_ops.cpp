@@ -32,9 +32,20 @@ std::optional<kernels::SigmoidGate> sigmoidGateOf(Activation activation)
     return std::nullopt;
 }
 
-// Enough numbers per task that a thread's share outweighs handing it out.
+// Enough work per task (numbers of an activation, rows of a layer norm) that a thread's share outweighs
+// handing it out.
 constexpr std::int64_t kNumbersPerTask = 16384;
 constexpr std::int64_t kRowsPerTask = 16;
+
+// A contiguous bfloat16 tensor's numbers as the kernels take them: bit patterns.
+const std::uint16_t* bitsOf(const at::Tensor& bfloat16)
+{
+    return reinterpret_cast<const std::uint16_t*>(bfloat16.data_ptr<c10::BFloat16>());
+}
+std::uint16_t* mutableBitsOf(at::Tensor& bfloat16)
+{
+    return reinterpret_cast<std::uint16_t*>(bfloat16.data_ptr<c10::BFloat16>());
+}
 
 } // namespace
 
@@ -50,8 +61,8 @@ at::Tensor activateBfloat16InOnePass(const at::Tensor& x, Activation activation)
         "the one-pass activation takes a bfloat16 CPU tensor and quick_gelu, silu or the tanh gelu");
     const at::Tensor input = x.contiguous();
     at::Tensor output = at::empty_like(input);
-    const auto* source = reinterpret_cast<const std::uint16_t*>(input.data_ptr<c10::BFloat16>());
-    auto* destination = reinterpret_cast<std::uint16_t*>(output.data_ptr<c10::BFloat16>());
+    const std::uint16_t* source = bitsOf(input);
+    std::uint16_t* destination = mutableBitsOf(output);
     const kernels::VectorKernel kernel = kernels::bestVectorKernel();
     at::parallel_for(0, input.numel(), kNumbersPerTask, [&](std::int64_t begin, std::int64_t end) {
         kernels::gatedActivationBf16(source + begin, destination + begin, end - begin, *gate, kernel);
@@ -69,8 +80,8 @@ at::Tensor attendStackedBfloat16(const at::Tensor& qkv, std::int64_t heads, doub
     const at::Tensor input = qkv.contiguous();
     const kernels::StackedQkvShape shape {input.size(0), input.size(1), heads, input.size(2) / (3 * heads)};
     at::Tensor output = at::empty({shape.batch, shape.tokens, heads * shape.headDim}, input.options());
-    const auto* source = reinterpret_cast<const std::uint16_t*>(input.data_ptr<c10::BFloat16>());
-    auto* destination = reinterpret_cast<std::uint16_t*>(output.data_ptr<c10::BFloat16>());
+    const std::uint16_t* source = bitsOf(input);
+    std::uint16_t* destination = mutableBitsOf(output);
     const kernels::VectorKernel kernel = kernels::bestVectorKernel();
     at::parallel_for(0, shape.pairs(), 1, [&](std::int64_t begin, std::int64_t end) {
         kernels::attendStackedBf16(source, destination, shape, static_cast<float>(scale), begin, end, kernel);
@@ -94,9 +105,8 @@ at::Tensor addAndLayerNormBfloat16(at::Tensor& stream, const at::Tensor& update,
                      beta = norm.bias.to(at::kFloat).contiguous();
     at::Tensor normalized = at::empty(stream.sizes(), stream.options().dtype(at::kBFloat16));
     float* rows = stream.data_ptr<float>();
-    const auto* updates
-        = added.defined() ? reinterpret_cast<const std::uint16_t*>(added.data_ptr<c10::BFloat16>()) : nullptr;
-    auto* destination = reinterpret_cast<std::uint16_t*>(normalized.data_ptr<c10::BFloat16>());
+    const std::uint16_t* updates = added.defined() ? bitsOf(added) : nullptr;
+    std::uint16_t* destination = mutableBitsOf(normalized);
     const kernels::VectorKernel kernel = kernels::bestVectorKernel();
     const float epsilon = static_cast<float>(norm.eps);
     at::parallel_for(0, stream.numel() / width, kRowsPerTask, [&](std::int64_t begin, std::int64_t end) {

@@ -37,6 +37,7 @@ template <int kWidth> struct VectorOf {
     typedef float type __attribute__((vector_size(kWidth * sizeof(float))));
 };
 template <int kWidth> using Lanes = typename VectorOf<kWidth>::type;
+// The attribute on an alias template itself is dropped without a word (a plain float): hence VectorOf.
 static_assert(sizeof(Lanes<16>) == 16 * sizeof(float) && sizeof(Lanes<4>) == 4 * sizeof(float));
 
 // By reference, not returned: a vector's calling convention differs between instruction sets.
