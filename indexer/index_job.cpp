@@ -79,23 +79,13 @@ public:
     {
         std::unique_lock lock(mutex_);
         notEmpty_.wait(lock, [&] { return !items_.empty() || closed_ || producers_ == 0; });
-        if (items_.empty() || closed_)
-            return false;
-        photo = std::move(items_.front());
-        items_.pop_front();
-        notFull_.notify_one();
-        return true;
+        return takeFront(photo);
     }
     // Takes a photo only when one is ready.
     bool tryPop(DecodedPhoto& photo)
     {
         std::lock_guard lock(mutex_);
-        if (items_.empty() || closed_)
-            return false;
-        photo = std::move(items_.front());
-        items_.pop_front();
-        notFull_.notify_one();
-        return true;
+        return takeFront(photo);
     }
     void setProducers(int count) { producers_ = count; }
     void producerDone()
@@ -113,6 +103,17 @@ public:
     }
 
 private:
+    // With the lock held.
+    bool takeFront(DecodedPhoto& photo)
+    {
+        if (items_.empty() || closed_)
+            return false;
+        photo = std::move(items_.front());
+        items_.pop_front();
+        notFull_.notify_one();
+        return true;
+    }
+
     std::mutex mutex_;
     std::condition_variable notFull_, notEmpty_;
     std::deque<DecodedPhoto> items_;

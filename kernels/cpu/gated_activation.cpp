@@ -52,8 +52,8 @@ template <bool kCubic>
     }
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void avx2Loop(
+// The loop with or without the cubic term, as the gate has it.
+[[gnu::always_inline]] inline void polynomialLoopFor(
     const std::uint16_t* x, std::uint16_t* y, std::int64_t count, SigmoidGate gate)
 {
     if (gate.cubic == 0.0f)
@@ -62,13 +62,17 @@ __attribute__((target("avx2,fma"))) void avx2Loop(
         polynomialLoop<true>(x, y, count, gate);
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void avx2Loop(
+    const std::uint16_t* x, std::uint16_t* y, std::int64_t count, SigmoidGate gate)
+{
+    polynomialLoopFor(x, y, count, gate);
+}
+
 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) void avx512Loop(
     const std::uint16_t* x, std::uint16_t* y, std::int64_t count, SigmoidGate gate)
 {
-    if (gate.cubic == 0.0f)
-        polynomialLoop<false>(x, y, count, gate);
-    else
-        polynomialLoop<true>(x, y, count, gate);
+    polynomialLoopFor(x, y, count, gate);
 }
 #endif
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "kernels/vector_kernel.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -236,11 +237,9 @@ bool q8KernelRunsHere(Q8Kernel kernel)
         return true;
 #ifdef PICTOR_Q8_X86
     case Q8Kernel::Avx2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return vectorKernelRunsHere(VectorKernel::Avx2);
     case Q8Kernel::Avx512Vnni:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vnni");
+        return vectorKernelRunsHere(VectorKernel::Avx512) && __builtin_cpu_supports("avx512vnni");
 #else
     default:
         return false;

@@ -58,6 +58,22 @@ int stepsApart(std::uint16_t a, std::uint16_t b)
     return std::abs(ordered(a) - ordered(b));
 }
 
+const auto kEveryKernel = testing::Values(VectorKernel::Reference, VectorKernel::Avx2, VectorKernel::Avx512);
+
+// A parameterized test's name: its kernel ("Reference", "Avx2", "Avx512").
+std::string testName(const testing::TestParamInfo<VectorKernel>& kernel)
+{
+    switch (kernel.param) {
+    case VectorKernel::Reference:
+        return "Reference";
+    case VectorKernel::Avx2:
+        return "Avx2";
+    case VectorKernel::Avx512:
+        return "Avx512";
+    }
+    return "Unknown";
+}
+
 class ActivationKernels : public testing::TestWithParam<VectorKernel> { };
 
 TEST_P(ActivationKernels, AgreeWithTheReferenceToOneBfloat16Step)
@@ -85,13 +101,7 @@ TEST_P(ActivationKernels, AgreeWithTheReferenceToOneBfloat16Step)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKernel, ActivationKernels,
-    testing::Values(VectorKernel::Reference, VectorKernel::Avx2, VectorKernel::Avx512),
-    [](const testing::TestParamInfo<VectorKernel>& kernel) {
-        return std::string(kernels::vectorKernelName(kernel.param)) == "reference" ? std::string("Reference")
-            : kernel.param == VectorKernel::Avx2                                   ? std::string("Avx2")
-                                                                                   : std::string("Avx512");
-    });
+INSTANTIATE_TEST_SUITE_P(EveryKernel, ActivationKernels, kEveryKernel, testName);
 
 TEST(VectorKernels, TheBestKernelIsOneThisCpuRuns)
 {
@@ -234,13 +244,7 @@ TEST_P(StackedAttentionKernels, AgreeWithTheReferenceToOneBfloat16Step)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKernel, StackedAttentionKernels,
-    testing::Values(VectorKernel::Reference, VectorKernel::Avx2, VectorKernel::Avx512),
-    [](const testing::TestParamInfo<VectorKernel>& kernel) {
-        return kernel.param == VectorKernel::Reference ? std::string("Reference")
-            : kernel.param == VectorKernel::Avx2       ? std::string("Avx2")
-                                                       : std::string("Avx512");
-    });
+INSTANTIATE_TEST_SUITE_P(EveryKernel, StackedAttentionKernels, kEveryKernel, testName);
 
 TEST(StackedAttention, MatchesLibTorchsFloat32AttentionRoundedToBfloat16)
 {
@@ -326,13 +330,7 @@ TEST_P(ResidualLayerNormKernels, AgreeWithTheReferenceToOneBfloat16Step)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKernel, ResidualLayerNormKernels,
-    testing::Values(VectorKernel::Reference, VectorKernel::Avx2, VectorKernel::Avx512),
-    [](const testing::TestParamInfo<VectorKernel>& kernel) {
-        return kernel.param == VectorKernel::Reference ? std::string("Reference")
-            : kernel.param == VectorKernel::Avx2       ? std::string("Avx2")
-                                                       : std::string("Avx512");
-    });
+INSTANTIATE_TEST_SUITE_P(EveryKernel, ResidualLayerNormKernels, kEveryKernel, testName);
 
 TEST(ResidualLayerNorm, MatchesLibTorchsAddAndLayerNormRoundedToBfloat16)
 {
